@@ -1,0 +1,703 @@
+//! The configuration file: one plain struct with a documented default on every
+//! field, parsed and validated before any hardware is touched.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// Where `run` and `check` look for the configuration when none is named.
+pub const DEFAULT_PATH: &str = "/etc/rackpi-panel/config.toml";
+
+/// Exit status for a configuration problem (`EX_CONFIG` from sysexits.h).
+pub const EXIT_CONFIG: i32 = 78;
+
+/// Why a configuration could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file named with `--config` does not exist or cannot be read.
+    #[error("cannot read config file {path}: {source} (check the path given with --config)")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// What the OS said.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML, has an unknown key or a value of the wrong type.
+    #[error("config file {path}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// The parser's message, which names the line and the key.
+        message: String,
+    },
+    /// A key has a value the panel cannot use.
+    #[error("config file {path}: `{key}` {problem}")]
+    Invalid {
+        /// The file (or `<built-in>` for defaults given on the command line).
+        path: PathBuf,
+        /// The key, as written in the file (`button.reboot_after_s`).
+        key: &'static str,
+        /// What is wrong and what is allowed.
+        problem: String,
+    },
+}
+
+/// The whole configuration file. Every section and key is optional.
+#[derive(Debug, Clone, PartialEq, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// The push button.
+    pub button: ButtonConfig,
+    /// The status LED.
+    pub led: LedConfig,
+    /// The OLED.
+    pub display: DisplayConfig,
+    /// Which address the info page shows.
+    pub network: NetworkConfig,
+    /// The commands that reboot and power off the machine.
+    pub power: PowerConfig,
+}
+
+/// Line bias, as the GPIO character device offers it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Bias {
+    /// The RackPi has an external 10 kΩ pull-up: no internal bias.
+    Disabled,
+    /// Internal pull-up.
+    PullUp,
+    /// Internal pull-down.
+    PullDown,
+}
+
+/// The `[button]` section.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ButtonConfig {
+    /// Line name, searched on every GPIO chip (default `GPIO20`).
+    pub line: String,
+    /// Chip path; with `offset`, used instead of `line`.
+    pub chip: Option<PathBuf>,
+    /// Line offset on `chip`.
+    pub offset: Option<u32>,
+    /// Pressed reads 0 (default true: button to GND, pull-up to 3V3).
+    pub active_low: bool,
+    /// Default `disabled` (external pull-up).
+    pub bias: Bias,
+    /// A level counts once stable this long (default 30).
+    pub debounce_ms: i64,
+    /// Hold this long for the reboot stage (default 8).
+    pub reboot_after_s: f64,
+    /// Hold this long for the shutdown stage (default 12).
+    pub shutdown_after_s: f64,
+    /// Hold this long to cancel (default 20).
+    pub cancel_after_s: f64,
+}
+
+impl Default for ButtonConfig {
+    fn default() -> Self {
+        Self {
+            line: "GPIO20".into(),
+            chip: None,
+            offset: None,
+            active_low: true,
+            bias: Bias::Disabled,
+            debounce_ms: 30,
+            reboot_after_s: 8.0,
+            shutdown_after_s: 12.0,
+            cancel_after_s: 20.0,
+        }
+    }
+}
+
+/// The `[led]` section.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LedConfig {
+    /// Line name (default `GPIO23`).
+    pub line: String,
+    /// Chip path; with `offset`, used instead of `line`.
+    pub chip: Option<PathBuf>,
+    /// Line offset on `chip`.
+    pub offset: Option<u32>,
+    /// The LED is lit by a 0 (default false).
+    pub active_low: bool,
+}
+
+impl Default for LedConfig {
+    fn default() -> Self {
+        Self {
+            line: "GPIO23".into(),
+            chip: None,
+            offset: None,
+            active_low: false,
+        }
+    }
+}
+
+/// Panel size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum PanelSize {
+    /// 128×32, the RackPi's panel.
+    #[serde(rename = "128x32")]
+    W128H32,
+    /// 128×64.
+    #[serde(rename = "128x64")]
+    W128H64,
+}
+
+impl PanelSize {
+    /// Width and height in pixels.
+    pub fn dimensions(self) -> (u32, u32) {
+        match self {
+            PanelSize::W128H32 => (128, 32),
+            PanelSize::W128H64 => (128, 64),
+        }
+    }
+
+    /// Parses `128x32` / `128x64`.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "128x32" => Some(PanelSize::W128H32),
+            "128x64" => Some(PanelSize::W128H64),
+            _ => None,
+        }
+    }
+}
+
+/// A page of the info screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageKind {
+    /// Hostname, IP, CPU and memory.
+    Info,
+    /// Temperature, disk, uptime.
+    System,
+    /// Every interface's IPv4 address.
+    Network,
+}
+
+impl PageKind {
+    /// Every page, in the default order.
+    pub const ALL: [PageKind; 3] = [PageKind::Info, PageKind::System, PageKind::Network];
+
+    /// The name used in the config file and in events.
+    pub fn name(self) -> &'static str {
+        match self {
+            PageKind::Info => "info",
+            PageKind::System => "system",
+            PageKind::Network => "network",
+        }
+    }
+
+    /// The page called `name`.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|page| page.name() == name)
+    }
+}
+
+/// The `[display]` section.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DisplayConfig {
+    /// I2C bus device (default `/dev/i2c-1`).
+    pub bus: PathBuf,
+    /// 7-bit address (default 0x3c).
+    pub address: i64,
+    /// Default 128x32.
+    pub size: PanelSize,
+    /// 0 or 180 (default 180: the RackPi mounts the panel upside down).
+    pub rotation: i64,
+    /// 0 to 255 (default 255).
+    pub contrast: i64,
+    /// Seconds without a press before the display is switched off; 0 = never (default 15).
+    pub timeout_s: i64,
+    /// Keep the screen on at start until the machine has an IP address.
+    pub show_until_ip: bool,
+    /// Pages, in the order a short press steps through them.
+    pub pages: Vec<String>,
+}
+
+impl Default for DisplayConfig {
+    fn default() -> Self {
+        Self {
+            bus: "/dev/i2c-1".into(),
+            address: 0x3c,
+            size: PanelSize::W128H32,
+            rotation: 180,
+            contrast: 255,
+            timeout_s: 15,
+            show_until_ip: false,
+            pages: PageKind::ALL.iter().map(|p| p.name().to_string()).collect(),
+        }
+    }
+}
+
+/// The `[network]` section.
+#[derive(Debug, Clone, PartialEq, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct NetworkConfig {
+    /// Interface whose address the info page shows; empty = the default route's.
+    pub interface: String,
+}
+
+/// The `[power]` section.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PowerConfig {
+    /// Program and arguments run to reboot (no shell).
+    pub reboot: Vec<String>,
+    /// Program and arguments run to power off (no shell).
+    pub shutdown: Vec<String>,
+}
+
+impl Default for PowerConfig {
+    fn default() -> Self {
+        Self {
+            reboot: vec!["systemctl".into(), "reboot".into()],
+            shutdown: vec!["systemctl".into(), "poweroff".into()],
+        }
+    }
+}
+
+/// How a GPIO line is found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LineSelector {
+    /// By name, on whichever chip has it.
+    Named(String),
+    /// By chip path and offset.
+    Offset {
+        /// Chip device.
+        chip: PathBuf,
+        /// Offset on the chip.
+        offset: u32,
+    },
+}
+
+impl std::fmt::Display for LineSelector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LineSelector::Named(name) => write!(f, "{name}"),
+            LineSelector::Offset { chip, offset } => write!(f, "{}:{offset}", chip.display()),
+        }
+    }
+}
+
+/// The timings and choices the firmware core needs, in checked units.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Timings {
+    /// A level change counts once stable this long.
+    pub debounce: Duration,
+    /// Hold time for the reboot stage.
+    pub reboot_after: Duration,
+    /// Hold time for the shutdown stage.
+    pub shutdown_after: Duration,
+    /// Hold time after which the press is cancelled.
+    pub cancel_after: Duration,
+    /// Switch the display off after this long without a press; `None` = never.
+    pub screen_timeout: Option<Duration>,
+    /// Keep the screen on at start until an IP address is known.
+    pub show_until_ip: bool,
+    /// The pages a short press steps through.
+    pub pages: Vec<PageKind>,
+}
+
+impl Default for Timings {
+    fn default() -> Self {
+        Config::default()
+            .timings()
+            .expect("the built-in defaults are valid")
+    }
+}
+
+impl Config {
+    /// Reads the file at `path`, or, when `path` is `None`, the default file if
+    /// it exists (defaults otherwise). The result is validated.
+    pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
+        let (path, required) = match path {
+            Some(path) => (path.to_path_buf(), true),
+            None => (PathBuf::from(DEFAULT_PATH), false),
+        };
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(err) if !required && err.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(Config::default())
+            }
+            Err(source) => return Err(ConfigError::Read { path, source }),
+        };
+        Self::parse(&text, &path)
+    }
+
+    /// Parses and validates the text of a configuration file.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let config: Config = toml::from_str(text).map_err(|err| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message: err.to_string().trim_end().to_string(),
+        })?;
+        config.validate(path)?;
+        Ok(config)
+    }
+
+    /// Checks every value; the first problem found is returned.
+    pub fn validate(&self, path: &Path) -> Result<(), ConfigError> {
+        let invalid = |key: &'static str, problem: String| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            key,
+            problem,
+        };
+        let b = &self.button;
+        line_choice(&b.line, &b.chip, b.offset)
+            .map_err(|(key, problem)| invalid(button_key(key), problem))?;
+        line_choice(&self.led.line, &self.led.chip, self.led.offset)
+            .map_err(|(key, problem)| invalid(led_key(key), problem))?;
+        if b.debounce_ms <= 0 || b.debounce_ms > 1000 {
+            return Err(invalid(
+                "button.debounce_ms",
+                format!("is {}: it must be from 1 to 1000", b.debounce_ms),
+            ));
+        }
+        for (key, value) in [
+            ("button.reboot_after_s", b.reboot_after_s),
+            ("button.shutdown_after_s", b.shutdown_after_s),
+            ("button.cancel_after_s", b.cancel_after_s),
+        ] {
+            if !value.is_finite() || value <= 0.0 || value > 3600.0 {
+                return Err(invalid(
+                    key,
+                    format!("is {value}: it must be a number of seconds above 0 and at most 3600"),
+                ));
+            }
+        }
+        let debounce_s = b.debounce_ms as f64 / 1000.0;
+        if b.reboot_after_s <= debounce_s {
+            return Err(invalid(
+                "button.reboot_after_s",
+                format!(
+                    "is {} s: it must be longer than button.debounce_ms ({} ms)",
+                    b.reboot_after_s, b.debounce_ms
+                ),
+            ));
+        }
+        if b.shutdown_after_s <= b.reboot_after_s {
+            return Err(invalid(
+                "button.shutdown_after_s",
+                format!(
+                    "is {} s: it must be longer than button.reboot_after_s ({} s)",
+                    b.shutdown_after_s, b.reboot_after_s
+                ),
+            ));
+        }
+        if b.cancel_after_s <= b.shutdown_after_s {
+            return Err(invalid(
+                "button.cancel_after_s",
+                format!(
+                    "is {} s: it must be longer than button.shutdown_after_s ({} s)",
+                    b.cancel_after_s, b.shutdown_after_s
+                ),
+            ));
+        }
+        let d = &self.display;
+        if d.bus.as_os_str().is_empty() {
+            return Err(invalid(
+                "display.bus",
+                "is empty: name the I2C device, e.g. \"/dev/i2c-1\"".into(),
+            ));
+        }
+        if !(0x03..=0x77).contains(&d.address) {
+            return Err(invalid(
+                "display.address",
+                format!(
+                    "is {:#x}: a 7-bit I2C address is from 0x03 to 0x77 (the SSD1306 uses 0x3c or 0x3d)",
+                    d.address
+                ),
+            ));
+        }
+        if d.rotation != 0 && d.rotation != 180 {
+            return Err(invalid(
+                "display.rotation",
+                format!("is {}: it must be 0 or 180", d.rotation),
+            ));
+        }
+        if !(0..=255).contains(&d.contrast) {
+            return Err(invalid(
+                "display.contrast",
+                format!("is {}: it must be from 0 to 255", d.contrast),
+            ));
+        }
+        if !(0..=86_400).contains(&d.timeout_s) {
+            return Err(invalid(
+                "display.timeout_s",
+                format!(
+                    "is {}: it must be from 0 (never) to 86400 seconds",
+                    d.timeout_s
+                ),
+            ));
+        }
+        if d.pages.is_empty() {
+            return Err(invalid(
+                "display.pages",
+                "is empty: name at least one of \"info\", \"system\", \"network\"".into(),
+            ));
+        }
+        for (i, name) in d.pages.iter().enumerate() {
+            if PageKind::parse(name).is_none() {
+                return Err(invalid(
+                    "display.pages",
+                    format!("has unknown page \"{name}\": the pages are \"info\", \"system\", \"network\""),
+                ));
+            }
+            if d.pages[..i].contains(name) {
+                return Err(invalid(
+                    "display.pages",
+                    format!("names \"{name}\" twice"),
+                ));
+            }
+        }
+        for (key, argv) in [
+            ("power.reboot", &self.power.reboot),
+            ("power.shutdown", &self.power.shutdown),
+        ] {
+            if argv.first().is_none_or(|program| program.is_empty()) {
+                return Err(invalid(
+                    key,
+                    "is empty: give the program and its arguments, e.g. [\"systemctl\", \"reboot\"]"
+                        .into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The core's timings (the config must have been validated).
+    pub fn timings(&self) -> Result<Timings, ConfigError> {
+        self.validate(Path::new("<built-in>"))?;
+        let b = &self.button;
+        Ok(Timings {
+            debounce: Duration::from_millis(b.debounce_ms as u64),
+            reboot_after: Duration::from_secs_f64(b.reboot_after_s),
+            shutdown_after: Duration::from_secs_f64(b.shutdown_after_s),
+            cancel_after: Duration::from_secs_f64(b.cancel_after_s),
+            screen_timeout: match self.display.timeout_s {
+                0 => None,
+                s => Some(Duration::from_secs(s as u64)),
+            },
+            show_until_ip: self.display.show_until_ip,
+            pages: self
+                .display
+                .pages
+                .iter()
+                .filter_map(|name| PageKind::parse(name))
+                .collect(),
+        })
+    }
+
+    /// How the button line is found.
+    pub fn button_line(&self) -> LineSelector {
+        selector(&self.button.line, &self.button.chip, self.button.offset)
+    }
+
+    /// How the LED line is found.
+    pub fn led_line(&self) -> LineSelector {
+        selector(&self.led.line, &self.led.chip, self.led.offset)
+    }
+
+    /// Whether the panel is mounted upside down (rotation 180).
+    pub fn upside_down(&self) -> bool {
+        self.display.rotation == 180
+    }
+}
+
+fn selector(line: &str, chip: &Option<PathBuf>, offset: Option<u32>) -> LineSelector {
+    match (chip, offset) {
+        (Some(chip), Some(offset)) => LineSelector::Offset {
+            chip: chip.clone(),
+            offset,
+        },
+        _ => LineSelector::Named(line.to_string()),
+    }
+}
+
+/// Checks that a line is chosen either by name or by chip and offset.
+fn line_choice(
+    line: &str,
+    chip: &Option<PathBuf>,
+    offset: Option<u32>,
+) -> Result<(), (&'static str, String)> {
+    match (chip, offset) {
+        (Some(_), None) => Err(("offset", "is missing: `chip` needs an `offset`".into())),
+        (None, Some(_)) => Err(("chip", "is missing: `offset` needs a `chip`".into())),
+        (None, None) if line.trim().is_empty() => Err((
+            "line",
+            "is empty: name the GPIO line (e.g. \"GPIO20\") or give chip and offset".into(),
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn button_key(key: &str) -> &'static str {
+    match key {
+        "offset" => "button.offset",
+        "chip" => "button.chip",
+        _ => "button.line",
+    }
+}
+
+fn led_key(key: &str) -> &'static str {
+    match key {
+        "offset" => "led.offset",
+        "chip" => "led.chip",
+        _ => "led.line",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(text, Path::new("test.toml"))
+    }
+
+    fn problem(text: &str) -> String {
+        parse(text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn empty_file_gives_the_documented_defaults() {
+        let config = parse("").unwrap();
+        assert_eq!(config, Config::default());
+        let t = config.timings().unwrap();
+        assert_eq!(t.debounce, Duration::from_millis(30));
+        assert_eq!(t.reboot_after, Duration::from_secs(8));
+        assert_eq!(t.shutdown_after, Duration::from_secs(12));
+        assert_eq!(t.cancel_after, Duration::from_secs(20));
+        assert_eq!(t.screen_timeout, Some(Duration::from_secs(15)));
+        assert_eq!(
+            t.pages,
+            vec![PageKind::Info, PageKind::System, PageKind::Network]
+        );
+        assert_eq!(config.button_line(), LineSelector::Named("GPIO20".into()));
+        assert_eq!(config.led_line(), LineSelector::Named("GPIO23".into()));
+        assert_eq!(config.display.address, 0x3c);
+        assert!(config.upside_down());
+    }
+
+    #[test]
+    fn the_spec_example_with_every_default_parses_to_the_defaults() {
+        let text = r#"
+[button]
+line = "GPIO20"
+active_low = true
+bias = "disabled"
+debounce_ms = 30
+reboot_after_s = 8.0
+shutdown_after_s = 12.0
+cancel_after_s = 20.0
+
+[led]
+line = "GPIO23"
+active_low = false
+
+[display]
+bus = "/dev/i2c-1"
+address = 0x3c
+size = "128x32"
+rotation = 180
+contrast = 255
+timeout_s = 15
+show_until_ip = false
+pages = ["info", "system", "network"]
+
+[network]
+interface = ""
+
+[power]
+reboot = ["systemctl", "reboot"]
+shutdown = ["systemctl", "poweroff"]
+"#;
+        assert_eq!(parse(text).unwrap(), Config::default());
+    }
+
+    #[test]
+    fn chip_and_offset_select_a_line_instead_of_its_name() {
+        let config = parse("[button]\nchip = \"/dev/gpiochip4\"\noffset = 20\n").unwrap();
+        assert_eq!(
+            config.button_line(),
+            LineSelector::Offset {
+                chip: "/dev/gpiochip4".into(),
+                offset: 20
+            }
+        );
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_with_their_name() {
+        let msg = problem("[button]\ndebounce = 20\n");
+        assert!(msg.contains("debounce"), "{msg}");
+        assert!(msg.contains("test.toml"), "{msg}");
+        let msg = problem("[screen]\ntimeout_s = 3\n");
+        assert!(msg.contains("screen"), "{msg}");
+    }
+
+    #[test]
+    fn wrong_types_are_refused_with_the_line() {
+        let msg = problem("[display]\ntimeout_s = \"15\"\n");
+        assert!(msg.contains("timeout_s"), "{msg}");
+    }
+
+    #[test]
+    fn inconsistent_thresholds_name_the_key() {
+        let msg = problem("[button]\nshutdown_after_s = 7.0\n");
+        assert!(msg.contains("`button.shutdown_after_s`"), "{msg}");
+        assert!(msg.contains("reboot_after_s"), "{msg}");
+        let msg = problem("[button]\ncancel_after_s = 12.0\n");
+        assert!(msg.contains("`button.cancel_after_s`"), "{msg}");
+        let msg = problem("[button]\ndebounce_ms = 0\n");
+        assert!(msg.contains("`button.debounce_ms`"), "{msg}");
+        let msg = problem("[button]\nreboot_after_s = -1.0\n");
+        assert!(msg.contains("`button.reboot_after_s`"), "{msg}");
+        let msg = problem("[button]\nreboot_after_s = nan\n");
+        assert!(msg.contains("`button.reboot_after_s`"), "{msg}");
+    }
+
+    #[test]
+    fn display_values_out_of_range_name_the_key() {
+        for (text, key) in [
+            ("address = 0x80", "display.address"),
+            ("address = 0", "display.address"),
+            ("rotation = 90", "display.rotation"),
+            ("contrast = 256", "display.contrast"),
+            ("timeout_s = -1", "display.timeout_s"),
+            ("pages = []", "display.pages"),
+            ("pages = [\"info\", \"weather\"]", "display.pages"),
+            ("pages = [\"info\", \"info\"]", "display.pages"),
+            ("bus = \"\"", "display.bus"),
+        ] {
+            let msg = problem(&format!("[display]\n{text}\n"));
+            assert!(msg.contains(&format!("`{key}`")), "{text}: {msg}");
+        }
+        let msg = problem("[display]\nsize = \"96x16\"\n");
+        assert!(msg.contains("96x16"), "{msg}");
+    }
+
+    #[test]
+    fn power_commands_and_lines_must_name_something() {
+        let msg = problem("[power]\nreboot = []\n");
+        assert!(msg.contains("`power.reboot`"), "{msg}");
+        let msg = problem("[power]\nshutdown = [\"\"]\n");
+        assert!(msg.contains("`power.shutdown`"), "{msg}");
+        let msg = problem("[button]\nchip = \"/dev/gpiochip0\"\n");
+        assert!(msg.contains("`button.offset`"), "{msg}");
+        let msg = problem("[led]\nline = \"\"\n");
+        assert!(msg.contains("`led.line`"), "{msg}");
+    }
+
+    #[test]
+    fn a_missing_named_file_is_an_error_naming_it_but_a_missing_default_is_not() {
+        let err = Config::load(Some(Path::new("/nonexistent/rackpi.toml"))).unwrap_err();
+        assert!(err.to_string().contains("/nonexistent/rackpi.toml"));
+        if !Path::new(DEFAULT_PATH).exists() {
+            assert_eq!(Config::load(None).unwrap(), Config::default());
+        }
+    }
+}

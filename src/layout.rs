@@ -1,0 +1,313 @@
+//! The screens, written once against an embedded-graphics `DrawTarget`, so the
+//! panel, the simulator, `render` and the tests draw the very same pixels.
+
+use embedded_graphics::mono_font::iso_8859_1::{FONT_6X10, FONT_8X13_BOLD};
+use embedded_graphics::mono_font::{MonoFont, MonoTextStyle};
+use embedded_graphics::pixelcolor::BinaryColor;
+use embedded_graphics::prelude::*;
+use embedded_graphics::primitives::{PrimitiveStyle, Rectangle};
+use embedded_graphics::text::{Alignment, Baseline, Text, TextStyleBuilder};
+
+use crate::config::PageKind;
+use crate::core::{HoldStage, PowerAction, View};
+use crate::stats::Stats;
+
+const SMALL: &MonoFont = &FONT_6X10;
+const LARGE: &MonoFont = &FONT_8X13_BOLD;
+/// Characters of the small font on a 128-pixel line.
+const COLUMNS: usize = 21;
+
+/// Draws `view` with `stats` onto `target` (the whole target is redrawn; the
+/// display adapter sends only what changed).
+pub fn draw<D>(target: &mut D, stats: &Stats, view: &View) -> Result<(), D::Error>
+where
+    D: DrawTarget<Color = BinaryColor>,
+{
+    target.clear(BinaryColor::Off)?;
+    let size = target.bounding_box().size;
+    let tall = size.height >= 64;
+    match view {
+        View::Off => Ok(()),
+        View::Page { page, shift } => {
+            let mut shifted = target.translated(Point::new(shift.0, shift.1));
+            match page {
+                PageKind::Info => info_page(&mut shifted, stats, tall),
+                PageKind::System => lines(&mut shifted, &system_lines(stats), tall),
+                PageKind::Network => lines(&mut shifted, &network_lines(stats, tall), tall),
+            }
+        }
+        View::Stage {
+            stage,
+            seconds_left,
+        } => stage_screen(target, *stage, *seconds_left, tall),
+        View::Action(action) => {
+            let text = match action {
+                PowerAction::Reboot => "Rebooting...",
+                PowerAction::Shutdown => "Shutting down...",
+            };
+            centred(target, text, LARGE)
+        }
+        View::Failed { action, reason } => {
+            let title = match action {
+                PowerAction::Reboot => "Reboot failed:",
+                PowerAction::Shutdown => "Shutdown failed:",
+            };
+            let mut text = vec![title.to_string()];
+            text.extend(wrap(reason, COLUMNS, if tall { 5 } else { 2 }));
+            lines(target, &text, tall)
+        }
+    }
+}
+
+/// `CPU nn% | MEM nn%`, never wider than the panel.
+pub fn cpu_mem_line(stats: &Stats) -> String {
+    format!(
+        "CPU {} | MEM {}",
+        percent(stats.cpu_percent),
+        percent(Some(stats.mem_percent))
+    )
+}
+
+fn percent(value: Option<f32>) -> String {
+    match value {
+        Some(v) if v.is_finite() => format!("{}%", v.clamp(0.0, 100.0).round() as u32),
+        _ => "--%".into(),
+    }
+}
+
+fn ip_text(stats: &Stats) -> String {
+    match stats.ip {
+        Some(ip) => ip.to_string(),
+        None => "no network".into(),
+    }
+}
+
+fn info_page<D>(target: &mut D, stats: &Stats, tall: bool) -> Result<(), D::Error>
+where
+    D: DrawTarget<Color = BinaryColor>,
+{
+    let host = fit(&stats.hostname, COLUMNS);
+    if !tall {
+        return lines(target, &[host, ip_text(stats), cpu_mem_line(stats)], false);
+    }
+    lines(
+        target,
+        &[
+            host,
+            ip_text(stats),
+            format!("CPU {:>4}", percent(stats.cpu_percent)),
+            format!(
+                "MEM {:>4} of {}",
+                percent(Some(stats.mem_percent)),
+                gigabytes(stats.mem_total)
+            ),
+        ],
+        true,
+    )?;
+    bar(target, 62, 30, stats.cpu_percent.unwrap_or(0.0))?;
+    bar(target, 62, 44, stats.mem_percent)?;
+    Ok(())
+}
+
+fn gigabytes(bytes: u64) -> String {
+    let gb = bytes as f64 / (1u64 << 30) as f64;
+    if gb >= 10.0 {
+        format!("{}G", gb.round() as u64)
+    } else {
+        format!("{:.1}G", gb)
+    }
+}
+
+fn bar<D>(target: &mut D, x: i32, y: i32, percent: f32) -> Result<(), D::Error>
+where
+    D: DrawTarget<Color = BinaryColor>,
+{
+    let width = 64u32;
+    Rectangle::new(Point::new(x, y), Size::new(width, 8))
+        .into_styled(PrimitiveStyle::with_stroke(BinaryColor::On, 1))
+        .draw(target)?;
+    let filled = ((width - 4) as f32 * percent.clamp(0.0, 100.0) / 100.0).round() as u32;
+    Rectangle::new(Point::new(x + 2, y + 2), Size::new(filled, 4))
+        .into_styled(PrimitiveStyle::with_fill(BinaryColor::On))
+        .draw(target)
+        .map(|_| ())
+}
+
+/// System page: temperature, root filesystem, uptime.
+pub fn system_lines(stats: &Stats) -> Vec<String> {
+    let temp = match stats.temperature_c {
+        Some(t) if t.is_finite() => format!("TEMP {:.1}\u{b0}C", t.clamp(-99.9, 999.9)),
+        _ => "TEMP --".into(),
+    };
+    vec![
+        temp,
+        format!("DISK {}", percent(stats.disk_percent)),
+        format!("UP {}", uptime(stats.uptime.as_secs())),
+    ]
+}
+
+/// `3d 4h`, `5h 12m`, `7m`.
+pub fn uptime(secs: u64) -> String {
+    let (days, hours, minutes) = (secs / 86_400, secs / 3_600 % 24, secs / 60 % 60);
+    if days > 0 {
+        format!("{days}d {hours}h")
+    } else if hours > 0 {
+        format!("{hours}h {minutes}m")
+    } else {
+        format!("{minutes}m")
+    }
+}
+
+fn network_lines(stats: &Stats, tall: bool) -> Vec<String> {
+    if stats.interfaces.is_empty() {
+        return vec!["no network".into()];
+    }
+    let room = if tall { 5 } else { 3 };
+    stats
+        .interfaces
+        .iter()
+        .take(room)
+        .map(|(name, ip)| {
+            let ip = ip.to_string();
+            let name = fit(name, COLUMNS.saturating_sub(ip.len() + 1).max(2));
+            format!("{name} {ip}")
+        })
+        .collect()
+}
+
+fn stage_screen<D>(target: &mut D, stage: HoldStage, seconds_left: u64, tall: bool) -> Result<(), D::Error>
+where
+    D: DrawTarget<Color = BinaryColor>,
+{
+    let text: Vec<String> = match stage {
+        HoldStage::Reboot => vec![
+            "Release: REBOOT".into(),
+            format!("Hold {seconds_left}s more for"),
+            "shutdown".into(),
+        ],
+        HoldStage::Shutdown => vec![
+            "Release: SHUT DOWN".into(),
+            format!("Hold {seconds_left}s more to"),
+            "cancel".into(),
+        ],
+        HoldStage::Cancelled => vec![
+            "Cancelled".into(),
+            "Release the button:".into(),
+            "nothing will happen".into(),
+        ],
+        HoldStage::Short => Vec::new(),
+    };
+    lines(target, &text, tall)
+}
+
+/// Left-aligned lines of the small font: 3 on 32 rows (like the old script),
+/// more and further apart on 64 rows.
+fn lines<D>(target: &mut D, text: &[String], tall: bool) -> Result<(), D::Error>
+where
+    D: DrawTarget<Color = BinaryColor>,
+{
+    let style = MonoTextStyle::new(SMALL, BinaryColor::On);
+    let pitch = if tall { 12 } else { 11 };
+    let room = if tall { 5 } else { 3 };
+    for (i, line) in text.iter().take(room).enumerate() {
+        Text::with_baseline(
+            &fit(line, COLUMNS),
+            Point::new(0, i as i32 * pitch),
+            style,
+            Baseline::Top,
+        )
+        .draw(target)?;
+    }
+    Ok(())
+}
+
+fn centred<D>(target: &mut D, text: &str, font: &MonoFont) -> Result<(), D::Error>
+where
+    D: DrawTarget<Color = BinaryColor>,
+{
+    let centre = target.bounding_box().center();
+    let style = MonoTextStyle::new(font, BinaryColor::On);
+    let text_style = TextStyleBuilder::new()
+        .alignment(Alignment::Center)
+        .baseline(Baseline::Middle)
+        .build();
+    Text::with_text_style(text, centre, style, text_style)
+        .draw(target)
+        .map(|_| ())
+}
+
+/// Cuts `text` to `width` characters, marking the cut with `~`.
+fn fit(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(width.saturating_sub(1)).collect();
+    out.push('~');
+    out
+}
+
+/// Word-wraps `text` into at most `max_lines` lines of `width` characters.
+fn wrap(text: &str, width: usize, max_lines: usize) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut current = String::new();
+    for word in text.split_whitespace() {
+        let candidate_len = current.chars().count() + usize::from(!current.is_empty()) + word.chars().count();
+        if !current.is_empty() && candidate_len > width {
+            out.push(std::mem::take(&mut current));
+        }
+        if !current.is_empty() {
+            current.push(' ');
+        }
+        current.push_str(word);
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    if out.len() > max_lines {
+        out.truncate(max_lines);
+        let last = out.last_mut().expect("max_lines > 0");
+        *last = fit(&format!("{last}~~"), width);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu_and_memory_never_overflow_the_line() {
+        let mut stats = Stats::sample();
+        stats.cpu_percent = Some(100.0);
+        stats.mem_percent = 100.0;
+        assert_eq!(cpu_mem_line(&stats), "CPU 100% | MEM 100%");
+        assert!(cpu_mem_line(&stats).len() <= COLUMNS);
+        stats.cpu_percent = Some(f32::NAN);
+        stats.mem_percent = 250.0;
+        assert_eq!(cpu_mem_line(&stats), "CPU --% | MEM 100%");
+    }
+
+    #[test]
+    fn no_address_reads_no_network() {
+        let mut stats = Stats::sample();
+        stats.ip = None;
+        assert_eq!(ip_text(&stats), "no network");
+        stats.interfaces.clear();
+        assert_eq!(network_lines(&stats, false), vec!["no network"]);
+    }
+
+    #[test]
+    fn uptime_reads_in_the_largest_units() {
+        assert_eq!(uptime(3 * 86_400 + 4 * 3_600 + 59), "3d 4h");
+        assert_eq!(uptime(5 * 3_600 + 12 * 60), "5h 12m");
+        assert_eq!(uptime(420), "7m");
+    }
+
+    #[test]
+    fn long_names_are_cut_not_spilled() {
+        assert_eq!(fit("a-very-long-hostname-indeed", 21), "a-very-long-hostname~");
+        let wrapped = wrap("systemctl exited with status 1: Access denied by policy", 21, 2);
+        assert_eq!(wrapped.len(), 2);
+        assert!(wrapped.iter().all(|l| l.chars().count() <= 21), "{wrapped:?}");
+    }
+}

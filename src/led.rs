@@ -1,0 +1,128 @@
+//! LED patterns as data: what the status LED shows in each state, and when it
+//! next changes. No clock is read here; time is an argument.
+
+use std::time::Duration;
+
+/// What the status LED is showing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LedPattern {
+    /// Dark (button down before the reboot stage; program stopped).
+    Off,
+    /// Lit (idle and alive; cancelled; an action in progress).
+    On,
+    /// 1 Hz blink: releasing now reboots.
+    Blink1Hz,
+    /// 4 Hz blink: releasing now shuts down.
+    Blink4Hz,
+    /// Two short flashes every 2 s: the display is missing or the last action failed.
+    DoubleBlink,
+}
+
+impl LedPattern {
+    /// The name used in events.
+    pub fn name(self) -> &'static str {
+        match self {
+            LedPattern::Off => "off",
+            LedPattern::On => "on",
+            LedPattern::Blink1Hz => "blink-1hz",
+            LedPattern::Blink4Hz => "blink-4hz",
+            LedPattern::DoubleBlink => "double-blink",
+        }
+    }
+
+    /// (period, the times within it at which the level toggles), starting lit.
+    fn cycle(self) -> Option<(Duration, &'static [u64])> {
+        match self {
+            LedPattern::Off | LedPattern::On => None,
+            LedPattern::Blink1Hz => Some((Duration::from_millis(1000), &[500])),
+            LedPattern::Blink4Hz => Some((Duration::from_millis(250), &[125])),
+            LedPattern::DoubleBlink => Some((Duration::from_millis(2000), &[120, 300, 420])),
+        }
+    }
+
+    /// Whether the LED is lit `elapsed` after the pattern began.
+    pub fn level_at(self, elapsed: Duration) -> bool {
+        match self.cycle() {
+            None => self == LedPattern::On,
+            Some((period, toggles)) => {
+                let phase = (elapsed.as_millis() % period.as_millis()) as u64;
+                let passed = toggles.iter().filter(|&&t| t <= phase).count();
+                passed % 2 == 0
+            }
+        }
+    }
+
+    /// The first moment after `elapsed` (relative to the pattern's start) at
+    /// which the level changes; `None` for a steady pattern.
+    pub fn next_change(self, elapsed: Duration) -> Option<Duration> {
+        let (period, toggles) = self.cycle()?;
+        let period_ms = period.as_millis() as u64;
+        let now_ms = elapsed.as_millis() as u64;
+        let cycle_start = now_ms - now_ms % period_ms;
+        let phase = now_ms - cycle_start;
+        let next = toggles
+            .iter()
+            .copied()
+            .find(|&t| t > phase)
+            .map(|t| cycle_start + t)
+            .unwrap_or(cycle_start + period_ms);
+        Some(Duration::from_millis(next))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(v: u64) -> Duration {
+        Duration::from_millis(v)
+    }
+
+    #[test]
+    fn steady_patterns_never_change() {
+        assert!(LedPattern::On.level_at(ms(12345)));
+        assert!(!LedPattern::Off.level_at(ms(12345)));
+        assert_eq!(LedPattern::On.next_change(ms(5)), None);
+    }
+
+    #[test]
+    fn one_hertz_is_half_a_second_on_half_off() {
+        let p = LedPattern::Blink1Hz;
+        assert!(p.level_at(ms(0)));
+        assert!(p.level_at(ms(499)));
+        assert!(!p.level_at(ms(500)));
+        assert!(p.level_at(ms(1000)));
+        assert_eq!(p.next_change(ms(0)), Some(ms(500)));
+        assert_eq!(p.next_change(ms(500)), Some(ms(1000)));
+        assert_eq!(p.next_change(ms(2300)), Some(ms(2500)));
+    }
+
+    #[test]
+    fn four_hertz_toggles_every_125_ms() {
+        let p = LedPattern::Blink4Hz;
+        let toggles = (0..8)
+            .scan(ms(0), |t, _| {
+                *t = p.next_change(*t).unwrap();
+                Some(t.as_millis())
+            })
+            .collect::<Vec<_>>();
+        assert_eq!(toggles, vec![125, 250, 375, 500, 625, 750, 875, 1000]);
+    }
+
+    #[test]
+    fn double_blink_flashes_twice_in_two_seconds() {
+        let p = LedPattern::DoubleBlink;
+        let lit_ms = (0..2000).filter(|&t| p.level_at(ms(t))).count();
+        assert_eq!(lit_ms, 240);
+        let mut t = ms(0);
+        let mut rises = 0;
+        while t < ms(2000) {
+            let next = p.next_change(t).unwrap();
+            if p.level_at(next) {
+                rises += 1;
+            }
+            t = next;
+        }
+        assert_eq!(rises, 2, "two flashes per cycle (the second rise is the cycle restart)");
+    }
+}

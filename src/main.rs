@@ -1,0 +1,167 @@
+//! The `rackpi-panel` command: parse arguments, load the configuration, hand
+//! over to the library. Nothing else happens here.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use rackpi_panel::config::{Config, ConfigError, PageKind, PanelSize, EXIT_CONFIG};
+use rackpi_panel::sim::{self, SimOptions};
+
+#[derive(Parser)]
+#[command(
+    name = "rackpi-panel",
+    version,
+    about = "Front-panel firmware for the RackPi: button, status LED and SSD1306 OLED"
+)]
+struct Cli {
+    /// More log output (debug level); RUST_LOG overrides.
+    #[arg(short, long, global = true)]
+    verbose: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the panel daemon (what systemd starts).
+    Run {
+        /// Configuration file [default: /etc/rackpi-panel/config.toml if it exists].
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Log reboot and shutdown instead of running the commands.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Probe the GPIO lines, the I2C bus and the display; report; non-zero on problems.
+    Check {
+        /// Configuration file [default: /etc/rackpi-panel/config.toml if it exists].
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+    /// Run the firmware against simulated hardware.
+    #[command(after_help = sim::terminal::KEYS)]
+    Simulate {
+        /// Configuration file [default: built-in defaults].
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Scenario script, one command per line (- = standard input); without it, interactive.
+        #[arg(long, value_name = "FILE")]
+        script: Option<PathBuf>,
+        /// Advance time only by the script: a long scenario runs in milliseconds, identically every time.
+        #[arg(long)]
+        virtual_time: bool,
+        /// Show fixed sample data (rackpi, 192.168.1.42, CPU 3 %, MEM 12 %, …).
+        #[arg(long)]
+        fake_stats: bool,
+        /// Write events as JSON Lines (- = standard output).
+        #[arg(long, value_name = "FILE")]
+        events: Option<PathBuf>,
+        /// Write one PNG per distinct frame into DIR.
+        #[arg(long, value_name = "DIR")]
+        frames: Option<PathBuf>,
+        /// Write every I2C write transaction: T_MS ADDR BYTES.
+        #[arg(long, value_name = "FILE")]
+        i2c_log: Option<PathBuf>,
+    },
+    /// Draw a page with sample data into a PNG (for documentation).
+    Render {
+        /// info, system or network.
+        #[arg(long, value_parser = parse_page)]
+        page: PageKind,
+        /// 128x32 or 128x64.
+        #[arg(long, default_value = "128x32", value_parser = parse_size)]
+        size: PanelSize,
+        /// The PNG to write.
+        #[arg(long, value_name = "FILE.png")]
+        out: PathBuf,
+    },
+}
+
+fn parse_page(text: &str) -> Result<PageKind, String> {
+    PageKind::parse(text).ok_or_else(|| format!("unknown page `{text}`: use info, system or network"))
+}
+
+fn parse_size(text: &str) -> Result<PanelSize, String> {
+    PanelSize::parse(text).ok_or_else(|| format!("unknown size `{text}`: use 128x32 or 128x64"))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let default_level = if cli.verbose { "debug" } else { "info" };
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(default_level))
+        .format_timestamp(None)
+        .init();
+    match run(cli.command) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("rackpi-panel: {err:#}");
+            if err.downcast_ref::<ConfigError>().is_some() {
+                ExitCode::from(EXIT_CONFIG as u8)
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
+
+fn run(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Run { config, dry_run } => {
+            let path = config;
+            let config = Config::load(path.as_deref())?;
+            rackpi_panel::hw::daemon::run(config, path, dry_run)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check { config } => {
+            let config = Config::load(config.as_deref())?;
+            let report = rackpi_panel::hw::check::check(&config);
+            print!("{report}");
+            Ok(if report.ok() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        Command::Simulate {
+            config,
+            script,
+            virtual_time,
+            fake_stats,
+            events,
+            frames,
+            i2c_log,
+        } => {
+            let config = match config {
+                Some(path) => Config::load(Some(&path))?,
+                None => Config::default(),
+            };
+            let options = SimOptions {
+                script,
+                virtual_time,
+                fake_stats,
+                events,
+                frames,
+                i2c_log,
+                fail_every: 0,
+            };
+            let summary = sim::simulate(&config, &options)?;
+            log::info!(
+                "simulation ended: {} events, {} distinct frames, {} I2C writes ({} bytes)",
+                summary.events.len(),
+                summary.frames,
+                summary.bus.transactions,
+                summary.bus.bytes
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Render { page, size, out } => {
+            let frame = sim::render_page(page, size);
+            frame
+                .write_png(&out, sim::PNG_SCALE)
+                .map_err(|err| anyhow::anyhow!("cannot write {}: {err}", out.display()))?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

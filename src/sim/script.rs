@@ -1,0 +1,194 @@
+//! The simulator's scenario language: one command per line, `#` comments.
+
+use std::time::Duration;
+
+/// One scenario command.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// Press, hold this long, release.
+    Press(Duration),
+    /// The button goes down (pressed).
+    Down,
+    /// The button comes up (released).
+    Up,
+    /// Let time pass.
+    Wait(Duration),
+    /// The panel stops acknowledging I2C.
+    Unplug,
+    /// The panel acknowledges I2C again.
+    Plug,
+    /// The next power commands fail.
+    PowerFail,
+    /// The next power commands succeed.
+    PowerOk,
+    /// Stop, as on SIGTERM.
+    Quit,
+}
+
+/// A bad script line.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("script line {line}: {message}")]
+pub struct ScriptError {
+    /// 1-based line number.
+    pub line: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// What happens at a moment of a scenario.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    /// The button level changes.
+    Button(bool),
+    /// The display is plugged (true) or unplugged.
+    Display(bool),
+    /// Power commands succeed (true) or fail.
+    Power(bool),
+    /// Stop.
+    Quit,
+}
+
+/// Parses a whole script.
+pub fn parse(text: &str) -> Result<Vec<Command>, ScriptError> {
+    let mut commands = Vec::new();
+    for (index, raw) in text.lines().enumerate() {
+        let line = raw.split('#').next().unwrap_or("").trim();
+        if line.is_empty() {
+            continue;
+        }
+        let error = |message: String| ScriptError {
+            line: index + 1,
+            message,
+        };
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let seconds = |what: &str| -> Result<Duration, ScriptError> {
+            let [_, value] = words[..] else {
+                return Err(error(format!("`{what}` takes one number of seconds, e.g. `{what} 8.5`")));
+            };
+            let secs: f64 = value
+                .parse()
+                .map_err(|_| error(format!("`{value}` is not a number of seconds")))?;
+            if !secs.is_finite() || !(0.0..=31_536_000.0).contains(&secs) {
+                return Err(error(format!(
+                    "{value} seconds is out of range (0 to 31536000)"
+                )));
+            }
+            Ok(Duration::from_secs_f64(secs))
+        };
+        let bare = |command: Command| -> Result<Command, ScriptError> {
+            if words.len() == 1 {
+                Ok(command)
+            } else {
+                Err(error(format!("`{}` takes no argument", words[0])))
+            }
+        };
+        let command = match words[0] {
+            "press" => Command::Press(seconds("press")?),
+            "wait" => Command::Wait(seconds("wait")?),
+            "down" => bare(Command::Down)?,
+            "up" => bare(Command::Up)?,
+            "quit" => bare(Command::Quit)?,
+            "display" | "power" => {
+                let command = match (words[0], words.get(1).copied(), words.len()) {
+                    ("display", Some("unplug"), 2) => Command::Unplug,
+                    ("display", Some("plug"), 2) => Command::Plug,
+                    ("power", Some("fail"), 2) => Command::PowerFail,
+                    ("power", Some("ok"), 2) => Command::PowerOk,
+                    ("display", ..) => {
+                        return Err(error("use `display unplug` or `display plug`".into()))
+                    }
+                    _ => return Err(error("use `power fail` or `power ok`".into())),
+                };
+                command
+            }
+            other => {
+                return Err(error(format!(
+                    "unknown command `{other}` (commands: press, down, up, wait, display, power, quit)"
+                )))
+            }
+        };
+        commands.push(command);
+    }
+    Ok(commands)
+}
+
+/// The scenario as a timeline of (time since start, step), and its end.
+pub fn timeline(commands: &[Command]) -> (Vec<(Duration, Step)>, Duration) {
+    let mut t = Duration::ZERO;
+    let mut steps = Vec::new();
+    for command in commands {
+        match command {
+            Command::Press(hold) => {
+                steps.push((t, Step::Button(true)));
+                t += *hold;
+                steps.push((t, Step::Button(false)));
+            }
+            Command::Down => steps.push((t, Step::Button(true))),
+            Command::Up => steps.push((t, Step::Button(false))),
+            Command::Wait(d) => t += *d,
+            Command::Unplug => steps.push((t, Step::Display(false))),
+            Command::Plug => steps.push((t, Step::Display(true))),
+            Command::PowerFail => steps.push((t, Step::Power(false))),
+            Command::PowerOk => steps.push((t, Step::Power(true))),
+            Command::Quit => steps.push((t, Step::Quit)),
+        }
+    }
+    (steps, t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_command_parses() {
+        let text = "# a scenario\nwait 1\npress 8.1  # reboot\ndown\nup\ndisplay unplug\ndisplay plug\npower fail\npower ok\nquit\n\n";
+        let commands = parse(text).unwrap();
+        assert_eq!(
+            commands,
+            vec![
+                Command::Wait(Duration::from_secs(1)),
+                Command::Press(Duration::from_millis(8100)),
+                Command::Down,
+                Command::Up,
+                Command::Unplug,
+                Command::Plug,
+                Command::PowerFail,
+                Command::PowerOk,
+                Command::Quit,
+            ]
+        );
+    }
+
+    #[test]
+    fn errors_name_the_line() {
+        for (text, line, fragment) in [
+            ("wait 1\npres 3\n", 2, "unknown command `pres`"),
+            ("press\n", 1, "takes one number"),
+            ("\n\nwait soon\n", 3, "`soon` is not a number"),
+            ("wait -1\n", 1, "out of range"),
+            ("wait nan\n", 1, "out of range"),
+            ("down now\n", 1, "takes no argument"),
+            ("display off\n", 1, "display unplug"),
+            ("power\n", 1, "power fail"),
+        ] {
+            let err = parse(text).unwrap_err();
+            assert_eq!(err.line, line, "{text:?}");
+            assert!(err.to_string().contains(fragment), "{text:?}: {err}");
+            assert!(err.to_string().starts_with(&format!("script line {line}:")));
+        }
+    }
+
+    #[test]
+    fn press_becomes_down_and_up_with_the_hold_between() {
+        let (steps, end) = timeline(&parse("wait 1\npress 8.1\nwait 1\n").unwrap());
+        assert_eq!(
+            steps,
+            vec![
+                (Duration::from_secs(1), Step::Button(true)),
+                (Duration::from_millis(9100), Step::Button(false)),
+            ]
+        );
+        assert_eq!(end, Duration::from_millis(10_100));
+    }
+}
