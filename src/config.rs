@@ -447,10 +447,7 @@ impl Config {
                 ));
             }
             if d.pages[..i].contains(name) {
-                return Err(invalid(
-                    "display.pages",
-                    format!("names \"{name}\" twice"),
-                ));
+                return Err(invalid("display.pages", format!("names \"{name}\" twice")));
             }
         }
         for (key, argv) in [

@@ -535,7 +535,8 @@ impl Panel {
                 effects.push(Effect::Draw);
                 woke_screen = true;
             }
-            Mode::Normal => {}
+            // any press acknowledges a failed action
+            Mode::Normal => self.action_failed = false,
         }
         if !self.screen_on {
             self.screen_on(at, effects);

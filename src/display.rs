@@ -82,7 +82,9 @@ impl BusOpener for LinuxBus {
 
 type Driver<I, S> = Ssd1306<I2CInterface<I>, S, BufferedGraphicsMode<S>>;
 
-enum Sized<I: I2c> {
+// One panel per process: the size difference between the variants does not matter.
+#[allow(clippy::large_enum_variant)]
+enum AnyDriver<I: I2c> {
     Small(Driver<I, DisplaySize128x32>),
     Tall(Driver<I, DisplaySize128x64>),
 }
@@ -90,8 +92,8 @@ enum Sized<I: I2c> {
 macro_rules! with_driver {
     ($sized:expr, $d:ident => $body:expr) => {
         match $sized {
-            Sized::Small($d) => $body,
-            Sized::Tall($d) => $body,
+            AnyDriver::Small($d) => $body,
+            AnyDriver::Tall($d) => $body,
         }
     };
 }
@@ -134,7 +136,7 @@ pub struct FlushStats {
 pub struct Ssd1306Port<B: BusOpener> {
     opener: B,
     settings: PanelSettings,
-    driver: Option<Sized<B::Bus>>,
+    driver: Option<AnyDriver<B::Bus>>,
     sent: Option<Frame>,
     /// Counts frames and regions sent.
     pub counters: FlushStats,
@@ -159,7 +161,7 @@ impl<B: BusOpener> Ssd1306Port<B> {
         }
     }
 
-    fn build(&mut self) -> Result<Sized<B::Bus>, DisplayFault> {
+    fn build(&mut self) -> Result<AnyDriver<B::Bus>, DisplayFault> {
         let bus = self.opener.open()?;
         let interface = I2CDisplayInterface::new_custom_address(bus, self.settings.address);
         let rotation = if self.settings.upside_down {
@@ -168,10 +170,10 @@ impl<B: BusOpener> Ssd1306Port<B> {
             DisplayRotation::Rotate0
         };
         Ok(match self.settings.size {
-            PanelSize::W128H32 => Sized::Small(
+            PanelSize::W128H32 => AnyDriver::Small(
                 Ssd1306::new(interface, DisplaySize128x32, rotation).into_buffered_graphics_mode(),
             ),
-            PanelSize::W128H64 => Sized::Tall(
+            PanelSize::W128H64 => AnyDriver::Tall(
                 Ssd1306::new(interface, DisplaySize128x64, rotation).into_buffered_graphics_mode(),
             ),
         })
@@ -255,9 +257,7 @@ impl<B: BusOpener> DisplayPort for Ssd1306Port<B> {
         let old = self.sent.take();
         for page in 0..frame.height() / 8 {
             for columns in changed_columns(old.as_ref(), frame, page, 8) {
-                if let Err(err) = self.flush_region(frame, page, columns) {
-                    return Err(err);
-                }
+                self.flush_region(frame, page, columns)?;
             }
         }
         self.sent = Some(frame.clone());
@@ -285,9 +285,7 @@ pub struct Backoff {
 
 impl Default for Backoff {
     fn default() -> Self {
-        Backoff {
-            next: Self::FIRST,
-        }
+        Backoff { next: Self::FIRST }
     }
 }
 
@@ -331,7 +329,10 @@ mod tests {
         new.set(6, 2, true);
         new.set(100, 7, true);
         new.set(50, 9, true);
-        assert_eq!(changed_columns(Some(&old), &new, 0, 8), vec![3..7, 100..101]);
+        assert_eq!(
+            changed_columns(Some(&old), &new, 0, 8),
+            vec![3..7, 100..101]
+        );
         assert_eq!(changed_columns(Some(&old), &new, 1, 8), vec![50..51]);
         assert!(changed_columns(Some(&old), &new, 2, 8).is_empty());
         assert_eq!(changed_columns(None, &new, 3, 8), vec![0..128]);

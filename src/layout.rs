@@ -96,16 +96,13 @@ where
             host,
             ip_text(stats),
             format!("CPU {:>4}", percent(stats.cpu_percent)),
-            format!(
-                "MEM {:>4} of {}",
-                percent(Some(stats.mem_percent)),
-                gigabytes(stats.mem_total)
-            ),
+            format!("MEM {:>4}", percent(Some(stats.mem_percent))),
+            format!("RAM {}", gigabytes(stats.mem_total)),
         ],
         true,
     )?;
-    bar(target, 62, 30, stats.cpu_percent.unwrap_or(0.0))?;
-    bar(target, 62, 44, stats.mem_percent)?;
+    bar(target, 60, 25, stats.cpu_percent.unwrap_or(0.0))?;
+    bar(target, 60, 37, stats.mem_percent)?;
     Ok(())
 }
 
@@ -122,7 +119,7 @@ fn bar<D>(target: &mut D, x: i32, y: i32, percent: f32) -> Result<(), D::Error>
 where
     D: DrawTarget<Color = BinaryColor>,
 {
-    let width = 64u32;
+    let width = 66u32;
     Rectangle::new(Point::new(x, y), Size::new(width, 8))
         .into_styled(PrimitiveStyle::with_stroke(BinaryColor::On, 1))
         .draw(target)?;
@@ -175,7 +172,12 @@ fn network_lines(stats: &Stats, tall: bool) -> Vec<String> {
         .collect()
 }
 
-fn stage_screen<D>(target: &mut D, stage: HoldStage, seconds_left: u64, tall: bool) -> Result<(), D::Error>
+fn stage_screen<D>(
+    target: &mut D,
+    stage: HoldStage,
+    seconds_left: u64,
+    tall: bool,
+) -> Result<(), D::Error>
 where
     D: DrawTarget<Color = BinaryColor>,
 {
@@ -251,7 +253,8 @@ fn wrap(text: &str, width: usize, max_lines: usize) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut current = String::new();
     for word in text.split_whitespace() {
-        let candidate_len = current.chars().count() + usize::from(!current.is_empty()) + word.chars().count();
+        let candidate_len =
+            current.chars().count() + usize::from(!current.is_empty()) + word.chars().count();
         if !current.is_empty() && candidate_len > width {
             out.push(std::mem::take(&mut current));
         }
@@ -305,9 +308,19 @@ mod tests {
 
     #[test]
     fn long_names_are_cut_not_spilled() {
-        assert_eq!(fit("a-very-long-hostname-indeed", 21), "a-very-long-hostname~");
-        let wrapped = wrap("systemctl exited with status 1: Access denied by policy", 21, 2);
+        assert_eq!(
+            fit("a-very-long-hostname-indeed", 21),
+            "a-very-long-hostname~"
+        );
+        let wrapped = wrap(
+            "systemctl exited with status 1: Access denied by policy",
+            21,
+            2,
+        );
         assert_eq!(wrapped.len(), 2);
-        assert!(wrapped.iter().all(|l| l.chars().count() <= 21), "{wrapped:?}");
+        assert!(
+            wrapped.iter().all(|l| l.chars().count() <= 21),
+            "{wrapped:?}"
+        );
     }
 }

@@ -123,6 +123,9 @@ mod tests {
             }
             t = next;
         }
-        assert_eq!(rises, 2, "two flashes per cycle (the second rise is the cycle restart)");
+        assert_eq!(
+            rises, 2,
+            "two flashes per cycle (the second rise is the cycle restart)"
+        );
     }
 }

@@ -80,7 +80,8 @@ enum Command {
 }
 
 fn parse_page(text: &str) -> Result<PageKind, String> {
-    PageKind::parse(text).ok_or_else(|| format!("unknown page `{text}`: use info, system or network"))
+    PageKind::parse(text)
+        .ok_or_else(|| format!("unknown page `{text}`: use info, system or network"))
 }
 
 fn parse_size(text: &str) -> Result<PanelSize, String> {

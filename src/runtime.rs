@@ -198,7 +198,9 @@ impl Loop<'_> {
                 log::info!("configuration reloaded");
                 self.panel.set_timings(timings);
             }
-            Err(message) => log::error!("configuration not reloaded, keeping the old one: {message}"),
+            Err(message) => {
+                log::error!("configuration not reloaded, keeping the old one: {message}")
+            }
         }
     }
 
@@ -266,7 +268,8 @@ impl Loop<'_> {
         let view = self.panel.view();
         if let View::Page { page, .. } = view {
             self.stats = self.ports.stats.sample(page);
-            self.follow_ups.push_back(Input::IpKnown(self.stats.ip.is_some()));
+            self.follow_ups
+                .push_back(Input::IpKnown(self.stats.ip.is_some()));
         }
         let Ok(()) = layout::draw(&mut self.frame, &self.stats, &view);
         if let Err(fault) = self.ports.display.show(&self.frame) {

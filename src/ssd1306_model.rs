@@ -312,7 +312,9 @@ mod tests {
     #[test]
     fn horizontal_window_wraps_to_its_start() {
         let mut d = Ssd1306Model::new();
-        d.write(&[0x00, 0xA1, 0xC8, 0xA8, 31, 0x20, 0x00, 0x21, 10, 11, 0x22, 0, 1, 0xAF]);
+        d.write(&[
+            0x00, 0xA1, 0xC8, 0xA8, 31, 0x20, 0x00, 0x21, 10, 11, 0x22, 0, 1, 0xAF,
+        ]);
         // four bytes fill the 2x2 window; the fifth wraps to its start
         d.write(&[0x40, 1, 1, 1, 1, 0x80]);
         assert_eq!(
@@ -334,7 +336,9 @@ mod tests {
     fn rotate_180_on_a_module_mounted_upside_down_reads_upright() {
         // A0 + C0 is what the driver sends for Rotate180
         let mut d = Ssd1306Model::new();
-        d.write(&[0x00, 0xA0, 0xC0, 0xA8, 31, 0x20, 0x00, 0x21, 0, 127, 0x22, 0, 3, 0xAF]);
+        d.write(&[
+            0x00, 0xA0, 0xC0, 0xA8, 31, 0x20, 0x00, 0x21, 0, 127, 0x22, 0, 3, 0xAF,
+        ]);
         d.write(&[0x40, 0x01]);
         assert_eq!(lit(&d.visible(32, true)), vec![(0, 0)]);
     }

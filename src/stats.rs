@@ -70,7 +70,10 @@ pub fn is_virtual_interface(name: &str) -> bool {
         "lo", "docker", "veth", "br-", "virbr", "cni", "flannel", "vxlan",
     ];
     PREFIXES.iter().any(|prefix| name.starts_with(prefix))
-        || Path::new("/sys/class/net").join(name).join("bridge").exists()
+        || Path::new("/sys/class/net")
+            .join(name)
+            .join("bridge")
+            .exists()
 }
 
 /// The running system's figures.

@@ -59,13 +59,13 @@ impl fmt::Display for Report {
         for item in &self.items {
             writeln!(
                 f,
-                "{} {:<8} {}",
+                "{} {:<10} {}",
                 if item.ok { "ok  " } else { "FAIL" },
                 item.what,
                 item.detail
             )?;
             if let Some(fix) = &item.fix {
-                writeln!(f, "              fix: {fix}")?;
+                writeln!(f, "                fix: {fix}")?;
             }
         }
         let failed = self.items.iter().filter(|i| !i.ok).count();
@@ -77,7 +77,10 @@ impl fmt::Display for Report {
     }
 }
 
-fn line_check(selector: &crate::config::LineSelector, own_consumer: &str) -> Result<String, (String, String)> {
+fn line_check(
+    selector: &crate::config::LineSelector,
+    own_consumer: &str,
+) -> Result<String, (String, String)> {
     match gpio::resolve(selector) {
         Ok(line) => {
             let place = format!("{selector} is {} line {}", line.chip.display(), line.offset);
@@ -147,10 +150,7 @@ pub fn check(config: &Config) -> Report {
             );
             report.push(
                 "display",
-                Err((
-                    "not probed (no bus)".into(),
-                    "fix the I2C bus first".into(),
-                )),
+                Err(("not probed (no bus)".into(), "fix the I2C bus first".into())),
             );
         }
         Ok(mut bus) => {
@@ -178,7 +178,8 @@ pub fn check(config: &Config) -> Report {
         } else {
             Err((
                 format!("infoscreen.py is running (pid {old:?}) and may hold the pins"),
-                "remove its line from /etc/rc.local and stop it (sudo pkill -f infoscreen.py)".into(),
+                "remove its line from /etc/rc.local and stop it (sudo pkill -f infoscreen.py)"
+                    .into(),
             ))
         },
     );
@@ -192,11 +193,17 @@ mod tests {
     #[test]
     fn the_report_lists_a_fix_under_each_problem() {
         let mut report = Report::default();
-        report.push("button", Ok("GPIO20 is /dev/gpiochip0 line 20, free".into()));
-        report.push("display", Err(("nothing answers at 0x3c".into(), "check the wiring".into())));
+        report.push(
+            "button",
+            Ok("GPIO20 is /dev/gpiochip0 line 20, free".into()),
+        );
+        report.push(
+            "display",
+            Err(("nothing answers at 0x3c".into(), "check the wiring".into())),
+        );
         let text = report.to_string();
         assert!(!report.ok());
-        assert!(text.contains("ok   button"), "{text}");
+        assert!(text.contains("ok   button    "), "{text}");
         assert!(text.contains("FAIL display"), "{text}");
         assert!(text.contains("fix: check the wiring"), "{text}");
         assert!(text.contains("1 of 2 checks failed"), "{text}");
@@ -205,7 +212,10 @@ mod tests {
     #[test]
     fn the_old_script_is_found_by_its_command_line() {
         let dir = tempfile::tempdir().unwrap();
-        for (pid, cmdline) in [("12", "python3\0/home/pi/infoscreen.py\0"), ("40", "sshd\0")] {
+        for (pid, cmdline) in [
+            ("12", "python3\0/home/pi/infoscreen.py\0"),
+            ("40", "sshd\0"),
+        ] {
             std::fs::create_dir(dir.path().join(pid)).unwrap();
             std::fs::write(dir.path().join(pid).join("cmdline"), cmdline).unwrap();
         }

@@ -87,8 +87,10 @@ impl Inputs for HwInputs {
                 .min();
             let timeout = match until {
                 // round up: waking a millisecond early would only loop again
-                Some(t) => PollTimeout::try_from(((t - now).as_micros().div_ceil(1000)).min(3_600_000) as i32)
-                    .unwrap_or(PollTimeout::MAX),
+                Some(t) => PollTimeout::try_from(
+                    ((t - now).as_micros().div_ceil(1000)).min(3_600_000) as i32,
+                )
+                .unwrap_or(PollTimeout::MAX),
                 None => PollTimeout::NONE,
             };
             let (button_ready, stop_ready, reload_ready, woken_ready) = {
@@ -104,7 +106,12 @@ impl Inputs for HwInputs {
                     Err(err) => return Err(err.into()),
                 }
                 let ready = |fd: &PollFd| fd.revents().is_some_and(|r| !r.is_empty());
-                (ready(&fds[0]), ready(&fds[1]), ready(&fds[2]), ready(&fds[3]))
+                (
+                    ready(&fds[0]),
+                    ready(&fds[1]),
+                    ready(&fds[2]),
+                    ready(&fds[3]),
+                )
             };
             if stop_ready {
                 drain(&mut self.stop);
@@ -175,7 +182,11 @@ impl Reporter for DaemonReporter {
 }
 
 /// Runs the daemon until SIGTERM/SIGINT.
-pub fn run(config: Config, config_path: Option<std::path::PathBuf>, dry_run: bool) -> anyhow::Result<()> {
+pub fn run(
+    config: Config,
+    config_path: Option<std::path::PathBuf>,
+    dry_run: bool,
+) -> anyhow::Result<()> {
     let timings = config.timings()?;
     let button = Button::request(
         &config.button_line(),
@@ -184,13 +195,18 @@ pub fn run(config: Config, config_path: Option<std::path::PathBuf>, dry_run: boo
         timings.debounce,
     )
     .context("cannot use the button")?;
-    let mut led = Led::request(&config.led_line(), config.led.active_low).context("cannot use the LED")?;
+    let mut led =
+        Led::request(&config.led_line(), config.led.active_low).context("cannot use the LED")?;
     log::info!(
         "button {} at {}:{}{}, LED {} at {}:{}",
         config.button_line(),
         button.line.chip.display(),
         button.line.offset,
-        if button.kernel_debounce { " (kernel debounce)" } else { "" },
+        if button.kernel_debounce {
+            " (kernel debounce)"
+        } else {
+            ""
+        },
         config.led_line(),
         led.line.chip.display(),
         led.line.offset
@@ -212,7 +228,10 @@ pub fn run(config: Config, config_path: Option<std::path::PathBuf>, dry_run: boo
         waker,
     )));
     let mut power_port = SharedPower(power.clone());
-    let mut display = Ssd1306Port::new(LinuxBus::new(&config.display.bus), PanelSettings::from_config(&config));
+    let mut display = Ssd1306Port::new(
+        LinuxBus::new(&config.display.bus),
+        PanelSettings::from_config(&config),
+    );
     let mut stats = SystemStats::new(&config.network.interface);
     let watchdog = watchdog_interval().map(|interval| (interval, monotonic_now() + interval));
     let mut inputs = HwInputs {

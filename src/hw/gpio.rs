@@ -129,7 +129,12 @@ pub fn resolve(selector: &LineSelector) -> Result<ResolvedLine, GpioError> {
                             continue;
                         };
                         for info in iter.flatten() {
-                            rows.push((chip.clone(), info.offset, info.name.clone(), describe(&info)));
+                            rows.push((
+                                chip.clone(),
+                                info.offset,
+                                info.name.clone(),
+                                describe(&info),
+                            ));
                         }
                     }
                     Err(err) => {
@@ -331,7 +336,12 @@ mod tests {
         // a Pi 5 on an older kernel: the header is on gpiochip4
         let rows = [
             (Path::new("/dev/gpiochip0"), 20, "PCIE_PWR", None),
-            (Path::new("/dev/gpiochip4"), 20, "GPIO20", Some("rackpi-button")),
+            (
+                Path::new("/dev/gpiochip4"),
+                20,
+                "GPIO20",
+                Some("rackpi-button"),
+            ),
             (Path::new("/dev/gpiochip4"), 23, "GPIO23", None),
         ];
         let found = pick_named(rows, "GPIO20").unwrap();
@@ -347,7 +357,10 @@ mod tests {
             (Path::new("/dev/gpiochip0"), 20, "GPIO20", None),
             (Path::new("/dev/gpiochip1"), 3, "GPIO20", None),
         ];
-        assert_eq!(pick_named(rows, "GPIO20").unwrap().chip, Path::new("/dev/gpiochip0"));
+        assert_eq!(
+            pick_named(rows, "GPIO20").unwrap().chip,
+            Path::new("/dev/gpiochip0")
+        );
     }
 
     #[test]
@@ -371,7 +384,10 @@ mod tests {
     fn on_a_machine_without_the_line_the_error_names_it() {
         if let Err(err) = resolve(&LineSelector::Named("NO_SUCH_LINE_XYZ".into())) {
             let text = err.to_string();
-            assert!(text.contains("NO_SUCH_LINE_XYZ") || text.contains("no GPIO chip"), "{text}");
+            assert!(
+                text.contains("NO_SUCH_LINE_XYZ") || text.contains("no GPIO chip"),
+                "{text}"
+            );
         }
     }
 }

@@ -55,7 +55,12 @@ pub fn run_command(argv: &[String], timeout: Duration) -> Result<(), String> {
     if status.success() {
         return Ok(());
     }
-    let last_line = output.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
+    let last_line = output
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim();
     let code = match status.code() {
         Some(code) => format!("exited with status {code}"),
         None => "was killed by a signal".to_string(),
@@ -153,9 +158,15 @@ mod tests {
 
     #[test]
     fn a_missing_program_is_a_spawn_error_naming_it() {
-        let err = run_command(&argv(&["/nonexistent/systemctl", "reboot"]), COMMAND_TIMEOUT)
-            .unwrap_err();
-        assert!(err.contains("cannot start `/nonexistent/systemctl reboot`"), "{err}");
+        let err = run_command(
+            &argv(&["/nonexistent/systemctl", "reboot"]),
+            COMMAND_TIMEOUT,
+        )
+        .unwrap_err();
+        assert!(
+            err.contains("cannot start `/nonexistent/systemctl reboot`"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -118,7 +118,8 @@ impl embedded_hal::i2c::I2c for SimBus {
         operations: &mut [Operation<'_>],
     ) -> Result<(), Self::Error> {
         let mut bus = self.0.borrow_mut();
-        let injected = bus.fail_every > 0 && (bus.counters.transactions + bus.counters.nacks + 1) % bus.fail_every == 0;
+        let injected = bus.fail_every > 0
+            && (bus.counters.transactions + bus.counters.nacks + 1) % bus.fail_every == 0;
         if address != bus.address || !bus.plugged || injected {
             bus.counters.nacks += 1;
             return Err(Nack);

@@ -82,7 +82,8 @@ fn prepare_frames_dir(dir: &Path) -> anyhow::Result<()> {
 
 fn read_script(path: &Path) -> anyhow::Result<Vec<script::Command>> {
     let text = if path == Path::new("-") {
-        std::io::read_to_string(std::io::stdin()).context("cannot read the script from standard input")?
+        std::io::read_to_string(std::io::stdin())
+            .context("cannot read the script from standard input")?
     } else {
         std::fs::read_to_string(path)
             .with_context(|| format!("cannot read the script {}", path.display()))?
@@ -189,12 +190,16 @@ impl Inputs for ScriptInputs {
     }
 
     fn button_pressed(&mut self) -> std::io::Result<bool> {
-        // `down` at time 0 is a button held when the program starts
-        while let Some((t, Step::Button(level))) = self.steps.front().cloned() {
-            if t > Duration::ZERO {
-                break;
+        // What the script sets at time 0 is how the hardware is at start:
+        // `down` is a button held when the program starts, `display unplug`
+        // a panel missing from the start.
+        while let Some((Duration::ZERO, step)) = self.steps.front().cloned() {
+            match step {
+                Step::Button(level) => self.level = level,
+                Step::Display(plugged) => self.bus.state().plugged = plugged,
+                Step::Power(ok) => self.power.failing.set(!ok),
+                Step::Quit => break,
             }
-            self.level = level;
             self.steps.pop_front();
         }
         Ok(self.level)
@@ -287,8 +292,14 @@ pub fn simulate(config: &Config, options: &SimOptions) -> anyhow::Result<SimSumm
     };
 
     let outcome = if interactive {
-        let mut inputs = terminal::KeyboardInputs::new(clock.clone(), bus.clone(), power.clone(), led.clone())?;
-        reporter.echo = Some(terminal::Screen::new(rows, led.0.clone(), bus.clone(), power.failing.clone()));
+        let mut inputs =
+            terminal::KeyboardInputs::new(clock.clone(), bus.clone(), power.clone(), led.clone())?;
+        reporter.echo = Some(terminal::Screen::new(
+            rows,
+            led.0.clone(),
+            bus.clone(),
+            power.failing.clone(),
+        ));
         runtime::run(
             Ports {
                 inputs: &mut inputs,

@@ -63,7 +63,9 @@ pub fn parse(text: &str) -> Result<Vec<Command>, ScriptError> {
         let words: Vec<&str> = line.split_whitespace().collect();
         let seconds = |what: &str| -> Result<Duration, ScriptError> {
             let [_, value] = words[..] else {
-                return Err(error(format!("`{what}` takes one number of seconds, e.g. `{what} 8.5`")));
+                return Err(error(format!(
+                    "`{what}` takes one number of seconds, e.g. `{what} 8.5`"
+                )));
             };
             let secs: f64 = value
                 .parse()
@@ -103,8 +105,8 @@ pub fn parse(text: &str) -> Result<Vec<Command>, ScriptError> {
             }
             other => {
                 return Err(error(format!(
-                    "unknown command `{other}` (commands: press, down, up, wait, display, power, quit)"
-                )))
+                "unknown command `{other}` (commands: press, down, up, wait, display, power, quit)"
+            )))
             }
         };
         commands.push(command);

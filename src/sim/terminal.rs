@@ -38,13 +38,20 @@ pub struct KeyboardInputs {
 
 impl KeyboardInputs {
     /// Puts the terminal in raw mode (no echo, no line buffering).
-    pub fn new(clock: SimClock, bus: SimBus, power: SimPower, led: SimLed) -> std::io::Result<Self> {
+    pub fn new(
+        clock: SimClock,
+        bus: SimBus,
+        power: SimPower,
+        led: SimLed,
+    ) -> std::io::Result<Self> {
         let stdin = std::io::stdin();
         let saved = termios::tcgetattr(stdin.as_fd()).ok();
         if let Some(saved) = &saved {
             let mut raw = saved.clone();
-            raw.local_flags.remove(LocalFlags::ICANON | LocalFlags::ECHO | LocalFlags::ISIG);
-            termios::tcsetattr(stdin.as_fd(), SetArg::TCSANOW, &raw).map_err(std::io::Error::from)?;
+            raw.local_flags
+                .remove(LocalFlags::ICANON | LocalFlags::ECHO | LocalFlags::ISIG);
+            termios::tcsetattr(stdin.as_fd(), SetArg::TCSANOW, &raw)
+                .map_err(std::io::Error::from)?;
         }
         print!("\x1b[?25l\x1b[2J");
         Ok(KeyboardInputs {
@@ -60,7 +67,8 @@ impl KeyboardInputs {
 
     fn hold(&mut self, now: Duration, secs: f64) -> Option<Wake> {
         self.scheduled.clear();
-        self.scheduled.push_back((now + Duration::from_secs_f64(secs), false));
+        self.scheduled
+            .push_back((now + Duration::from_secs_f64(secs), false));
         self.set_level(true, now)
     }
 
@@ -101,7 +109,7 @@ impl Drop for KeyboardInputs {
         if let Some(saved) = &self.saved {
             let _ = termios::tcsetattr(std::io::stdin().as_fd(), SetArg::TCSANOW, saved);
         }
-        print!("\x1b[?25h\n");
+        println!("\x1b[?25h");
         let _ = std::io::stdout().flush();
     }
 }
@@ -171,7 +179,12 @@ pub struct Screen {
 
 impl Screen {
     /// A screen for a panel `rows` tall.
-    pub fn new(rows: usize, led: Rc<Cell<bool>>, bus: SimBus, power_failing: Rc<Cell<bool>>) -> Self {
+    pub fn new(
+        rows: usize,
+        led: Rc<Cell<bool>>,
+        bus: SimBus,
+        power_failing: Rc<Cell<bool>>,
+    ) -> Self {
         Screen {
             rows,
             led,
@@ -190,7 +203,12 @@ impl Screen {
             Event::ActionFailed { reason, .. } => format!(" {reason}"),
             _ => String::new(),
         };
-        self.log.push_back(format!("{:>9.3} s  {}{}", at.as_secs_f64(), event.name(), detail));
+        self.log.push_back(format!(
+            "{:>9.3} s  {}{}",
+            at.as_secs_f64(),
+            event.name(),
+            detail
+        ));
         while self.log.len() > 8 {
             self.log.pop_front();
         }
@@ -207,7 +225,12 @@ impl Screen {
         let mut out = String::from("\x1b[H");
         out.push_str("rackpi-panel simulator\x1b[K\r\n");
         out.push_str(&format!("┌{}┐\x1b[K\r\n", "─".repeat(128)));
-        for line in self.frame.to_half_blocks().iter().take(self.rows.div_ceil(2)) {
+        for line in self
+            .frame
+            .to_half_blocks()
+            .iter()
+            .take(self.rows.div_ceil(2))
+        {
             out.push_str(&format!("│{line}│\x1b[K\r\n"));
         }
         out.push_str(&format!("└{}┘\x1b[K\r\n", "─".repeat(128)));
@@ -216,7 +239,11 @@ impl Screen {
             "LED {}   display {}   power commands {}\x1b[K\r\n",
             if self.led.get() { "●" } else { "○" },
             if plugged { "plugged" } else { "UNPLUGGED" },
-            if self.power_failing.get() { "FAIL" } else { "succeed (recorded, never run)" },
+            if self.power_failing.get() {
+                "FAIL"
+            } else {
+                "succeed (recorded, never run)"
+            },
         ));
         out.push_str(&format!("{KEYS}\x1b[K\r\n"));
         for line in &self.log {

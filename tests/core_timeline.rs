@@ -1,0 +1,538 @@
+//! The firmware core as timelines: button levels at given milliseconds in,
+//! events and effects out. Time is advanced by calling, never by sleeping.
+
+use std::time::Duration;
+
+use rackpi_panel::config::{PageKind, Timings};
+use rackpi_panel::core::{Effect, Event, HoldStage, Input, Panel, PowerAction, View};
+use rackpi_panel::led::LedPattern;
+
+fn ms(v: u64) -> Duration {
+    Duration::from_millis(v)
+}
+
+/// Drives a panel like the runtime does: inputs at their times, deadlines
+/// in between, recording every effect with its time.
+struct Harness {
+    panel: Panel,
+    now: Duration,
+    log: Vec<(u64, Effect)>,
+}
+
+impl Harness {
+    fn new(timings: Timings, pressed_at_start: bool) -> Self {
+        let (panel, effects) = Panel::start(timings, ms(0), pressed_at_start);
+        let mut h = Harness {
+            panel,
+            now: ms(0),
+            log: Vec::new(),
+        };
+        h.record(effects);
+        h
+    }
+
+    fn default() -> Self {
+        Self::new(Timings::default(), false)
+    }
+
+    fn record(&mut self, effects: Vec<Effect>) {
+        let t = self.now.as_millis() as u64;
+        self.log.extend(effects.into_iter().map(|e| (t, e)));
+    }
+
+    /// Runs every deadline up to `t` (inclusive), then stops there.
+    fn run_until(&mut self, t: u64) {
+        while let Some(deadline) = self.panel.next_deadline() {
+            assert!(
+                deadline >= self.now,
+                "deadline {deadline:?} is in the past ({:?})",
+                self.now
+            );
+            if deadline > ms(t) {
+                break;
+            }
+            self.now = deadline;
+            let effects = self.panel.step(Input::Tick, deadline);
+            self.record(effects);
+        }
+        self.now = ms(t);
+    }
+
+    fn input(&mut self, t: u64, input: Input) {
+        self.run_until(t);
+        let effects = self.panel.step(input, ms(t));
+        self.record(effects);
+    }
+
+    fn level(&mut self, t: u64, pressed: bool) {
+        self.input(t, Input::Button { pressed });
+    }
+
+    /// Press at `t`, hold `hold` ms, release.
+    fn press(&mut self, t: u64, hold: u64) {
+        self.level(t, true);
+        self.level(t + hold, false);
+    }
+
+    fn events(&self) -> Vec<(u64, Event)> {
+        self.log
+            .iter()
+            .filter_map(|(t, e)| match e {
+                Effect::Event(ev) => Some((*t, ev.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn names(&self) -> Vec<&'static str> {
+        self.events()
+            .iter()
+            .map(|(_, e)| e.name())
+            .filter(|n| *n != "led")
+            .collect()
+    }
+
+    fn count(&self, event: &Event) -> usize {
+        self.events().iter().filter(|(_, e)| e == event).count()
+    }
+
+    fn actions(&self) -> Vec<PowerAction> {
+        self.log
+            .iter()
+            .filter_map(|(_, e)| match e {
+                Effect::RunPower(a) => Some(*a),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn patterns(&self) -> Vec<(u64, LedPattern)> {
+        self.events()
+            .into_iter()
+            .filter_map(|(t, e)| match e {
+                Event::Led(p) => Some((t, p)),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+#[test]
+fn start_shows_the_info_page_with_the_led_on() {
+    let h = Harness::default();
+    assert_eq!(h.names(), vec!["screen_on", "page"]);
+    assert!(h.log.contains(&(0, Effect::DisplayPower(true))));
+    assert!(h.log.contains(&(0, Effect::Led(true))));
+    assert_eq!(
+        h.panel.view(),
+        View::Page {
+            page: PageKind::Info,
+            shift: (0, 0)
+        }
+    );
+}
+
+#[test]
+fn a_tap_with_the_screen_on_shows_the_next_page() {
+    let mut h = Harness::default();
+    h.press(1000, 200);
+    h.run_until(1300);
+    assert_eq!(
+        h.names(),
+        vec!["screen_on", "page", "press", "release", "page"]
+    );
+    assert_eq!(h.count(&Event::Page(PageKind::System)), 1);
+    // the release counts once stable for the debounce period
+    assert!(h.events().contains(&(1230, Event::Page(PageKind::System))));
+    h.press(2000, 100);
+    h.press(3000, 100);
+    h.run_until(3200);
+    assert_eq!(h.panel.page(), PageKind::Info, "pages wrap around");
+}
+
+#[test]
+fn a_press_with_the_screen_off_only_wakes_it_on_the_press_edge() {
+    let mut h = Harness::default();
+    h.run_until(20_000);
+    assert!(h.events().contains(&(15_000, Event::ScreenOff)));
+    assert!(h.log.contains(&(15_000, Effect::DisplayPower(false))));
+    h.level(30_000, true);
+    h.run_until(30_030);
+    assert!(
+        h.events().contains(&(30_030, Event::ScreenOn)),
+        "on at the press, before release"
+    );
+    h.level(30_200, false);
+    h.run_until(31_000);
+    assert_eq!(
+        h.count(&Event::Page(PageKind::System)),
+        0,
+        "the waking press does not turn the page"
+    );
+    assert_eq!(h.panel.page(), PageKind::Info);
+}
+
+#[test]
+fn the_screen_timeout_restarts_with_each_press() {
+    let mut h = Harness::default();
+    h.press(10_000, 100);
+    h.run_until(24_000);
+    assert_eq!(h.count(&Event::ScreenOff), 0);
+    h.run_until(26_000);
+    assert!(h.events().contains(&(25_130, Event::ScreenOff)));
+    // nothing at all happens while the screen is off: no deadlines
+    assert_eq!(h.panel.next_deadline(), None);
+}
+
+#[test]
+fn timeout_zero_never_switches_off_and_moves_the_content() {
+    let timings = Timings {
+        screen_timeout: None,
+        ..Default::default()
+    };
+    let mut h = Harness::new(timings, false);
+    h.run_until(3_600_000);
+    assert_eq!(h.count(&Event::ScreenOff), 0);
+    let View::Page { shift, .. } = h.panel.view() else {
+        panic!("a page is shown")
+    };
+    // 3600 s / 180 s = 20 steps; 20 % 4 = 0, so check a moment later
+    assert_eq!(shift, (0, 0));
+    h.run_until(3_600_000 + 180_000);
+    let View::Page { shift, .. } = h.panel.view() else {
+        panic!("a page is shown")
+    };
+    assert_eq!(shift, (1, 0));
+}
+
+fn hold(hold_ms: u64) -> Harness {
+    let mut h = Harness::default();
+    h.press(1000, hold_ms);
+    h.run_until(1000 + hold_ms + 1000);
+    h
+}
+
+#[test]
+fn released_exactly_at_reboot_after_reboots_and_a_millisecond_before_does_not() {
+    let h = hold(8000);
+    assert_eq!(h.actions(), vec![PowerAction::Reboot]);
+    assert_eq!(h.count(&Event::RebootArmed), 1);
+    let h = hold(7999);
+    assert_eq!(h.actions(), vec![]);
+    assert_eq!(
+        h.count(&Event::RebootArmed),
+        0,
+        "the stage is never shown for a release 1 ms early"
+    );
+    assert_eq!(
+        h.count(&Event::Page(PageKind::System)),
+        1,
+        "a 7.999 s press is a short press"
+    );
+}
+
+#[test]
+fn released_at_shutdown_after_shuts_down_without_rebooting() {
+    let h = hold(12_000);
+    assert_eq!(h.actions(), vec![PowerAction::Shutdown]);
+    assert_eq!(h.count(&Event::RebootArmed), 1);
+    assert_eq!(h.count(&Event::ShutdownArmed), 1);
+    assert_eq!(h.count(&Event::Reboot), 0);
+    let h = hold(11_999);
+    assert_eq!(h.actions(), vec![PowerAction::Reboot]);
+    assert_eq!(h.count(&Event::ShutdownArmed), 0);
+}
+
+#[test]
+fn held_to_cancel_after_does_nothing() {
+    let h = hold(20_000);
+    assert_eq!(h.actions(), vec![]);
+    assert_eq!(h.count(&Event::Cancelled), 1);
+    let h = hold(19_999);
+    assert_eq!(h.actions(), vec![PowerAction::Shutdown]);
+    assert_eq!(h.count(&Event::Cancelled), 0);
+    let h = hold(25_000);
+    assert_eq!(h.actions(), vec![]);
+}
+
+#[test]
+fn stage_timing_is_measured_from_the_press_edge() {
+    let h = hold(9000);
+    let armed = h
+        .events()
+        .into_iter()
+        .find(|(_, e)| *e == Event::RebootArmed)
+        .unwrap();
+    assert_eq!(armed.0, 9000);
+    let reboot = h
+        .events()
+        .into_iter()
+        .find(|(_, e)| *e == Event::Reboot)
+        .unwrap();
+    assert_eq!(
+        reboot.0, 10_030,
+        "the action runs when the release is confirmed"
+    );
+}
+
+#[test]
+fn the_stage_screens_count_down() {
+    let mut h = Harness::default();
+    h.level(1000, true);
+    h.run_until(9000);
+    assert_eq!(
+        h.panel.view(),
+        View::Stage {
+            stage: HoldStage::Reboot,
+            seconds_left: 4
+        }
+    );
+    h.run_until(10_000);
+    assert_eq!(
+        h.panel.view(),
+        View::Stage {
+            stage: HoldStage::Reboot,
+            seconds_left: 3
+        }
+    );
+    h.run_until(13_000);
+    assert_eq!(
+        h.panel.view(),
+        View::Stage {
+            stage: HoldStage::Shutdown,
+            seconds_left: 8
+        }
+    );
+    h.run_until(21_000);
+    assert_eq!(
+        h.panel.view(),
+        View::Stage {
+            stage: HoldStage::Cancelled,
+            seconds_left: 0
+        }
+    );
+}
+
+#[test]
+fn the_led_tracks_the_stages() {
+    let mut h = Harness::default();
+    h.level(1000, true);
+    h.run_until(22_000);
+    h.level(22_000, false);
+    h.run_until(23_000);
+    assert_eq!(
+        h.patterns(),
+        vec![
+            (0, LedPattern::On),
+            (1030, LedPattern::Off),
+            (9000, LedPattern::Blink1Hz),
+            (13_000, LedPattern::Blink4Hz),
+            (21_000, LedPattern::On),
+        ]
+    );
+    // 1 Hz: level changes every 500 ms through the reboot stage
+    let toggles: Vec<u64> = h
+        .log
+        .iter()
+        .filter(|(t, e)| matches!(e, Effect::Led(_)) && (9000..13_000).contains(t))
+        .map(|(t, _)| *t)
+        .collect();
+    assert_eq!(
+        toggles,
+        vec![9000, 9500, 10_000, 10_500, 11_000, 11_500, 12_000, 12_500]
+    );
+    let fast = h
+        .log
+        .iter()
+        .filter(|(t, e)| matches!(e, Effect::Led(_)) && (13_000..14_000).contains(t))
+        .count();
+    assert_eq!(fast, 8, "4 Hz: eight level changes a second");
+}
+
+#[test]
+fn bounce_on_press_and_release_gives_one_action() {
+    let mut h = Harness::default();
+    // press: four edges less than 30 ms apart, then stable
+    for (t, level) in [
+        (1000, true),
+        (1005, false),
+        (1012, true),
+        (1020, false),
+        (1026, true),
+    ] {
+        h.level(t, level);
+    }
+    // release after 9 s, bouncing
+    for (t, level) in [
+        (10_000, false),
+        (10_004, true),
+        (10_010, false),
+        (10_025, true),
+        (10_031, false),
+    ] {
+        h.level(t, level);
+    }
+    h.run_until(12_000);
+    assert_eq!(h.actions(), vec![PowerAction::Reboot]);
+    assert_eq!(h.count(&Event::Press), 1);
+    assert_eq!(h.count(&Event::Release), 1);
+}
+
+#[test]
+fn a_10_ms_glitch_is_ignored_entirely() {
+    let mut h = Harness::default();
+    h.press(5000, 10);
+    h.run_until(6000);
+    assert_eq!(h.names(), vec!["screen_on", "page"]);
+    // and a 10 ms glitch up during a hold does not end the hold
+    h.level(7000, true);
+    h.level(12_000, false);
+    h.level(12_010, true);
+    h.level(16_000, false);
+    h.run_until(17_000);
+    assert_eq!(h.actions(), vec![PowerAction::Reboot]);
+    assert_eq!(h.count(&Event::Release), 1);
+}
+
+#[test]
+fn a_button_held_at_start_is_ignored_until_released() {
+    let mut h = Harness::new(Timings::default(), true);
+    h.level(25_000, false);
+    h.run_until(30_000);
+    assert_eq!(h.actions(), vec![]);
+    assert_eq!(h.count(&Event::RebootArmed), 0);
+    assert_eq!(h.count(&Event::Press), 0);
+    // once seen released, the button works
+    h.press(31_000, 9000);
+    h.run_until(41_000);
+    assert_eq!(h.actions(), vec![PowerAction::Reboot]);
+}
+
+#[test]
+fn presses_during_an_action_screen_do_nothing() {
+    let mut h = Harness::default();
+    h.press(1000, 9000);
+    h.run_until(11_000);
+    h.press(12_000, 9000);
+    h.press(30_000, 13_000);
+    h.run_until(60_000);
+    assert_eq!(h.actions(), vec![PowerAction::Reboot]);
+    assert_eq!(h.panel.view(), View::Action(PowerAction::Reboot));
+    assert!(h.panel.screen_is_on(), "the action screen stays up");
+}
+
+#[test]
+fn a_failed_action_is_shown_for_ten_seconds_and_blinks_the_led_until_a_press() {
+    let mut h = Harness::default();
+    h.press(1000, 9000);
+    h.run_until(10_100);
+    h.input(
+        10_100,
+        Input::ActionDone(Err("`systemctl reboot` exited with status 1".into())),
+    );
+    assert!(matches!(
+        h.panel.view(),
+        View::Failed {
+            action: PowerAction::Reboot,
+            ..
+        }
+    ));
+    assert_eq!(h.panel.led_pattern(), LedPattern::DoubleBlink);
+    h.run_until(20_099);
+    assert!(matches!(h.panel.view(), View::Failed { .. }));
+    h.run_until(20_100);
+    assert!(matches!(h.panel.view(), View::Page { .. }));
+    assert_eq!(h.panel.led_pattern(), LedPattern::DoubleBlink);
+    h.press(21_000, 100);
+    h.run_until(21_200);
+    assert_eq!(h.panel.led_pattern(), LedPattern::On);
+    // the failed command is not retried by itself; a new hold runs it again
+    assert_eq!(h.actions(), vec![PowerAction::Reboot]);
+    h.press(22_000, 9000);
+    h.run_until(32_000);
+    assert_eq!(h.actions(), vec![PowerAction::Reboot, PowerAction::Reboot]);
+}
+
+#[test]
+fn a_lost_display_double_blinks_the_led_until_it_is_back() {
+    let mut h = Harness::default();
+    h.input(2000, Input::DisplayHealth(false));
+    assert_eq!(h.panel.led_pattern(), LedPattern::DoubleBlink);
+    assert_eq!(h.count(&Event::DisplayLost), 1);
+    h.input(2500, Input::DisplayHealth(false));
+    assert_eq!(
+        h.count(&Event::DisplayLost),
+        1,
+        "reported once, not per retry"
+    );
+    // the button still works, and the stages still show on the LED
+    h.level(3000, true);
+    h.run_until(11_500);
+    assert_eq!(h.panel.led_pattern(), LedPattern::Blink1Hz);
+    h.level(11_500, false);
+    h.run_until(12_000);
+    assert_eq!(h.actions(), vec![PowerAction::Reboot]);
+    h.input(13_000, Input::DisplayHealth(true));
+    assert_eq!(h.count(&Event::DisplayRestored), 1);
+}
+
+#[test]
+fn stop_while_held_switches_everything_off_and_acts_on_nothing() {
+    let mut h = Harness::default();
+    h.level(1000, true);
+    h.run_until(10_000);
+    h.input(10_000, Input::Stop);
+    h.run_until(30_000);
+    assert_eq!(h.actions(), vec![]);
+    assert!(h.log.contains(&(10_000, Effect::DisplayPower(false))));
+    assert!(h.log.contains(&(10_000, Effect::Led(false))));
+    assert_eq!(h.names().last(), Some(&"stopped"));
+    assert_eq!(h.panel.next_deadline(), None);
+}
+
+#[test]
+fn stop_after_an_action_keeps_the_action_screen() {
+    let mut h = Harness::default();
+    h.press(1000, 13_000);
+    h.run_until(15_000);
+    h.input(15_000, Input::ActionDone(Ok(())));
+    h.input(16_000, Input::Stop);
+    assert_eq!(h.actions(), vec![PowerAction::Shutdown]);
+    assert!(!h
+        .log
+        .iter()
+        .any(|(t, e)| *t == 16_000 && *e == Effect::DisplayPower(false)));
+    assert_eq!(h.panel.view(), View::Action(PowerAction::Shutdown));
+}
+
+#[test]
+fn show_until_ip_keeps_the_screen_on_until_an_address_is_known() {
+    let timings = Timings {
+        show_until_ip: true,
+        ..Default::default()
+    };
+    let mut h = Harness::new(timings, false);
+    h.input(1000, Input::IpKnown(false));
+    h.run_until(60_000);
+    assert_eq!(h.count(&Event::ScreenOff), 0);
+    h.input(60_000, Input::IpKnown(true));
+    h.run_until(80_000);
+    assert!(
+        h.events().contains(&(75_000, Event::ScreenOff)),
+        "{:?}",
+        h.events()
+    );
+}
+
+#[test]
+fn the_screen_refreshes_once_a_second_while_on_and_never_while_off() {
+    let mut h = Harness::default();
+    h.run_until(30_000);
+    let draws: Vec<u64> = h
+        .log
+        .iter()
+        .filter(|(_, e)| *e == Effect::Draw)
+        .map(|(t, _)| *t)
+        .collect();
+    assert_eq!(draws, (0..15).map(|s| s * 1000).collect::<Vec<_>>());
+}

@@ -1,0 +1,157 @@
+//! Every screen at 128×32 and 128×64 against committed PNGs, and the proof
+//! that what the SSD1306 driver sends decodes to exactly what was drawn.
+//! Re-bless the PNGs after an intended layout change with
+//! `RACKPI_BLESS=1 cargo test --test golden`.
+
+use std::path::PathBuf;
+
+use rackpi_panel::config::{Config, PageKind, PanelSize};
+use rackpi_panel::core::{HoldStage, PowerAction, View};
+use rackpi_panel::display::{DisplayPort, PanelSettings, Ssd1306Port};
+use rackpi_panel::frame::Frame;
+use rackpi_panel::layout;
+use rackpi_panel::sim::bus::{SimBus, SimClock};
+use rackpi_panel::stats::Stats;
+
+fn screens() -> Vec<(&'static str, View)> {
+    let page = |page| View::Page {
+        page,
+        shift: (0, 0),
+    };
+    vec![
+        ("info", page(PageKind::Info)),
+        ("system", page(PageKind::System)),
+        ("network", page(PageKind::Network)),
+        (
+            "stage-reboot",
+            View::Stage {
+                stage: HoldStage::Reboot,
+                seconds_left: 4,
+            },
+        ),
+        (
+            "stage-shutdown",
+            View::Stage {
+                stage: HoldStage::Shutdown,
+                seconds_left: 8,
+            },
+        ),
+        (
+            "stage-cancelled",
+            View::Stage {
+                stage: HoldStage::Cancelled,
+                seconds_left: 0,
+            },
+        ),
+        ("rebooting", View::Action(PowerAction::Reboot)),
+        ("shutting-down", View::Action(PowerAction::Shutdown)),
+        (
+            "reboot-failed",
+            View::Failed {
+                action: PowerAction::Reboot,
+                reason: "`systemctl reboot` exited with status 1: Access denied".into(),
+            },
+        ),
+    ]
+}
+
+fn draw(view: &View, size: PanelSize) -> Frame {
+    let (w, h) = size.dimensions();
+    let mut frame = Frame::new(w, h);
+    let Ok(()) = layout::draw(&mut frame, &Stats::sample(), view);
+    frame
+}
+
+#[test]
+fn every_screen_matches_its_golden_png() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    let bless = std::env::var_os("RACKPI_BLESS").is_some();
+    let mut mismatches = Vec::new();
+    for size in [PanelSize::W128H32, PanelSize::W128H64] {
+        let (_, h) = size.dimensions();
+        for (name, view) in screens() {
+            let frame = draw(&view, size);
+            assert!(frame.lit_count() > 0, "{name} at 128x{h} is blank");
+            let path = dir.join(format!("{name}-128x{h}.png"));
+            if bless {
+                std::fs::create_dir_all(&dir).unwrap();
+                frame.write_png(&path, 1).unwrap();
+                continue;
+            }
+            let bytes = std::fs::read(&path)
+                .unwrap_or_else(|e| panic!("{}: {e} (bless with RACKPI_BLESS=1)", path.display()));
+            let golden = Frame::from_png(&bytes, 1).unwrap();
+            if golden != frame {
+                mismatches.push(format!("{}:\n{}", path.display(), frame.to_ascii()));
+            }
+        }
+    }
+    assert!(
+        mismatches.is_empty(),
+        "screens differ from their goldens:\n{}",
+        mismatches.join("\n")
+    );
+}
+
+#[test]
+fn the_panel_shows_what_the_layout_drew_whatever_the_size_and_rotation() {
+    for size in [PanelSize::W128H32, PanelSize::W128H64] {
+        for rotation in [0, 180] {
+            let mut config = Config::default();
+            config.display.size = size;
+            config.display.rotation = rotation;
+            let settings = PanelSettings::from_config(&config);
+            let bus = SimBus::new(0x3c, SimClock::new(true));
+            let mut port = Ssd1306Port::new(bus.clone(), settings);
+            port.init().unwrap();
+            port.set_on(true).unwrap();
+            let rows = size.dimensions().1 as usize;
+            // one screen after another: each partial update must leave
+            // exactly the new picture on the glass
+            for (name, view) in screens() {
+                let frame = draw(&view, size);
+                port.show(&frame).unwrap();
+                let seen = bus.state().model.visible(rows, rotation == 180);
+                assert_eq!(seen, frame, "{name} at {size:?}, rotation {rotation}");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_one_number_refresh_sends_a_fraction_of_a_full_frame() {
+    let config = Config::default();
+    let bus = SimBus::new(0x3c, SimClock::new(true));
+    let mut port = Ssd1306Port::new(bus.clone(), PanelSettings::from_config(&config));
+    port.init().unwrap();
+    let view = View::Page {
+        page: PageKind::Info,
+        shift: (0, 0),
+    };
+    let mut stats = Stats::sample();
+    let mut frame = Frame::new(128, 32);
+    let Ok(()) = layout::draw(&mut frame, &stats, &view);
+    let before = bus.state().counters.bytes;
+    port.show(&frame).unwrap();
+    let full = bus.state().counters.bytes - before;
+    stats.cpu_percent = Some(47.0);
+    let Ok(()) = layout::draw(&mut frame, &stats, &view);
+    let before = bus.state().counters.bytes;
+    port.show(&frame).unwrap();
+    let partial = bus.state().counters.bytes - before;
+    assert!(
+        full >= 512,
+        "a full frame carries all 512 bytes of RAM: {full}"
+    );
+    assert!(
+        partial * 4 <= full,
+        "one number changed: {partial} bytes vs {full} for a full frame"
+    );
+    let before = bus.state().counters.bytes;
+    port.show(&frame).unwrap();
+    assert_eq!(
+        bus.state().counters.bytes,
+        before,
+        "an unchanged frame sends nothing"
+    );
+}

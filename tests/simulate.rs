@@ -1,0 +1,386 @@
+//! The real binary's `simulate` command, run with scenario scripts: events,
+//! frames and I2C traffic checked as a user of the simulator would see them.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use rackpi_panel::frame::Frame;
+use rackpi_panel::ssd1306_model::Ssd1306Model;
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_rackpi-panel");
+
+fn simulate(script: &str, extra: &[&str]) -> Output {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("scenario.txt");
+    std::fs::write(&path, script).unwrap();
+    let mut args = vec![
+        "simulate",
+        "--virtual-time",
+        "--fake-stats",
+        "--events",
+        "-",
+        "--script",
+        path.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    Command::new(BIN).args(&args).output().unwrap()
+}
+
+fn events(script: &str) -> Vec<Value> {
+    let out = simulate(script, &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect()
+}
+
+fn named<'a>(events: &'a [Value], name: &str) -> Vec<&'a Value> {
+    events.iter().filter(|e| e["event"] == name).collect()
+}
+
+fn t_ms(event: &Value) -> u64 {
+    event["t_ms"].as_u64().unwrap()
+}
+
+#[test]
+fn a_press_of_8_1_s_arms_and_reboots_once() {
+    let ev = events("wait 1\npress 8.1\nwait 1\n");
+    let armed = named(&ev, "reboot_armed");
+    assert_eq!(armed.len(), 1);
+    assert!((9000..=9100).contains(&t_ms(armed[0])), "{:?}", armed[0]);
+    assert_eq!(named(&ev, "reboot").len(), 1);
+    assert_eq!(named(&ev, "shutdown").len(), 0);
+    assert_eq!(ev.first().unwrap()["event"], "started");
+    assert_eq!(ev.last().unwrap()["event"], "stopped");
+}
+
+#[test]
+fn a_press_of_12_1_s_shuts_down_once() {
+    let ev = events("wait 1\npress 12.1\nwait 1\n");
+    assert_eq!(named(&ev, "shutdown").len(), 1);
+    assert_eq!(named(&ev, "reboot").len(), 0);
+    assert_eq!(named(&ev, "shutdown_armed").len(), 1);
+}
+
+#[test]
+fn a_press_of_7_9_s_does_neither() {
+    let ev = events("wait 1\npress 7.9\nwait 1\n");
+    assert!(named(&ev, "reboot").is_empty() && named(&ev, "shutdown").is_empty());
+    assert!(named(&ev, "reboot_armed").is_empty());
+    assert_eq!(named(&ev, "page").len(), 2, "a short press turns the page");
+}
+
+#[test]
+fn a_press_of_25_s_cancels() {
+    let ev = events("wait 1\npress 25\nwait 1\n");
+    assert_eq!(named(&ev, "cancelled").len(), 1);
+    assert!(named(&ev, "reboot").is_empty() && named(&ev, "shutdown").is_empty());
+}
+
+#[test]
+fn a_button_held_at_start_does_nothing() {
+    let ev = events("press 25\nwait 1\n");
+    assert!(named(&ev, "reboot").is_empty() && named(&ev, "shutdown").is_empty());
+    assert!(named(&ev, "press").is_empty());
+    let ev = events("down\nwait 10\n");
+    assert!(named(&ev, "reboot_armed").is_empty());
+}
+
+#[test]
+fn the_script_ends_with_a_release_still_counted() {
+    // no wait after the last release: the implied quit lets it be debounced
+    let ev = events("wait 1\npress 9\n");
+    assert_eq!(named(&ev, "reboot").len(), 1);
+}
+
+#[test]
+fn events_carry_their_details() {
+    let ev = events("wait 1\npress 0.2\nwait 1\npower fail\npress 9\nwait 1\n");
+    let pages: Vec<&str> = named(&ev, "page")
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(pages, vec!["info", "system"]);
+    let patterns: Vec<&str> = named(&ev, "led")
+        .iter()
+        .map(|e| e["pattern"].as_str().unwrap())
+        .collect();
+    assert_eq!(patterns[0], "on");
+    assert!(patterns.contains(&"blink-1hz"));
+    assert_eq!(
+        *patterns.last().unwrap(),
+        "double-blink",
+        "a failed action is signalled by the LED"
+    );
+    let failed = named(&ev, "action_failed");
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0]["action"], "reboot");
+    assert!(failed[0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("simulated failure"));
+}
+
+#[test]
+fn virtual_time_runs_are_identical() {
+    let script = "wait 2\npress 0.1\nwait 20\npress 9\nwait 3\n";
+    let first = simulate(script, &["--i2c-log", "/dev/stdout"]);
+    let second = simulate(script, &["--i2c-log", "/dev/stdout"]);
+    assert!(first.status.success());
+    assert_eq!(first.stdout, second.stdout);
+}
+
+fn parse_i2c_log(text: &str) -> Vec<(u64, u8, Vec<u8>)> {
+    text.lines()
+        .map(|line| {
+            let mut fields = line.split(' ');
+            let t = fields.next().unwrap().parse().expect("T_MS is decimal");
+            let addr_text = fields.next().unwrap();
+            assert_eq!(addr_text.len(), 2, "the address is two hex digits: {line}");
+            let addr = u8::from_str_radix(addr_text, 16).unwrap();
+            let bytes = fields.map(|b| u8::from_str_radix(b, 16).unwrap()).collect();
+            (t, addr, bytes)
+        })
+        .collect()
+}
+
+fn run_with_outputs(script: &str) -> (tempfile::TempDir, Vec<Value>) {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("i2c.log");
+    let frames = dir.path().join("frames");
+    let out = simulate(
+        script,
+        &[
+            "--i2c-log",
+            log.to_str().unwrap(),
+            "--frames",
+            frames.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ev = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    (dir, ev)
+}
+
+#[test]
+fn after_the_timeout_the_bus_carries_a_display_off_and_then_nothing_until_a_press() {
+    let (dir, ev) = run_with_outputs("wait 60\npress 0.1\nwait 2\n");
+    let log = parse_i2c_log(&std::fs::read_to_string(dir.path().join("i2c.log")).unwrap());
+    let off = named(&ev, "screen_off");
+    assert_eq!(t_ms(off[0]), 15_000);
+    let press = t_ms(named(&ev, "press")[0]);
+    assert_eq!(press, 60_030);
+    let after_off: Vec<_> = log.iter().filter(|(t, _, _)| *t >= 15_000).collect();
+    assert_eq!(
+        after_off[0].2,
+        vec![0x00, 0xAE],
+        "SSD1306 display-off, not a black frame"
+    );
+    assert!(
+        after_off[1..].iter().all(|(t, _, _)| *t >= press),
+        "silence on the bus while the screen is off: {:?}",
+        &after_off[1..2]
+    );
+    // and on the press, the display is switched on again
+    assert!(log
+        .iter()
+        .any(|(t, _, b)| *t == press && b == &vec![0x00, 0xAF]));
+    // while on: refreshed once a second, and only what changed is sent
+    let refresh_bytes: usize = log
+        .iter()
+        .filter(|(t, _, _)| (1000..15_000).contains(t))
+        .map(|(_, _, b)| b.len())
+        .sum();
+    assert_eq!(
+        refresh_bytes, 0,
+        "fixed sample data never changes, so nothing is re-sent"
+    );
+}
+
+#[test]
+fn the_frames_are_what_an_ssd1306_fed_the_logged_bytes_shows() {
+    let (dir, ev) =
+        run_with_outputs("wait 1\npress 0.2\nwait 1\npress 0.2\nwait 1\npress 9\nwait 1\n");
+    let log = parse_i2c_log(&std::fs::read_to_string(dir.path().join("i2c.log")).unwrap());
+    let mut names: Vec<String> = std::fs::read_dir(dir.path().join("frames"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert!(
+        names.len() >= 4,
+        "info, system, network, stage, action: {names:?}"
+    );
+    for name in &names {
+        // frame-000001230ms-00002.png: the time is in the name
+        let t: u64 = name[6..15].parse().unwrap();
+        let mut model = Ssd1306Model::new();
+        for (_, addr, bytes) in log.iter().filter(|(lt, _, _)| *lt <= t) {
+            assert_eq!(*addr, 0x3c);
+            model.write(bytes);
+        }
+        let png = std::fs::read(dir.path().join("frames").join(name)).unwrap();
+        let shown = Frame::from_png(&png, rackpi_panel::sim::PNG_SCALE).unwrap();
+        assert_eq!(shown, model.visible(32, true), "{name}");
+    }
+    let last = std::fs::read(dir.path().join("frames").join(names.last().unwrap())).unwrap();
+    let last = Frame::from_png(&last, rackpi_panel::sim::PNG_SCALE).unwrap();
+    assert!(last.lit_count() > 0);
+    assert_eq!(named(&ev, "reboot").len(), 1);
+}
+
+#[test]
+fn an_unplugged_display_does_not_stop_the_button_and_comes_back() {
+    let ev = events(
+        "wait 2\ndisplay unplug\npress 0.1\nwait 1\npress 9\nwait 5\ndisplay plug\nwait 35\n",
+    );
+    assert_eq!(
+        named(&ev, "display_lost").len(),
+        1,
+        "logged once, not once per retry"
+    );
+    assert_eq!(named(&ev, "reboot").len(), 1, "a long press still reboots");
+    let restored = named(&ev, "display_restored");
+    assert_eq!(restored.len(), 1);
+    let plugged_at = 2000 + 100 + 1000 + 9000 + 5000;
+    assert!(
+        t_ms(restored[0]) <= plugged_at + 31_000,
+        "{:?}",
+        restored[0]
+    );
+    let patterns: Vec<&str> = named(&ev, "led")
+        .iter()
+        .map(|e| e["pattern"].as_str().unwrap())
+        .collect();
+    assert!(patterns.contains(&"double-blink"));
+}
+
+#[test]
+fn a_display_missing_from_the_start_is_retried() {
+    let ev = events("display unplug\nwait 5\ndisplay plug\nwait 3\n");
+    assert!(t_ms(named(&ev, "display_lost")[0]) <= 1);
+    let restored = t_ms(named(&ev, "display_restored")[0]);
+    // tries at 0, 1 s, 3 s, then 7 s: the first after the plug at 5 s
+    assert_eq!(restored, 7000);
+}
+
+#[test]
+fn quit_stops_at_once() {
+    let ev = events("wait 1\ndown\nwait 2\nquit\nwait 30\n");
+    let stopped = named(&ev, "stopped");
+    assert_eq!(t_ms(stopped[0]), 3000);
+    assert!(named(&ev, "reboot_armed").is_empty());
+}
+
+#[test]
+fn a_bad_script_line_is_named() {
+    let out = simulate("wait 1\npress eight\n", &[]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("line 2"), "{err}");
+    assert!(err.contains("eight"), "{err}");
+    assert!(out.stdout.is_empty(), "nothing runs when the script is bad");
+}
+
+#[test]
+fn an_unknown_flag_is_refused() {
+    let out = Command::new(BIN)
+        .args(["simulate", "--turbo"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--turbo"));
+}
+
+#[test]
+fn a_bad_config_exits_78_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "[button]\nreboot_after_s = 15.0\n").unwrap();
+    let out = simulate("wait 1\n", &["--config", config.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(78));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("button.shutdown_after_s"), "{err}");
+    let out = simulate("wait 1\n", &["--config", "/nonexistent/config.toml"]);
+    assert_eq!(out.status.code(), Some(78));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/config.toml"));
+}
+
+#[test]
+fn outputs_that_cannot_be_written_fail_before_anything_runs() {
+    let out = simulate("wait 1\n", &["--i2c-log", "/nonexistent/dir/i2c.log"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/dir/i2c.log"));
+    assert!(out.stdout.is_empty());
+    let file = tempfile::NamedTempFile::new().unwrap();
+    let out = simulate("wait 1\n", &["--frames", file.path().to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("frames directory"));
+}
+
+#[test]
+fn a_config_changes_the_thresholds() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "[button]\nreboot_after_s = 3.0\nshutdown_after_s = 5.0\ncancel_after_s = 7.0\n[display]\nsize = \"128x64\"\n",
+    )
+    .unwrap();
+    let out = simulate(
+        "wait 1\npress 4\nwait 1\n",
+        &["--config", config.to_str().unwrap()],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("\"reboot\""), "{text}");
+}
+
+#[test]
+fn render_writes_a_page_png() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_path = dir.path().join("info.png");
+    let out = Command::new(BIN)
+        .args(["render", "--page", "info", "--size", "128x64", "--out"])
+        .arg(&out_path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let frame = Frame::from_png(
+        &std::fs::read(&out_path).unwrap(),
+        rackpi_panel::sim::PNG_SCALE,
+    )
+    .unwrap();
+    assert_eq!((frame.width(), frame.height()), (128, 64));
+    assert!(frame.lit_count() > 100);
+    let bad = Command::new(BIN)
+        .args(["render", "--page", "weather", "--out", "x.png"])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("weather"));
+    assert!(!Path::new("x.png").exists());
+}
