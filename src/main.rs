@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use rackpi_panel::config::{Config, ConfigError, PageKind, PanelSize, EXIT_CONFIG};
+use rackpi_panel::hw::GpioBackend;
 use rackpi_panel::sim::{self, SimOptions};
 
 #[derive(Parser)]
@@ -33,6 +34,10 @@ enum Command {
         /// Log reboot and shutdown instead of running the commands.
         #[arg(long)]
         dry_run: bool,
+        /// GPIO library: cdev (the kernel's GPIO character device) or rppal
+        /// (only in builds with --features rppal).
+        #[arg(long, value_name = "BACKEND", default_value = "cdev", value_parser = parse_backend)]
+        gpio: GpioBackend,
     },
     /// Probe the GPIO lines, the I2C bus and the display; report; non-zero on problems.
     Check {
@@ -79,6 +84,14 @@ enum Command {
     },
 }
 
+fn parse_backend(text: &str) -> Result<GpioBackend, String> {
+    match text {
+        "cdev" => Ok(GpioBackend::Cdev),
+        "rppal" => Ok(GpioBackend::Rppal),
+        _ => Err(format!("unknown GPIO backend `{text}`: use cdev or rppal")),
+    }
+}
+
 fn parse_page(text: &str) -> Result<PageKind, String> {
     PageKind::parse(text)
         .ok_or_else(|| format!("unknown page `{text}`: use info, system or network"))
@@ -109,10 +122,14 @@ fn main() -> ExitCode {
 
 fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Run { config, dry_run } => {
+        Command::Run {
+            config,
+            dry_run,
+            gpio,
+        } => {
             let path = config;
             let config = Config::load(path.as_deref())?;
-            rackpi_panel::hw::daemon::run(config, path, dry_run)?;
+            rackpi_panel::hw::daemon::run(config, path, dry_run, gpio)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Check { config } => {

@@ -17,7 +17,8 @@ use crate::core::{Event, Time};
 use crate::display::{LinuxBus, PanelSettings, Ssd1306Port};
 use crate::hw::gpio::{Button, Led};
 use crate::hw::power::CommandPower;
-use crate::runtime::{self, Inputs, Ports, Reporter, Wake};
+use crate::hw::{EdgeSource, GpioBackend};
+use crate::runtime::{self, Inputs, LedPort, Ports, Reporter, Wake};
 use crate::stats::SystemStats;
 
 /// Now on CLOCK_MONOTONIC, the clock of the kernel's edge timestamps.
@@ -47,7 +48,7 @@ fn watchdog_interval() -> Option<Duration> {
 }
 
 struct HwInputs {
-    button: Button,
+    button: Box<dyn EdgeSource>,
     stop: UnixStream,
     reload: UnixStream,
     woken: UnixStream,
@@ -181,36 +182,68 @@ impl Reporter for DaemonReporter {
     }
 }
 
+type GpioPorts = (Box<dyn EdgeSource>, Box<dyn LedPort>);
+
+/// Requests the button and the LED from the chosen backend.
+fn open_gpio(
+    config: &Config,
+    debounce: Duration,
+    backend: GpioBackend,
+) -> anyhow::Result<GpioPorts> {
+    match backend {
+        GpioBackend::Cdev => {
+            let button = Button::request(
+                &config.button_line(),
+                config.button.active_low,
+                config.button.bias,
+                debounce,
+            )
+            .context("cannot use the button")?;
+            let led = Led::request(&config.led_line(), config.led.active_low)
+                .context("cannot use the LED")?;
+            log::info!(
+                "button {} at {}:{}{}, LED {} at {}:{}",
+                config.button_line(),
+                button.line.chip.display(),
+                button.line.offset,
+                if button.kernel_debounce { " (kernel debounce)" } else { "" },
+                config.led_line(),
+                led.line.chip.display(),
+                led.line.offset
+            );
+            Ok((Box::new(button), Box::new(led)))
+        }
+        #[cfg(feature = "rppal")]
+        GpioBackend::Rppal => {
+            use crate::hw::rppal_backend::{RppalButton, RppalLed};
+            let button = RppalButton::request(
+                &config.button_line(),
+                config.button.active_low,
+                config.button.bias,
+                debounce,
+            )
+            .context("cannot use the button")?;
+            let led = RppalLed::request(&config.led_line(), config.led.active_low)
+                .context("cannot use the LED")?;
+            log::info!("button {} and LED {} through rppal", config.button_line(), config.led_line());
+            Ok((Box::new(button), Box::new(led)))
+        }
+        #[cfg(not(feature = "rppal"))]
+        GpioBackend::Rppal => anyhow::bail!(
+            "this build has no rppal backend: rebuild with `cargo build --release --features rppal`, or use the default"
+        ),
+    }
+}
+
 /// Runs the daemon until SIGTERM/SIGINT.
 pub fn run(
     config: Config,
     config_path: Option<std::path::PathBuf>,
     dry_run: bool,
+    backend: GpioBackend,
 ) -> anyhow::Result<()> {
     let timings = config.timings()?;
-    let button = Button::request(
-        &config.button_line(),
-        config.button.active_low,
-        config.button.bias,
-        timings.debounce,
-    )
-    .context("cannot use the button")?;
-    let mut led =
-        Led::request(&config.led_line(), config.led.active_low).context("cannot use the LED")?;
-    log::info!(
-        "button {} at {}:{}{}, LED {} at {}:{}",
-        config.button_line(),
-        button.line.chip.display(),
-        button.line.offset,
-        if button.kernel_debounce {
-            " (kernel debounce)"
-        } else {
-            ""
-        },
-        config.led_line(),
-        led.line.chip.display(),
-        led.line.offset
-    );
+    let (button, mut led) = open_gpio(&config, timings.debounce, backend)?;
 
     let (stop, stop_signal) = wake_pipe()?;
     let (reload, reload_signal) = wake_pipe()?;
@@ -264,7 +297,7 @@ pub fn run(
         Ports {
             inputs: &mut inputs,
             display: &mut display,
-            led: &mut led,
+            led: led.as_mut(),
             power: &mut power_port,
             stats: &mut stats,
             reporter: &mut reporter,

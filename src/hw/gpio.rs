@@ -253,9 +253,10 @@ impl Button {
             kernel_debounce,
         })
     }
+}
 
-    /// Whether the button is held down now.
-    pub fn pressed(&self) -> std::io::Result<bool> {
+impl crate::hw::EdgeSource for Button {
+    fn pressed(&self) -> std::io::Result<bool> {
         let value = self
             .request
             .value(self.line.offset)
@@ -263,8 +264,7 @@ impl Button {
         Ok(value == Value::Active)
     }
 
-    /// Reads one edge: (pressed, kernel timestamp on CLOCK_MONOTONIC).
-    pub fn read_edge(&self) -> std::io::Result<(bool, Duration)> {
+    fn read_edge(&mut self) -> std::io::Result<(bool, Duration)> {
         let event = self
             .request
             .read_edge_event()
@@ -275,13 +275,11 @@ impl Button {
         ))
     }
 
-    /// Whether an edge is waiting to be read.
-    pub fn has_edge(&self) -> bool {
+    fn has_edge(&self) -> bool {
         self.request.has_edge_event().unwrap_or(false)
     }
 
-    /// The request's file, to wait on.
-    pub fn fd(&self) -> BorrowedFd<'_> {
+    fn fd(&self) -> BorrowedFd<'_> {
         self.request.as_fd()
     }
 }

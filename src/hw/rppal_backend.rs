@@ -1,0 +1,136 @@
+//! The optional rppal backend (`--features rppal`, then `run --gpio rppal`):
+//! the same button and LED ports on rppal, for owners who prefer it. rppal
+//! was retired by its author in July 2025, so gpiocdev stays the default.
+//! Lines are BCM numbers: `GPIO20`, or the offset of chip + offset.
+
+use std::io::Write;
+use std::os::fd::{AsFd, BorrowedFd};
+use std::os::unix::net::UnixStream;
+use std::sync::mpsc::{channel, Receiver};
+use std::time::Duration;
+
+use rppal::gpio::{Gpio, InputPin, Level, OutputPin, Trigger};
+
+use crate::config::{Bias, LineSelector};
+use crate::hw::gpio::GpioError;
+use crate::hw::EdgeSource;
+use crate::runtime::LedPort;
+
+fn bcm_number(selector: &LineSelector) -> Result<u8, GpioError> {
+    let number = match selector {
+        LineSelector::Named(name) => name.strip_prefix("GPIO").and_then(|n| n.parse().ok()),
+        LineSelector::Offset { offset, .. } => u8::try_from(*offset).ok(),
+    };
+    number.ok_or_else(|| GpioError::NotFound {
+        name: selector.to_string(),
+        chips: "the rppal backend (it takes GPIOn names or offsets, as BCM numbers)".into(),
+    })
+}
+
+fn rppal_error(selector: &LineSelector, err: rppal::gpio::Error) -> GpioError {
+    GpioError::Other {
+        line: selector.to_string(),
+        reason: format!("rppal: {err}"),
+    }
+}
+
+/// The button, its edges delivered by rppal's interrupt thread.
+pub struct RppalButton {
+    pin: InputPin,
+    active_low: bool,
+    edges: Receiver<(bool, Duration)>,
+    readable: UnixStream,
+}
+
+impl RppalButton {
+    /// Sets the pin up as an input with both-edge interrupts.
+    pub fn request(
+        selector: &LineSelector,
+        active_low: bool,
+        bias: Bias,
+        debounce: Duration,
+    ) -> Result<Self, GpioError> {
+        let gpio = Gpio::new().map_err(|e| rppal_error(selector, e))?;
+        let pin = gpio
+            .get(bcm_number(selector)?)
+            .map_err(|e| rppal_error(selector, e))?;
+        let mut pin = match bias {
+            Bias::Disabled => pin.into_input(),
+            Bias::PullUp => pin.into_input_pullup(),
+            Bias::PullDown => pin.into_input_pulldown(),
+        };
+        let (readable, mut writable) = UnixStream::pair().map_err(|e| GpioError::Other {
+            line: selector.to_string(),
+            reason: e.to_string(),
+        })?;
+        readable.set_nonblocking(true).ok();
+        let (sender, edges) = channel();
+        pin.set_async_interrupt(Trigger::Both, Some(debounce), move |event| {
+            let high = matches!(event.trigger, Trigger::RisingEdge);
+            let _ = sender.send((high != active_low, event.timestamp));
+            let _ = writable.write_all(&[1]);
+        })
+        .map_err(|e| rppal_error(selector, e))?;
+        Ok(RppalButton {
+            pin,
+            active_low,
+            edges,
+            readable,
+        })
+    }
+}
+
+impl EdgeSource for RppalButton {
+    fn pressed(&self) -> std::io::Result<bool> {
+        Ok((self.pin.read() == Level::High) != self.active_low)
+    }
+
+    fn fd(&self) -> BorrowedFd<'_> {
+        self.readable.as_fd()
+    }
+
+    fn has_edge(&self) -> bool {
+        false
+    }
+
+    fn read_edge(&mut self) -> std::io::Result<(bool, Duration)> {
+        let mut byte = [0u8; 1];
+        let _ = std::io::Read::read(&mut self.readable, &mut byte);
+        self.edges
+            .recv()
+            .map_err(|_| std::io::Error::other("the rppal interrupt thread stopped"))
+    }
+}
+
+/// The LED on an rppal output pin.
+pub struct RppalLed {
+    pin: OutputPin,
+    active_low: bool,
+}
+
+impl RppalLed {
+    /// Sets the pin up as an output, dark.
+    pub fn request(selector: &LineSelector, active_low: bool) -> Result<Self, GpioError> {
+        let gpio = Gpio::new().map_err(|e| rppal_error(selector, e))?;
+        let pin = gpio
+            .get(bcm_number(selector)?)
+            .map_err(|e| rppal_error(selector, e))?;
+        let pin = if active_low {
+            pin.into_output_high()
+        } else {
+            pin.into_output_low()
+        };
+        Ok(RppalLed { pin, active_low })
+    }
+}
+
+impl LedPort for RppalLed {
+    fn set(&mut self, lit: bool) -> std::io::Result<()> {
+        if lit != self.active_low {
+            self.pin.set_high()
+        } else {
+            self.pin.set_low()
+        }
+        Ok(())
+    }
+}
