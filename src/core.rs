@@ -307,6 +307,10 @@ impl Panel {
                         self.screen_on = false;
                         effects.push(Effect::DisplayPower(false));
                     }
+                    if self.led_pattern != LedPattern::Off {
+                        self.led_pattern = LedPattern::Off;
+                        effects.push(Effect::Event(Event::Led(LedPattern::Off)));
+                    }
                     if self.led_level {
                         effects.push(Effect::Led(false));
                     }
@@ -346,6 +350,9 @@ impl Panel {
         .into_iter()
         .flatten()
         .min()
+        // A stage frozen while a release was being debounced is overdue
+        // once that release turns out to be a glitch: it is due now.
+        .map(|deadline| deadline.max(self.now))
     }
 
     /// What the screen shows now.

@@ -193,6 +193,23 @@ impl<B: BusOpener> Ssd1306Port<B> {
         result.map_err(|e| self.fault(e))
     }
 
+    /// Sends every pixel of `frame`.
+    fn flush_all(&mut self, frame: &Frame) -> Result<(), DisplayFault> {
+        let Some(driver) = self.driver.as_mut() else {
+            return Ok(());
+        };
+        let result = with_driver!(driver, d => {
+            for y in 0..frame.height() {
+                for x in 0..frame.width() {
+                    d.set_pixel(x, y, frame.get(x, y));
+                }
+            }
+            d.flush()
+        });
+        self.counters.regions += 1;
+        result.map_err(|e| self.fault(e))
+    }
+
     /// Sends the pixels of `frame` in `columns` of the 8-row band `page`.
     fn flush_region(
         &mut self,
@@ -255,9 +272,14 @@ impl<B: BusOpener> DisplayPort for Ssd1306Port<B> {
     fn show(&mut self, frame: &Frame) -> Result<(), DisplayFault> {
         self.counters.frames += 1;
         let old = self.sent.take();
-        for page in 0..frame.height() / 8 {
-            for columns in changed_columns(old.as_ref(), frame, page, 8) {
-                self.flush_region(frame, page, columns)?;
+        if old.is_none() {
+            // after (re)initialisation: the whole frame in one window
+            self.flush_all(frame)?;
+        } else {
+            for page in 0..frame.height() / 8 {
+                for columns in changed_columns(old.as_ref(), frame, page, 8) {
+                    self.flush_region(frame, page, columns)?;
+                }
             }
         }
         self.sent = Some(frame.clone());

@@ -166,11 +166,12 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             };
             let summary = sim::simulate(&config, &options)?;
             log::info!(
-                "simulation ended: {} events, {} distinct frames, {} I2C writes ({} bytes)",
-                summary.events.len(),
+                "simulation ended: {} events, {} distinct frames, {} I2C writes ({} bytes), {} wake-ups",
+                summary.events,
                 summary.frames,
                 summary.bus.transactions,
-                summary.bus.bytes
+                summary.bus.bytes,
+                summary.wakeups
             );
             Ok(ExitCode::SUCCESS)
         }

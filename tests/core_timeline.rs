@@ -1,121 +1,13 @@
 //! The firmware core as timelines: button levels at given milliseconds in,
 //! events and effects out. Time is advanced by calling, never by sleeping.
 
-use std::time::Duration;
-
 use rackpi_panel::config::{PageKind, Timings};
-use rackpi_panel::core::{Effect, Event, HoldStage, Input, Panel, PowerAction, View};
+use rackpi_panel::core::{Effect, Event, HoldStage, Input, PowerAction, View};
 use rackpi_panel::led::LedPattern;
 
-fn ms(v: u64) -> Duration {
-    Duration::from_millis(v)
-}
+mod common;
 
-/// Drives a panel like the runtime does: inputs at their times, deadlines
-/// in between, recording every effect with its time.
-struct Harness {
-    panel: Panel,
-    now: Duration,
-    log: Vec<(u64, Effect)>,
-}
-
-impl Harness {
-    fn new(timings: Timings, pressed_at_start: bool) -> Self {
-        let (panel, effects) = Panel::start(timings, ms(0), pressed_at_start);
-        let mut h = Harness {
-            panel,
-            now: ms(0),
-            log: Vec::new(),
-        };
-        h.record(effects);
-        h
-    }
-
-    fn default() -> Self {
-        Self::new(Timings::default(), false)
-    }
-
-    fn record(&mut self, effects: Vec<Effect>) {
-        let t = self.now.as_millis() as u64;
-        self.log.extend(effects.into_iter().map(|e| (t, e)));
-    }
-
-    /// Runs every deadline up to `t` (inclusive), then stops there.
-    fn run_until(&mut self, t: u64) {
-        while let Some(deadline) = self.panel.next_deadline() {
-            assert!(
-                deadline >= self.now,
-                "deadline {deadline:?} is in the past ({:?})",
-                self.now
-            );
-            if deadline > ms(t) {
-                break;
-            }
-            self.now = deadline;
-            let effects = self.panel.step(Input::Tick, deadline);
-            self.record(effects);
-        }
-        self.now = ms(t);
-    }
-
-    fn input(&mut self, t: u64, input: Input) {
-        self.run_until(t);
-        let effects = self.panel.step(input, ms(t));
-        self.record(effects);
-    }
-
-    fn level(&mut self, t: u64, pressed: bool) {
-        self.input(t, Input::Button { pressed });
-    }
-
-    /// Press at `t`, hold `hold` ms, release.
-    fn press(&mut self, t: u64, hold: u64) {
-        self.level(t, true);
-        self.level(t + hold, false);
-    }
-
-    fn events(&self) -> Vec<(u64, Event)> {
-        self.log
-            .iter()
-            .filter_map(|(t, e)| match e {
-                Effect::Event(ev) => Some((*t, ev.clone())),
-                _ => None,
-            })
-            .collect()
-    }
-
-    fn names(&self) -> Vec<&'static str> {
-        self.events()
-            .iter()
-            .map(|(_, e)| e.name())
-            .filter(|n| *n != "led")
-            .collect()
-    }
-
-    fn count(&self, event: &Event) -> usize {
-        self.events().iter().filter(|(_, e)| e == event).count()
-    }
-
-    fn actions(&self) -> Vec<PowerAction> {
-        self.log
-            .iter()
-            .filter_map(|(_, e)| match e {
-                Effect::RunPower(a) => Some(*a),
-                _ => None,
-            })
-            .collect()
-    }
-
-    fn patterns(&self) -> Vec<(u64, LedPattern)> {
-        self.events()
-            .into_iter()
-            .filter_map(|(t, e)| match e {
-                Event::Led(p) => Some((t, p)),
-                _ => None,
-            })
-            .collect()
-    }
-}
+use common::Harness;
 
 #[test]
 fn start_shows_the_info_page_with_the_led_on() {
@@ -535,4 +427,26 @@ fn the_screen_refreshes_once_a_second_while_on_and_never_while_off() {
         .map(|(t, _)| *t)
         .collect();
     assert_eq!(draws, (0..15).map(|s| s * 1000).collect::<Vec<_>>());
+}
+
+#[test]
+fn a_glitch_across_a_threshold_delays_the_stage_but_keeps_the_hold() {
+    let mut h = Harness::default();
+    h.level(0, true);
+    h.level(7979, false); // a 22 ms glitch straddling the 8 s mark
+    h.level(8001, true);
+    assert!(
+        h.panel.next_deadline().unwrap() >= h.now,
+        "never a deadline in the past"
+    );
+    h.run_until(8001);
+    assert_eq!(
+        h.count(&Event::RebootArmed),
+        1,
+        "the hold went on through the glitch"
+    );
+    h.level(9000, false);
+    h.run_until(10_000);
+    assert_eq!(h.actions(), vec![PowerAction::Reboot]);
+    assert_eq!(h.count(&Event::Release), 1);
 }

@@ -115,9 +115,9 @@ fn events_carry_their_details() {
     assert_eq!(patterns[0], "on");
     assert!(patterns.contains(&"blink-1hz"));
     assert_eq!(
-        *patterns.last().unwrap(),
-        "double-blink",
-        "a failed action is signalled by the LED"
+        patterns[patterns.len() - 2..],
+        ["double-blink", "off"],
+        "a failed action is signalled by the LED until the program stops"
     );
     let failed = named(&ev, "action_failed");
     assert_eq!(failed.len(), 1);
@@ -285,6 +285,41 @@ fn quit_stops_at_once() {
     let stopped = named(&ev, "stopped");
     assert_eq!(t_ms(stopped[0]), 3000);
     assert!(named(&ev, "reboot_armed").is_empty());
+}
+
+#[test]
+fn quit_while_held_switches_the_display_and_led_off_and_acts_on_nothing() {
+    let (dir, ev) = run_with_outputs("wait 1\ndown\nwait 10\nquit\n");
+    assert!(named(&ev, "reboot").is_empty());
+    let last_led = named(&ev, "led").last().unwrap()["pattern"].clone();
+    assert_eq!(last_led, "off");
+    let log = parse_i2c_log(&std::fs::read_to_string(dir.path().join("i2c.log")).unwrap());
+    assert_eq!(log.last().unwrap(), &(11_000, 0x3c, vec![0x00, 0xAE]));
+}
+
+#[test]
+fn quit_after_a_reboot_keeps_the_action_screen() {
+    let (dir, ev) = run_with_outputs("wait 1\npress 9\nwait 2\nquit\n");
+    assert_eq!(named(&ev, "reboot").len(), 1);
+    let log = parse_i2c_log(&std::fs::read_to_string(dir.path().join("i2c.log")).unwrap());
+    let reboot_at = t_ms(named(&ev, "reboot")[0]);
+    assert!(
+        !log.iter()
+            .any(|(t, _, b)| *t > reboot_at && b == &vec![0x00, 0xAE]),
+        "no display-off after the action started"
+    );
+    let mut model = Ssd1306Model::new();
+    for (_, _, bytes) in &log {
+        model.write(bytes);
+    }
+    let golden = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/rebooting-128x32.png"),
+    )
+    .unwrap();
+    assert_eq!(
+        model.visible(32, true),
+        Frame::from_png(&golden, 1).unwrap()
+    );
 }
 
 #[test]

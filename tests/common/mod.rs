@@ -1,0 +1,119 @@
+//! A driver for the firmware core, shared by the timeline and property tests:
+//! inputs at their times, deadlines in between, every effect recorded.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use rackpi_panel::config::Timings;
+use rackpi_panel::core::{Effect, Event, Input, Panel, PowerAction};
+use rackpi_panel::led::LedPattern;
+
+pub fn ms(v: u64) -> Duration {
+    Duration::from_millis(v)
+}
+
+/// Drives a panel like the runtime does: inputs at their times, deadlines
+/// in between, recording every effect with its time.
+pub struct Harness {
+    pub panel: Panel,
+    pub now: Duration,
+    pub log: Vec<(u64, Effect)>,
+}
+
+impl Harness {
+    pub fn new(timings: Timings, pressed_at_start: bool) -> Self {
+        let (panel, effects) = Panel::start(timings, ms(0), pressed_at_start);
+        let mut h = Harness {
+            panel,
+            now: ms(0),
+            log: Vec::new(),
+        };
+        h.record(effects);
+        h
+    }
+
+    pub fn default() -> Self {
+        Self::new(Timings::default(), false)
+    }
+
+    pub fn record(&mut self, effects: Vec<Effect>) {
+        let t = self.now.as_millis() as u64;
+        self.log.extend(effects.into_iter().map(|e| (t, e)));
+    }
+
+    /// Runs every deadline up to `t` (inclusive), then stops there.
+    pub fn run_until(&mut self, t: u64) {
+        while let Some(deadline) = self.panel.next_deadline() {
+            assert!(
+                deadline >= self.now,
+                "deadline {deadline:?} is in the past ({:?})",
+                self.now
+            );
+            if deadline > ms(t) {
+                break;
+            }
+            self.now = deadline;
+            let effects = self.panel.step(Input::Tick, deadline);
+            self.record(effects);
+        }
+        self.now = ms(t);
+    }
+
+    pub fn input(&mut self, t: u64, input: Input) {
+        self.run_until(t);
+        let effects = self.panel.step(input, ms(t));
+        self.record(effects);
+    }
+
+    pub fn level(&mut self, t: u64, pressed: bool) {
+        self.input(t, Input::Button { pressed });
+    }
+
+    /// Press at `t`, hold `hold` ms, release.
+    pub fn press(&mut self, t: u64, hold: u64) {
+        self.level(t, true);
+        self.level(t + hold, false);
+    }
+
+    pub fn events(&self) -> Vec<(u64, Event)> {
+        self.log
+            .iter()
+            .filter_map(|(t, e)| match e {
+                Effect::Event(ev) => Some((*t, ev.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    pub fn names(&self) -> Vec<&'static str> {
+        self.events()
+            .iter()
+            .map(|(_, e)| e.name())
+            .filter(|n| *n != "led")
+            .collect()
+    }
+
+    pub fn count(&self, event: &Event) -> usize {
+        self.events().iter().filter(|(_, e)| e == event).count()
+    }
+
+    pub fn actions(&self) -> Vec<PowerAction> {
+        self.log
+            .iter()
+            .filter_map(|(_, e)| match e {
+                Effect::RunPower(a) => Some(*a),
+                _ => None,
+            })
+            .collect()
+    }
+
+    pub fn patterns(&self) -> Vec<(u64, LedPattern)> {
+        self.events()
+            .into_iter()
+            .filter_map(|(t, e)| match e {
+                Event::Led(p) => Some((t, p)),
+                _ => None,
+            })
+            .collect()
+    }
+}
