@@ -254,17 +254,41 @@ pub fn simulate(config: &Config, options: &SimOptions) -> anyhow::Result<SimSumm
         Some(path) => read_script(path)?,
         None => Vec::new(),
     };
-    // Outputs are opened before anything runs, so a bad path fails at once.
-    let events_out = match &options.events {
-        Some(path) => Some(create_output(path, "events")?),
-        None => None,
-    };
-    if let Some(dir) = &options.frames {
-        prepare_frames_dir(dir)?;
-    }
-    let i2c_log = match &options.i2c_log {
-        Some(path) => Some(create_output(path, "I2C log")?),
-        None => None,
+    // Outputs are opened before anything runs, so a bad path fails at once;
+    // if one cannot be opened, the files already created are removed again.
+    let mut created = Vec::new();
+    let opened = (|| -> anyhow::Result<_> {
+        let mut open = |path: &PathBuf, what: &str| -> anyhow::Result<Box<dyn Write>> {
+            let existed = path.exists();
+            let out = create_output(path, what)?;
+            if !existed {
+                created.push(path.clone());
+            }
+            Ok(out)
+        };
+        let events_out = options
+            .events
+            .as_ref()
+            .map(|p| open(p, "events"))
+            .transpose()?;
+        let i2c_log = options
+            .i2c_log
+            .as_ref()
+            .map(|p| open(p, "I2C log"))
+            .transpose()?;
+        if let Some(dir) = &options.frames {
+            prepare_frames_dir(dir)?;
+        }
+        Ok((events_out, i2c_log))
+    })();
+    let (events_out, i2c_log) = match opened {
+        Ok(outputs) => outputs,
+        Err(err) => {
+            for path in &created {
+                let _ = std::fs::remove_file(path);
+            }
+            return Err(err);
+        }
     };
 
     let clock = SimClock::new(options.virtual_time);
