@@ -55,6 +55,11 @@ fn children_usage() -> (Duration, i64) {
 
 /// Runs `simulate` in a child process and measures it.
 fn simulate(config: &str, script: &str, extra: &[&str]) -> ChildRun {
+    simulate_with(Path::new(BIN), config, script, extra)
+}
+
+/// The same with another build of the binary.
+fn simulate_with(bin: &Path, config: &str, script: &str, extra: &[&str]) -> ChildRun {
     let dir = tempfile::tempdir().unwrap();
     let config_path = dir.path().join("config.toml");
     std::fs::write(&config_path, config).unwrap();
@@ -63,7 +68,7 @@ fn simulate(config: &str, script: &str, extra: &[&str]) -> ChildRun {
     let log = dir.path().join("i2c.log");
     let (cpu_before, _) = children_usage();
     let start = Instant::now();
-    let mut child = Command::new(BIN)
+    let mut child = Command::new(bin)
         .args(["simulate", "--config"])
         .arg(&config_path)
         .arg("--script")
@@ -169,33 +174,43 @@ fn traffic(log: &str, from: u64, to: u64) -> (u64, u64) {
 }
 
 fn idle_screen_off(secs: u64) {
-    let run = simulate(
-        "[display]\ntimeout_s = 1\n",
-        &format!("wait {}\n", secs + 1),
-        &["--fake-stats"],
-    );
-    let (tx, bytes) = traffic(&run.i2c_log, 1_001, u64::MAX);
-    let wakes = wakeups(&run.stderr);
-    println!("## Idle, screen off, {secs} s (real time)");
-    println!(
-        "- CPU time: {:.3} s ({:.4} % of one core), whole process including start-up",
-        run.cpu.as_secs_f64(),
-        run.cpu.as_secs_f64() * 100.0 / run.wall.as_secs_f64()
-    );
-    println!(
-        "- wake-ups: {wakes} in {} s, including the first second with the screen on",
-        secs + 1
-    );
-    println!("- I2C after the display-off: {tx} transactions, {bytes} bytes (goal 0)");
-    println!(
-        "- memory: {} (goal <= 3072 KiB peak RSS)",
-        run.memory.describe()
-    );
-    println!(
-        "- old script while \"off\": {:.0} bytes/s; here 0 bytes/s",
-        OLD_BYTES_PER_S
-    );
-    println!();
+    let musl = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target/x86_64-unknown-linux-musl/release/rackpi-panel");
+    let mut builds = vec![("glibc, dynamic", Path::new(BIN).to_path_buf())];
+    if musl.exists() {
+        builds.push(("musl, static", musl));
+    }
+    for (build, bin) in builds {
+        // this machine's real figures, as the daemon collects them
+        let run = simulate_with(
+            &bin,
+            "[display]\ntimeout_s = 1\n",
+            &format!("wait {}\n", secs + 1),
+            &[],
+        );
+        let (tx, bytes) = traffic(&run.i2c_log, 1_001, u64::MAX);
+        let wakes = wakeups(&run.stderr);
+        println!("## Idle, screen off, {secs} s (real time; {build} build)");
+        println!(
+            "- CPU time: {:.3} s ({:.4} % of one core), whole process including start-up",
+            run.cpu.as_secs_f64(),
+            run.cpu.as_secs_f64() * 100.0 / run.wall.as_secs_f64()
+        );
+        println!(
+            "- wake-ups: {wakes} in {} s, including the first second with the screen on",
+            secs + 1
+        );
+        println!("- I2C after the display-off: {tx} transactions, {bytes} bytes (goal 0)");
+        println!(
+            "- memory: {} (goal <= 3072 KiB peak RSS)",
+            run.memory.describe()
+        );
+        println!(
+            "- old script while \"off\": {:.0} bytes/s; here 0 bytes/s",
+            OLD_BYTES_PER_S
+        );
+        println!();
+    }
 }
 
 fn screen_on(secs: u64) {
@@ -478,14 +493,27 @@ fn timings_debounce_ms() -> u128 {
     Timings::default().debounce.as_millis()
 }
 
+/// Wall time of a plain run (no sampling loop around it).
+fn timed_run(args: &[&str], script: &str) -> Duration {
+    let dir = tempfile::tempdir().unwrap();
+    let script_path = dir.path().join("script.txt");
+    std::fs::write(&script_path, script).unwrap();
+    let start = Instant::now();
+    let out = Command::new(BIN)
+        .args(["simulate", "--script"])
+        .arg(&script_path)
+        .args(args)
+        .env("RUST_LOG", "off")
+        .output()
+        .unwrap();
+    let wall = start.elapsed();
+    assert!(out.status.success());
+    wall
+}
+
 fn start_up() {
     let mut walls: Vec<f64> = (0..20)
-        .map(|_| {
-            simulate("", "quit\n", &["--virtual-time"])
-                .wall
-                .as_secs_f64()
-                * 1e3
-        })
+        .map(|_| timed_run(&["--virtual-time"], "quit\n").as_secs_f64() * 1e3)
         .collect();
     walls.sort_by(|a, b| a.partial_cmp(b).unwrap());
     println!("## Start-up");
@@ -495,11 +523,14 @@ fn start_up() {
 
 fn virtual_scenario() {
     let script = "wait 1\npress 0.2\nwait 5\npress 0.2\nwait 20\npress 9\nwait 24.6\n";
-    let run = simulate("", script, &["--virtual-time", "--fake-stats"]);
+    let wall = timed_run(
+        &["--virtual-time", "--fake-stats", "--events", "/dev/null"],
+        script,
+    );
     println!("## A 60 s scenario in virtual time");
     println!(
         "- wall time: {:.1} ms (the whole process)",
-        run.wall.as_secs_f64() * 1e3
+        wall.as_secs_f64() * 1e3
     );
     println!();
 }

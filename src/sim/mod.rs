@@ -323,8 +323,8 @@ pub fn simulate(config: &Config, options: &SimOptions) -> anyhow::Result<SimSumm
         echo: None,
     };
 
-    let outcome = if interactive {
-        let mut inputs =
+    let mut inputs: Box<dyn Inputs> = if interactive {
+        let keyboard =
             terminal::KeyboardInputs::new(clock.clone(), bus.clone(), power.clone(), led.clone())?;
         reporter.echo = Some(terminal::Screen::new(
             rows,
@@ -332,21 +332,10 @@ pub fn simulate(config: &Config, options: &SimOptions) -> anyhow::Result<SimSumm
             bus.clone(),
             power.failing.clone(),
         ));
-        runtime::run(
-            Ports {
-                inputs: &mut inputs,
-                display: &mut display,
-                led: &mut led,
-                power: &mut power,
-                stats,
-                reporter: &mut reporter,
-                reload: None,
-            },
-            timings.clone(),
-        )?
+        Box::new(keyboard)
     } else {
         let (steps, end) = script::timeline(&commands);
-        let mut inputs = ScriptInputs {
+        Box::new(ScriptInputs {
             steps: steps.into(),
             // the implied quit lets a release at the very end be debounced
             quit_at: end + timings.debounce,
@@ -354,20 +343,22 @@ pub fn simulate(config: &Config, options: &SimOptions) -> anyhow::Result<SimSumm
             bus: bus.clone(),
             power: power.clone(),
             level: false,
-        };
-        runtime::run(
-            Ports {
-                inputs: &mut inputs,
-                display: &mut display,
-                led: &mut led,
-                power: &mut power,
-                stats,
-                reporter: &mut reporter,
-                reload: None,
-            },
-            timings.clone(),
-        )?
+        })
     };
+    let outcome = runtime::run(
+        Ports {
+            inputs: inputs.as_mut(),
+            display: &mut display,
+            led: &mut led,
+            power: &mut power,
+            stats,
+            reporter: &mut reporter,
+            reload: None,
+        },
+        timings,
+    )?;
+    // (the keyboard's inputs give the terminal back when dropped)
+    drop(inputs);
 
     if let Some(out) = reporter.events_out.as_mut() {
         if let Err(err) = out.flush() {

@@ -130,6 +130,10 @@ printf '[button]\nreboot_after_s = 50.0\n' >> $CONFIG       # inconsistent thres
 kill -HUP "$DAEMON"
 check "SIGHUP with a bad config: refused with the key named" wait_for out/d4.log 'not reloaded.*reboot_after_s' 10
 check "and the daemon runs on" kill -0 "$DAEMON"
+mv $CONFIG guest.toml.gone                                 # the file disappears
+kill -HUP "$DAEMON"
+check "SIGHUP with the config file gone: refused, naming the file" wait_for out/d4.log 'not reloaded.*cannot read config file guest.toml' 10
+rm -f guest.toml.gone
 cp guest.toml.orig $CONFIG
 printf '[button]\nreboot_after_s = 2.0\nshutdown_after_s = 4.0\n' >> $CONFIG
 kill -HUP "$DAEMON"
