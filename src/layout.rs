@@ -59,10 +59,12 @@ where
     }
 }
 
-/// `CPU nn% | MEM nn%`, never wider than the panel.
+/// `CPU nn% | MEM nn%`, never wider than the panel. The numbers sit in
+/// fixed-width fields, so a change of one moves nothing else on the line
+/// (and only its digits are sent to the panel).
 pub fn cpu_mem_line(stats: &Stats) -> String {
     format!(
-        "CPU {} | MEM {}",
+        "CPU {:>4} | MEM {:>4}",
         percent(stats.cpu_percent),
         percent(Some(stats.mem_percent))
     )
@@ -285,9 +287,12 @@ mod tests {
         stats.mem_percent = 100.0;
         assert_eq!(cpu_mem_line(&stats), "CPU 100% | MEM 100%");
         assert!(cpu_mem_line(&stats).len() <= COLUMNS);
+        stats.cpu_percent = Some(3.0);
+        stats.mem_percent = 12.0;
+        assert_eq!(cpu_mem_line(&stats), "CPU   3% | MEM  12%");
         stats.cpu_percent = Some(f32::NAN);
         stats.mem_percent = 250.0;
-        assert_eq!(cpu_mem_line(&stats), "CPU --% | MEM 100%");
+        assert_eq!(cpu_mem_line(&stats), "CPU  --% | MEM 100%");
     }
 
     #[test]
