@@ -4,7 +4,7 @@
 //! The firmware core ([`core`]) is a pure state machine; [`runtime`] runs it
 //! against ports that are either real hardware ([`hw`]) or simulated ([`sim`]).
 #![deny(unsafe_code)]
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 
 pub mod config;
 pub mod core;

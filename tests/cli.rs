@@ -84,38 +84,34 @@ fn outputs_that_cannot_be_written_leave_nothing_behind() {
     let events = dir.path().join("events.jsonl");
     let script_arg = script.to_str().unwrap();
     let events_arg = events.to_str().unwrap();
-    // the I2C log cannot be created: the events file must not be left behind
-    fails_with(
-        &[
-            "simulate",
-            "--virtual-time",
-            "--script",
-            script_arg,
-            "--events",
-            events_arg,
+    // Each time one output cannot be created: the events file, which could
+    // be, must not be left behind by the failed start.
+    for (flag, path, message) in [
+        (
             "--i2c-log",
             "/nonexistent/dir/i2c.log",
-        ],
-        1,
-        "/nonexistent/dir/i2c.log",
-    );
-    assert!(!events.exists(), "a half-done run left {events:?}");
-    // a frames directory that cannot be created (not even by root)
-    fails_with(
-        &[
+            "/nonexistent/dir/i2c.log",
+        ),
+        // a frames directory that cannot be created, not even by root
+        (
+            "--frames",
+            "/proc/rackpi-frames",
+            "frames directory /proc/rackpi-frames",
+        ),
+    ] {
+        let args = [
             "simulate",
             "--virtual-time",
             "--script",
             script_arg,
             "--events",
             events_arg,
-            "--frames",
-            "/proc/rackpi-frames",
-        ],
-        1,
-        "frames directory /proc/rackpi-frames",
-    );
-    assert!(!events.exists());
+            flag,
+            path,
+        ];
+        fails_with(&args, 1, message);
+        assert!(!events.exists(), "{flag}: a half-done run left {events:?}");
+    }
 }
 
 #[test]
