@@ -1,7 +1,7 @@
 //! The screens, written once against an embedded-graphics `DrawTarget`, so the
 //! panel, the simulator, `render` and the tests draw the very same pixels.
 
-use embedded_graphics::mono_font::iso_8859_1::{FONT_6X10, FONT_8X13_BOLD};
+use embedded_graphics::mono_font::iso_8859_1::{FONT_10X20, FONT_6X10, FONT_8X13_BOLD};
 use embedded_graphics::mono_font::{MonoFont, MonoTextStyle};
 use embedded_graphics::pixelcolor::BinaryColor;
 use embedded_graphics::prelude::*;
@@ -183,25 +183,45 @@ fn stage_screen<D>(
 where
     D: DrawTarget<Color = BinaryColor>,
 {
-    let text: Vec<String> = match stage {
-        HoldStage::Reboot => vec![
-            "Release: REBOOT".into(),
-            format!("Hold {seconds_left}s more for"),
-            "shutdown".into(),
-        ],
-        HoldStage::Shutdown => vec![
-            "Release: SHUT DOWN".into(),
-            format!("Hold {seconds_left}s more to"),
-            "cancel".into(),
-        ],
-        HoldStage::Cancelled => vec![
-            "Cancelled".into(),
-            "Release the button:".into(),
-            "nothing will happen".into(),
-        ],
-        HoldStage::Short => Vec::new(),
+    let (title, next) = match stage {
+        HoldStage::Reboot => ("Release: REBOOT", "shut down"),
+        HoldStage::Shutdown => ("Release: SHUT DOWN", "cancel"),
+        HoldStage::Cancelled => {
+            let text = [
+                "Cancelled".to_string(),
+                "Release the button:".into(),
+                "nothing will happen".into(),
+            ];
+            return lines(target, &text, tall);
+        }
+        HoldStage::Short => return Ok(()),
     };
-    lines(target, &text, tall)
+    if !tall {
+        let text = [
+            title.to_string(),
+            format!("Hold {seconds_left}s more to"),
+            next.to_string(),
+        ];
+        return lines(target, &text, false);
+    }
+    // 64 rows: the countdown in large digits between the two lines
+    lines(target, &[title.to_string()], true)?;
+    let centre = Point::new(target.bounding_box().center().x, 31);
+    let big = MonoTextStyle::new(&FONT_10X20, BinaryColor::On);
+    let centred = TextStyleBuilder::new()
+        .alignment(Alignment::Center)
+        .baseline(Baseline::Middle)
+        .build();
+    Text::with_text_style(&format!("{seconds_left} s"), centre, big, centred).draw(target)?;
+    let style = MonoTextStyle::new(SMALL, BinaryColor::On);
+    Text::with_baseline(
+        &format!("then: {next}"),
+        Point::new(0, 48),
+        style,
+        Baseline::Top,
+    )
+    .draw(target)
+    .map(|_| ())
 }
 
 /// Left-aligned lines of the small font: 3 on 32 rows (like the old script),
