@@ -347,9 +347,9 @@ impl Config {
         };
         let b = &self.button;
         line_choice(&b.line, &b.chip, b.offset)
-            .map_err(|(key, problem)| invalid(button_key(key), problem))?;
+            .map_err(|(key, problem)| invalid(line_key("button", key), problem))?;
         line_choice(&self.led.line, &self.led.chip, self.led.offset)
-            .map_err(|(key, problem)| invalid(led_key(key), problem))?;
+            .map_err(|(key, problem)| invalid(line_key("led", key), problem))?;
         if b.debounce_ms <= 0 || b.debounce_ms > 1000 {
             return Err(invalid(
                 "button.debounce_ms",
@@ -531,18 +531,14 @@ fn line_choice(
     }
 }
 
-fn button_key(key: &str) -> &'static str {
-    match key {
-        "offset" => "button.offset",
-        "chip" => "button.chip",
-        _ => "button.line",
-    }
-}
-
-fn led_key(key: &str) -> &'static str {
-    match key {
-        "offset" => "led.offset",
-        "chip" => "led.chip",
+/// The full name of a line key, `button.offset` say.
+fn line_key(section: &str, key: &str) -> &'static str {
+    match (section, key) {
+        ("button", "offset") => "button.offset",
+        ("button", "chip") => "button.chip",
+        ("button", _) => "button.line",
+        (_, "offset") => "led.offset",
+        (_, "chip") => "led.chip",
         _ => "led.line",
     }
 }

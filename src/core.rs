@@ -283,14 +283,12 @@ impl Panel {
             Input::DisplayHealth(ok) => {
                 if ok != self.display_ok {
                     self.display_ok = ok;
+                    // (the runtime redraws a display that answers again)
                     effects.push(Effect::Event(if ok {
                         Event::DisplayRestored
                     } else {
                         Event::DisplayLost
                     }));
-                    if ok && self.screen_on {
-                        effects.push(Effect::Draw);
-                    }
                 }
             }
             Input::IpKnown(known) => {
@@ -373,12 +371,8 @@ impl Panel {
         if let Some(hold) = &self.hold {
             if hold.stage != HoldStage::Short {
                 let held = self.hold_clock() - hold.since;
-                let next = match hold.stage {
-                    HoldStage::Reboot => Some(self.timings.shutdown_after),
-                    HoldStage::Shutdown => Some(self.timings.cancel_after),
-                    _ => None,
-                };
-                let seconds_left = next
+                let seconds_left = self
+                    .stage_end(hold.stage)
                     .map(|next| next.saturating_sub(held).as_millis().div_ceil(1000) as u64)
                     .unwrap_or(0);
                 return View::Stage {
@@ -431,18 +425,22 @@ impl Panel {
         (self.raw_pressed != self.pressed).then(|| self.raw_since + self.timings.debounce)
     }
 
+    /// The hold time at which `stage` ends and the next one begins.
+    fn stage_end(&self, stage: HoldStage) -> Option<Duration> {
+        match stage {
+            HoldStage::Short => Some(self.timings.reboot_after),
+            HoldStage::Reboot => Some(self.timings.shutdown_after),
+            HoldStage::Shutdown => Some(self.timings.cancel_after),
+            HoldStage::Cancelled => None,
+        }
+    }
+
     fn stage_deadline(&self) -> Option<Time> {
         let hold = self.hold.as_ref()?;
         if !self.raw_pressed || self.mode != Mode::Normal {
             return None;
         }
-        let next = match hold.stage {
-            HoldStage::Short => self.timings.reboot_after,
-            HoldStage::Reboot => self.timings.shutdown_after,
-            HoldStage::Shutdown => self.timings.cancel_after,
-            HoldStage::Cancelled => return None,
-        };
-        Some(hold.since + next)
+        Some(hold.since + self.stage_end(hold.stage)?)
     }
 
     fn timeout_deadline(&self) -> Option<Time> {

@@ -193,35 +193,19 @@ impl<B: BusOpener> Ssd1306Port<B> {
         result.map_err(|e| self.fault(e))
     }
 
-    /// Sends every pixel of `frame`.
-    fn flush_all(&mut self, frame: &Frame) -> Result<(), DisplayFault> {
-        let Some(driver) = self.driver.as_mut() else {
-            return Ok(());
-        };
-        let result = with_driver!(driver, d => {
-            for y in 0..frame.height() {
-                for x in 0..frame.width() {
-                    d.set_pixel(x, y, frame.get(x, y));
-                }
-            }
-            d.flush()
-        });
-        self.counters.regions += 1;
-        result.map_err(|e| self.fault(e))
-    }
-
-    /// Sends the pixels of `frame` in `columns` of the 8-row band `page`.
-    fn flush_region(
+    /// Sends the pixels of `frame` in `rows` × `columns`; the driver flushes
+    /// the smallest window of whole 8-row pages that covers them.
+    fn flush_window(
         &mut self,
         frame: &Frame,
-        page: u32,
+        rows: std::ops::Range<u32>,
         columns: std::ops::Range<u32>,
     ) -> Result<(), DisplayFault> {
         let Some(driver) = self.driver.as_mut() else {
             return Ok(());
         };
         let result = with_driver!(driver, d => {
-            for y in page * 8..page * 8 + 8 {
+            for y in rows.clone() {
                 for x in columns.clone() {
                     d.set_pixel(x, y, frame.get(x, y));
                 }
@@ -274,11 +258,11 @@ impl<B: BusOpener> DisplayPort for Ssd1306Port<B> {
         let old = self.sent.take();
         if old.is_none() {
             // after (re)initialisation: the whole frame in one window
-            self.flush_all(frame)?;
+            self.flush_window(frame, 0..frame.height(), 0..frame.width())?;
         } else {
             for page in 0..frame.height() / 8 {
                 for columns in changed_columns(old.as_ref(), frame, page, 8) {
-                    self.flush_region(frame, page, columns)?;
+                    self.flush_window(frame, page * 8..page * 8 + 8, columns)?;
                 }
             }
         }

@@ -297,6 +297,7 @@ impl Loop<'_> {
                 self.health.healthy = true;
                 self.health.backoff.reset();
                 self.health.last_fault = None;
+                // init forgot what was sent: this draw is a full frame
                 self.draw(now);
                 self.send_power(now, self.health.want_on);
                 if self.health.healthy {

@@ -8,7 +8,8 @@ use rackpi_panel::config::Config;
 use rackpi_panel::sim::{simulate, SimOptions, SimSummary};
 use serde_json::Value;
 
-fn run(script: &str, fail_every: u64) -> (SimSummary, Vec<Value>) {
+/// Runs a scenario; events are returned, frames are left in `dir/frames`.
+fn run(script: &str, fail_every: u64) -> (SimSummary, Vec<Value>, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let script_path = dir.path().join("s.txt");
     std::fs::write(&script_path, script).unwrap();
@@ -18,11 +19,13 @@ fn run(script: &str, fail_every: u64) -> (SimSummary, Vec<Value>) {
         virtual_time: true,
         fake_stats: true,
         events: Some(events_path.clone()),
+        frames: Some(dir.path().join("frames")),
         fail_every,
         ..SimOptions::default()
     };
     let summary = simulate(&Config::default(), &options).expect("the simulation runs to the end");
-    (summary, read_events(&events_path))
+    let events = read_events(&events_path);
+    (summary, events, dir)
 }
 
 fn read_events(path: &Path) -> Vec<Value> {
@@ -47,7 +50,7 @@ fn patterns(events: &[Value]) -> Vec<String> {
 
 #[test]
 fn unplugged_at_start_the_button_still_works() {
-    let (_, ev) = run(
+    let (_, ev, _dir) = run(
         "display unplug\nwait 1\npress 0.1\nwait 1\npress 9\nwait 1\n",
         0,
     );
@@ -59,7 +62,7 @@ fn unplugged_at_start_the_button_still_works() {
 
 #[test]
 fn unplugged_during_the_action_screen_the_action_stands() {
-    let (_, ev) = run(
+    let (_, ev, _dir) = run(
         "wait 1\ndown\nwait 8.5\ndisplay unplug\nup\nwait 5\ndisplay plug\nwait 40\n",
         0,
     );
@@ -75,7 +78,7 @@ fn unplugged_during_the_action_screen_the_action_stands() {
 #[test]
 fn a_nack_storm_never_loses_a_press_or_an_action() {
     for every in [2, 3, 5, 7, 13] {
-        let (summary, ev) = run(
+        let (summary, ev, _dir) = run(
             "wait 1\npress 0.1\nwait 1\npress 0.1\nwait 1\npress 0.1\nwait 2\npress 9\nwait 60\n",
             every,
         );
@@ -99,32 +102,16 @@ fn mid_flush_failures_are_recovered_with_a_full_redraw() {
     // Every 70th transaction fails. Start-up takes about 60 (init, then a
     // full frame) and a page change about 35, so the failures land in the
     // middle of flushes; each retry re-initialises and redraws everything.
-    let dir = tempfile::tempdir().unwrap();
-    let script = dir.path().join("s.txt");
-    std::fs::write(
-        &script,
+    let (summary, ev, dir) = run(
         "wait 1\npress 0.1\nwait 3\npress 0.1\nwait 3\npress 0.1\nwait 5\nquit\n",
-    )
-    .unwrap();
-    let frames = dir.path().join("frames");
-    let events = dir.path().join("events.jsonl");
-    let options = SimOptions {
-        script: Some(script),
-        virtual_time: true,
-        fake_stats: true,
-        events: Some(events.clone()),
-        frames: Some(frames.clone()),
-        fail_every: 70,
-        ..SimOptions::default()
-    };
-    let summary = simulate(&Config::default(), &options).unwrap();
-    let ev = read_events(&events);
+        70,
+    );
     assert!(summary.bus.nacks >= 2, "{:?}", summary.bus);
     assert!(count(&ev, "display_lost") >= 2);
     assert_eq!(count(&ev, "display_lost"), count(&ev, "display_restored"));
     assert_eq!(count(&ev, "page"), 4, "no press lost");
     // the last picture before the program stopped is the whole page, not a torn one
-    let mut names: Vec<_> = std::fs::read_dir(&frames)
+    let mut names: Vec<_> = std::fs::read_dir(dir.path().join("frames"))
         .unwrap()
         .map(|e| e.unwrap().path())
         .collect();
@@ -150,13 +137,13 @@ fn mid_flush_failures_are_recovered_with_a_full_redraw() {
 
 #[test]
 fn a_failing_power_command_is_reported_and_not_retried() {
-    let (_, ev) = run("power fail\nwait 1\npress 9\nwait 30\n", 0);
+    let (_, ev, _dir) = run("power fail\nwait 1\npress 9\nwait 30\n", 0);
     assert_eq!(count(&ev, "reboot"), 1, "run once, never again by itself");
     assert_eq!(count(&ev, "action_failed"), 1);
     let p = patterns(&ev);
     assert_eq!(p[p.len() - 2], "double-blink");
     // after the failure the button works again and the command can succeed
-    let (_, ev) = run(
+    let (_, ev, _dir) = run(
         "power fail\nwait 1\npress 9\nwait 12\npower ok\npress 13\nwait 2\n",
         0,
     );

@@ -324,8 +324,7 @@ pub fn simulate(config: &Config, options: &SimOptions) -> anyhow::Result<SimSumm
     };
 
     let mut inputs: Box<dyn Inputs> = if interactive {
-        let keyboard =
-            terminal::KeyboardInputs::new(clock.clone(), bus.clone(), power.clone(), led.clone())?;
+        let keyboard = terminal::KeyboardInputs::new(clock.clone(), bus.clone(), power.clone())?;
         reporter.echo = Some(terminal::Screen::new(
             rows,
             led.0.clone(),

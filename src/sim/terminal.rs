@@ -15,7 +15,7 @@ use crate::core::{Event, Time};
 use crate::frame::Frame;
 use crate::runtime::{Inputs, Wake};
 
-use super::bus::{SimBus, SimClock, SimLed, SimPower};
+use super::bus::{SimBus, SimClock, SimPower};
 
 /// The keys, as `--help` lists them.
 pub const KEYS: &str = "Keys: SPACE press/release the button · t tap (0.2 s) · r hold 9 s (reboot) · s hold 13 s (shutdown) · c hold 21 s (cancel) · u unplug/plug the display · f make power commands fail/succeed · q quit";
@@ -33,17 +33,11 @@ pub struct KeyboardInputs {
     level: bool,
     scheduled: VecDeque<(Duration, bool)>,
     saved: Option<Termios>,
-    _led: SimLed,
 }
 
 impl KeyboardInputs {
     /// Puts the terminal in raw mode (no echo, no line buffering).
-    pub fn new(
-        clock: SimClock,
-        bus: SimBus,
-        power: SimPower,
-        led: SimLed,
-    ) -> std::io::Result<Self> {
+    pub fn new(clock: SimClock, bus: SimBus, power: SimPower) -> std::io::Result<Self> {
         let stdin = std::io::stdin();
         let saved = termios::tcgetattr(stdin.as_fd()).ok();
         if let Some(saved) = &saved {
@@ -61,7 +55,6 @@ impl KeyboardInputs {
             level: false,
             scheduled: VecDeque::new(),
             saved,
-            _led: led,
         })
     }
 
