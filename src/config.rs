@@ -300,6 +300,10 @@ pub struct Timings {
     pub show_until_ip: bool,
     /// The pages a short press steps through.
     pub pages: Vec<PageKind>,
+    /// How long the machine may stay up after a power command that
+    /// succeeded before the panel says the action did not happen and
+    /// returns to normal; zero returns at once (a dry run).
+    pub settle: Duration,
 }
 
 impl Default for Timings {
@@ -485,6 +489,7 @@ impl Config {
                 .iter()
                 .filter_map(|name| PageKind::parse(name))
                 .collect(),
+            settle: Duration::from_secs(120),
         })
     }
 

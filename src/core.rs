@@ -62,6 +62,13 @@ pub enum Input {
     Tick,
     /// The power command finished.
     ActionDone(Result<(), String>),
+    /// The kernel dropped button edges (its queue overflowed while the loop
+    /// was stalled); the button is at `pressed` now. The press in progress,
+    /// if any, can no longer be timed: it is dropped without acting.
+    EdgesLost {
+        /// The line's real level, read after the loss.
+        pressed: bool,
+    },
     /// The display answered again (true) or stopped answering (false).
     DisplayHealth(bool),
     /// Whether the machine has an IP address (for `show_until_ip`).
@@ -185,8 +192,11 @@ pub enum View {
 enum Mode {
     /// Pages and presses.
     Normal,
-    /// A power command was started (and, if it succeeded, the machine is going down).
+    /// A power command was started and has not finished yet.
     Acting(PowerAction),
+    /// The command succeeded: the machine should be going down. If it is
+    /// still up at `until`, the action did not happen.
+    Settling { action: PowerAction, until: Time },
     /// A power command failed; the reason is shown until `until`.
     Failed {
         action: PowerAction,
@@ -280,6 +290,7 @@ impl Panel {
                 }
             }
             Input::ActionDone(result) => self.action_done(result, now, &mut effects),
+            Input::EdgesLost { pressed } => self.edges_lost(pressed, now, &mut effects),
             Input::DisplayHealth(ok) => {
                 if ok != self.display_ok {
                     self.display_ok = ok;
@@ -300,7 +311,7 @@ impl Panel {
             }
             Input::Stop => {
                 self.stopped = true;
-                if !matches!(self.mode, Mode::Acting(_)) {
+                if !self.action_under_way() {
                     if self.screen_on {
                         self.screen_on = false;
                         effects.push(Effect::DisplayPower(false));
@@ -343,6 +354,7 @@ impl Panel {
             self.timeout_deadline(),
             self.next_refresh,
             self.failed_deadline(),
+            self.settle_deadline(),
             self.led_deadline(),
         ]
         .into_iter()
@@ -359,7 +371,7 @@ impl Panel {
             return View::Off;
         }
         match &self.mode {
-            Mode::Acting(action) => return View::Action(*action),
+            Mode::Acting(action) | Mode::Settling { action, .. } => return View::Action(*action),
             Mode::Failed { action, reason, .. } => {
                 return View::Failed {
                     action: *action,
@@ -462,6 +474,18 @@ impl Panel {
         }
     }
 
+    fn settle_deadline(&self) -> Option<Time> {
+        match &self.mode {
+            Mode::Settling { until, .. } => Some(*until),
+            _ => None,
+        }
+    }
+
+    /// A power command is running, or succeeded and the machine is going down.
+    fn action_under_way(&self) -> bool {
+        matches!(self.mode, Mode::Acting(_) | Mode::Settling { .. })
+    }
+
     fn led_deadline(&self) -> Option<Time> {
         let since = self.led_pattern.next_change(self.now - self.led_since)?;
         Some(self.led_since + since)
@@ -489,6 +513,9 @@ impl Panel {
             }
             if self.stage_deadline().is_some_and(|d| d <= at) {
                 self.enter_next_stage(at, effects);
+            }
+            if self.settle_deadline().is_some_and(|d| d <= at) {
+                self.still_up(at, effects);
             }
             if self.failed_deadline().is_some_and(|d| d <= at) {
                 self.mode = Mode::Normal;
@@ -531,7 +558,7 @@ impl Panel {
         effects.push(Effect::Event(Event::Press));
         let mut woke_screen = false;
         match self.mode {
-            Mode::Acting(_) => return,
+            Mode::Acting(_) | Mode::Settling { .. } => return,
             Mode::Failed { .. } => {
                 // A press dismisses the failure and acknowledges it.
                 self.mode = Mode::Normal;
@@ -592,18 +619,67 @@ impl Panel {
             return;
         };
         match result {
-            Ok(()) => self.action_failed = false,
-            Err(reason) => {
-                self.action_failed = true;
-                self.mode = Mode::Failed {
+            Ok(()) if self.timings.settle.is_zero() => {
+                // nothing was meant to go down (a dry run): back to normal
+                self.action_failed = false;
+                self.mode = Mode::Normal;
+                self.last_activity = now;
+                self.show(now, effects);
+            }
+            Ok(()) => {
+                self.action_failed = false;
+                self.mode = Mode::Settling {
                     action,
-                    reason: reason.clone(),
-                    until: now + FAILED_SCREEN,
+                    until: now.saturating_add(self.timings.settle),
                 };
-                effects.push(Effect::Event(Event::ActionFailed { action, reason }));
-                if !self.screen_on {
-                    self.screen_on(now, effects);
-                } else {
+            }
+            Err(reason) => self.fail(action, reason, now, effects),
+        }
+    }
+
+    /// The command succeeded `settle` ago and the machine is still up.
+    fn still_up(&mut self, at: Time, effects: &mut Vec<Effect>) {
+        let Mode::Settling { action, .. } = self.mode else {
+            return;
+        };
+        let reason = format!("machine still up after {} s", self.timings.settle.as_secs());
+        self.fail(action, reason, at, effects);
+    }
+
+    fn fail(&mut self, action: PowerAction, reason: String, now: Time, effects: &mut Vec<Effect>) {
+        self.action_failed = true;
+        self.mode = Mode::Failed {
+            action,
+            reason: reason.clone(),
+            until: now.saturating_add(FAILED_SCREEN),
+        };
+        effects.push(Effect::Event(Event::ActionFailed { action, reason }));
+        self.show(now, effects);
+    }
+
+    /// The screen shows the current view: switched on, or redrawn.
+    fn show(&mut self, now: Time, effects: &mut Vec<Effect>) {
+        if self.screen_on {
+            effects.push(Effect::Draw);
+        } else {
+            self.screen_on(now, effects);
+        }
+    }
+
+    /// Edges were lost: the level is known again, the hold is not.
+    fn edges_lost(&mut self, pressed: bool, now: Time, effects: &mut Vec<Effect>) {
+        self.raw_pressed = pressed;
+        self.raw_since = now;
+        self.pressed = pressed;
+        self.ignore_until_released = pressed;
+        if let Some(hold) = self.hold.take() {
+            if hold.stage != HoldStage::Short && self.mode == Mode::Normal {
+                effects.push(Effect::Event(Event::Cancelled));
+            }
+            effects.push(Effect::Event(Event::Release));
+            if self.mode == Mode::Normal {
+                self.last_activity = now;
+                if self.screen_on {
                     effects.push(Effect::Draw);
                 }
             }
@@ -641,7 +717,7 @@ impl Panel {
     }
 
     fn wanted_led(&self) -> LedPattern {
-        if let Mode::Acting(_) = self.mode {
+        if self.action_under_way() {
             return LedPattern::On;
         }
         if let Some(hold) = &self.hold {

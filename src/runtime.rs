@@ -31,6 +31,17 @@ pub enum Wake {
     Stop,
 }
 
+/// The button edges queued while the loop was busy, oldest first.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EdgeBatch {
+    /// Each edge: (pressed, when, on the inputs' clock).
+    pub edges: Vec<(bool, Time)>,
+    /// How many edges the source dropped (a gap in the kernel's sequence numbers).
+    pub lost: u64,
+    /// The button's level, read after the edges.
+    pub level: bool,
+}
+
 /// Where inputs and time come from.
 pub trait Inputs {
     /// The current time on the inputs' clock.
@@ -39,6 +50,11 @@ pub trait Inputs {
     fn button_pressed(&mut self) -> std::io::Result<bool>;
     /// Blocks until something happens or `deadline` (on the same clock) passes.
     fn wait(&mut self, deadline: Option<Time>) -> std::io::Result<Wake>;
+    /// Every edge queued by now, without blocking (sources that report
+    /// edges through `Wake::Button` have none).
+    fn pending_edges(&mut self) -> std::io::Result<Option<EdgeBatch>> {
+        Ok(None)
+    }
 }
 
 /// The status LED.
@@ -147,6 +163,12 @@ pub fn run(ports: Ports<'_>, timings: Timings) -> std::io::Result<Outcome> {
         let wake = lp.ports.inputs.wait(deadline)?;
         wakeups += 1;
         let now = lp.ports.inputs.now();
+        // Read after the clock: every edge up to `now` is queued by then, and
+        // each is fed at its own time before `now` moves the core on, so a
+        // stall of this loop never lengthens a hold or merges two taps.
+        if let Some(batch) = lp.ports.inputs.pending_edges()? {
+            lp.edges(batch, now);
+        }
         let effects = match wake {
             Wake::Button { pressed, at } => lp.panel.step(Input::Button { pressed }, at.min(now)),
             Wake::Deadline | Wake::Woken => lp.panel.step(Input::Tick, now),
@@ -186,6 +208,36 @@ impl Loop<'_> {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
+    }
+
+    fn edges(&mut self, batch: EdgeBatch, now: Time) {
+        if let (true, Some(&(first_pressed, first_at))) = (batch.lost > 0, batch.edges.first()) {
+            // The kernel drops the oldest edges: the ones left are the true
+            // recent history, but the press in progress lost its end.
+            log::warn!(
+                "{} button edges were lost while the loop was stalled: the press in progress does nothing",
+                batch.lost
+            );
+            let effects = self.panel.step(
+                Input::EdgesLost {
+                    pressed: !first_pressed,
+                },
+                first_at,
+            );
+            self.apply(effects, first_at.min(now));
+        }
+        for (pressed, at) in batch.edges {
+            let effects = self.panel.step(Input::Button { pressed }, at);
+            self.apply(effects, at.min(now));
+        }
+        // the core's view of the level is reconciled with the line's
+        let effects = self.panel.step(
+            Input::Button {
+                pressed: batch.level,
+            },
+            now,
+        );
+        self.apply(effects, now);
     }
 
     fn reload(&mut self) {

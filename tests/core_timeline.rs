@@ -450,3 +450,83 @@ fn a_glitch_across_a_threshold_delays_the_stage_but_keeps_the_hold() {
     assert_eq!(h.actions(), vec![PowerAction::Reboot]);
     assert_eq!(h.count(&Event::Release), 1);
 }
+
+#[test]
+fn a_command_that_succeeded_but_left_the_machine_up_is_reported_after_settle() {
+    let mut h = Harness::default();
+    h.press(1000, 9000);
+    h.run_until(10_100);
+    h.input(10_100, Input::ActionDone(Ok(())));
+    // presses do nothing while the machine should be going down
+    h.press(60_000, 200);
+    h.run_until(130_099);
+    assert_eq!(h.panel.view(), View::Action(PowerAction::Reboot));
+    assert_eq!(h.panel.led_pattern(), LedPattern::On);
+    h.run_until(130_100);
+    assert!(h.events().contains(&(
+        130_100,
+        Event::ActionFailed {
+            action: PowerAction::Reboot,
+            reason: "machine still up after 120 s".into()
+        }
+    )));
+    assert_eq!(h.panel.led_pattern(), LedPattern::DoubleBlink);
+    // then back to normal: pages, the screen timeout, and a new hold acts again
+    h.run_until(140_100);
+    assert!(matches!(h.panel.view(), View::Page { .. }));
+    h.run_until(160_000);
+    assert!(!h.panel.screen_is_on(), "the screen times out again");
+    h.press(170_000, 13_000);
+    h.run_until(190_000);
+    assert_eq!(
+        h.actions(),
+        vec![PowerAction::Reboot, PowerAction::Shutdown]
+    );
+}
+
+#[test]
+fn with_no_settle_time_a_dry_run_returns_to_normal_at_once() {
+    let timings = Timings {
+        settle: std::time::Duration::ZERO,
+        ..Default::default()
+    };
+    let mut h = Harness::new(timings, false);
+    h.press(1000, 13_000);
+    h.run_until(14_100);
+    h.input(14_100, Input::ActionDone(Ok(())));
+    assert!(matches!(h.panel.view(), View::Page { .. }));
+    assert_eq!(h.panel.led_pattern(), LedPattern::On);
+    assert_eq!(h.count(&Event::Page(PageKind::Info)), 1);
+    h.press(15_000, 200);
+    h.run_until(15_300);
+    assert_eq!(h.count(&Event::Page(PageKind::System)), 1);
+    h.run_until(40_000);
+    assert!(!h.panel.screen_is_on());
+}
+
+#[test]
+fn edges_lost_during_a_hold_drop_it_until_the_button_is_released() {
+    let mut h = Harness::default();
+    h.level(1000, true);
+    h.run_until(9_500);
+    assert_eq!(h.panel.led_pattern(), LedPattern::Blink1Hz);
+    h.input(9_600, Input::EdgesLost { pressed: true });
+    assert!(matches!(h.panel.view(), View::Page { .. }));
+    assert_eq!(h.panel.led_pattern(), LedPattern::On);
+    h.level(12_000, false);
+    h.run_until(30_000);
+    assert_eq!(h.actions(), vec![]);
+    // a real hold afterwards acts, once
+    h.press(31_000, 9_000);
+    h.run_until(41_000);
+    assert_eq!(h.actions(), vec![PowerAction::Reboot]);
+}
+
+#[test]
+fn edges_lost_with_the_button_up_leave_the_next_press_alone() {
+    let mut h = Harness::default();
+    h.input(2000, Input::EdgesLost { pressed: false });
+    h.press(3000, 9000);
+    h.run_until(13_000);
+    assert_eq!(h.actions(), vec![PowerAction::Reboot]);
+}

@@ -8,9 +8,9 @@ mod common;
 
 use proptest::prelude::*;
 
-use common::Harness;
+use common::{ms, Harness};
 use rackpi_panel::config::Timings;
-use rackpi_panel::core::{Effect, Event, Input, PowerAction};
+use rackpi_panel::core::{Effect, Event, Input, Panel, PowerAction};
 
 /// Level changes: (milliseconds since the previous change, pressed). Gaps are
 /// mostly bounce-short or hold-long, so that every stage is reached.
@@ -143,5 +143,52 @@ proptest! {
         h.level(at + width, false);
         h.run_until(at + 60_000);
         prop_assert!(!h.log.iter().any(|(_, e)| matches!(e, Effect::Event(Event::Press | Event::Release))));
+    }
+}
+
+/// The same levels fed to a loop that stalls: no deadline runs between the
+/// edges of one batch, each edge still carries its own time, and the loop
+/// catches up at the end of the batch.
+fn run_batched(changes: &[(u64, bool)], batch_ends: &[bool]) -> Vec<Effect> {
+    let (mut panel, mut effects) = Panel::start(Timings::default(), ms(0), false);
+    let mut t = 0;
+    for (i, &(gap, pressed)) in changes.iter().enumerate() {
+        t += gap;
+        effects.extend(panel.step(Input::Button { pressed }, ms(t)));
+        if batch_ends.get(i).copied().unwrap_or(true) {
+            effects.extend(panel.step(Input::Tick, ms(t)));
+        }
+    }
+    effects.extend(panel.step(Input::Tick, ms(t + 60_000)));
+    effects
+}
+
+/// The same levels, each delivered the moment it happens, every deadline
+/// run on time.
+fn run_prompt(changes: &[(u64, bool)]) -> Vec<Effect> {
+    let mut h = Harness::new(Timings::default(), false);
+    let mut t = 0;
+    for &(gap, pressed) in changes {
+        t += gap;
+        h.level(t, pressed);
+    }
+    h.run_until(t + 60_000);
+    h.log.into_iter().map(|(_, e)| e).collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn edges_delivered_late_and_in_batches_change_nothing(
+        changes in levels(),
+        batch_ends in prop::collection::vec(any::<bool>(), 0..40),
+    ) {
+        let prompt = run_prompt(&changes);
+        let batched = run_batched(&changes, &batch_ends);
+        let actions = |effects: &[Effect]| -> Vec<Effect> {
+            effects.iter().filter(|e| matches!(e, Effect::RunPower(_) | Effect::Event(_))).cloned().collect()
+        };
+        prop_assert_eq!(actions(&prompt), actions(&batched));
     }
 }

@@ -18,7 +18,7 @@ use crate::display::{LinuxBus, PanelSettings, Ssd1306Port};
 use crate::hw::gpio::{Button, Led};
 use crate::hw::power::CommandPower;
 use crate::hw::{EdgeSource, GpioBackend};
-use crate::runtime::{self, Inputs, LedPort, Ports, Reporter, Wake};
+use crate::runtime::{self, EdgeBatch, Inputs, LedPort, Ports, Reporter, Wake};
 use crate::stats::SystemStats;
 
 /// Now on CLOCK_MONOTONIC, the clock of the kernel's edge timestamps.
@@ -64,13 +64,12 @@ impl Inputs for HwInputs {
         self.button.pressed()
     }
 
+    fn pending_edges(&mut self) -> std::io::Result<Option<EdgeBatch>> {
+        self.button.read_edges()
+    }
+
     fn wait(&mut self, deadline: Option<Time>) -> std::io::Result<Wake> {
         loop {
-            // edges already read into the request's buffer come first
-            if self.button.has_edge() {
-                let (pressed, at) = self.button.read_edge()?;
-                return Ok(Wake::Button { pressed, at });
-            }
             let now = monotonic_now();
             if let Some((interval, due)) = self.watchdog {
                 if due <= now {
@@ -119,8 +118,8 @@ impl Inputs for HwInputs {
                 return Ok(Wake::Stop);
             }
             if button_ready {
-                let (pressed, at) = self.button.read_edge()?;
-                return Ok(Wake::Button { pressed, at });
+                // the runtime reads every queued edge next
+                return Ok(Wake::Woken);
             }
             if reload_ready {
                 drain(&mut self.reload);
@@ -242,7 +241,14 @@ pub fn run(
     dry_run: bool,
     backend: GpioBackend,
 ) -> anyhow::Result<()> {
-    let timings = config.timings()?;
+    // a dry run takes nothing down: the panel returns to normal at once
+    let dry_run_timings = move |mut timings: crate::config::Timings| {
+        if dry_run {
+            timings.settle = Duration::ZERO;
+        }
+        timings
+    };
+    let timings = dry_run_timings(config.timings()?);
     let (button, mut led) = open_gpio(&config, timings.debounce, backend)?;
 
     let (stop, stop_signal) = wake_pipe()?;
@@ -284,7 +290,9 @@ pub fn run(
             log::warn!("changes to [button], [led] and [display] take effect after a restart");
         }
         power.borrow_mut().set_config(new.power.clone());
-        new.timings().map_err(|e| e.to_string())
+        new.timings()
+            .map(dry_run_timings)
+            .map_err(|e| e.to_string())
     };
     let _ = sd_notify::notify(
         false,

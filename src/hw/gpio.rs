@@ -10,7 +10,8 @@ use gpiocdev::line::{Bias as LineBias, EdgeDetection, EdgeKind, Value};
 use gpiocdev::Request;
 
 use crate::config::{Bias, LineSelector};
-use crate::runtime::LedPort;
+use crate::hw::missing_between;
+use crate::runtime::{EdgeBatch, LedPort};
 
 /// Why a GPIO line could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -200,9 +201,17 @@ fn request_error(selector: &LineSelector, line: &ResolvedLine, err: gpiocdev::Er
     }
 }
 
+/// How many edges the kernel may queue for the button while the loop is
+/// busy (its default is 16): 32 taps' worth.
+const KERNEL_EDGE_QUEUE: u32 = 64;
+
 /// The push button: an input line with both-edge events.
 pub struct Button {
     request: Request,
+    /// Raw events as read from the kernel, many at a time.
+    buffer: Vec<u64>,
+    /// The line sequence number of the last edge read.
+    last_seqno: u32,
     /// Where it was found.
     pub line: ResolvedLine,
     /// Whether the kernel debounces it.
@@ -230,7 +239,8 @@ impl Button {
                     Bias::PullUp => LineBias::PullUp,
                     Bias::PullDown => LineBias::PullDown,
                 })
-                .with_edge_detection(EdgeDetection::BothEdges);
+                .with_edge_detection(EdgeDetection::BothEdges)
+                .with_kernel_event_buffer_size(KERNEL_EDGE_QUEUE);
             if active_low {
                 builder.as_active_low();
             }
@@ -247,8 +257,11 @@ impl Button {
                 Err(_) => return Err(request_error(selector, &line, first)),
             },
         };
+        let buffer = vec![0; request.edge_event_u64_size() * KERNEL_EDGE_QUEUE as usize];
         Ok(Button {
             request,
+            buffer,
+            last_seqno: 0,
             line,
             kernel_debounce,
         })
@@ -264,19 +277,31 @@ impl crate::hw::EdgeSource for Button {
         Ok(value == Value::Active)
     }
 
-    fn read_edge(&mut self) -> std::io::Result<(bool, Duration)> {
-        let event = self
-            .request
-            .read_edge_event()
-            .map_err(|err| std::io::Error::other(err.to_string()))?;
-        Ok((
-            event.kind == EdgeKind::Rising,
-            Duration::from_nanos(event.timestamp_ns),
-        ))
-    }
-
-    fn has_edge(&self) -> bool {
-        self.request.has_edge_event().unwrap_or(false)
+    fn read_edges(&mut self) -> std::io::Result<Option<EdgeBatch>> {
+        let io = |err: gpiocdev::Error| std::io::Error::other(err.to_string());
+        let mut batch = EdgeBatch::default();
+        let event_size = self.request.edge_event_u64_size();
+        // read() returns at most what is queued; poll first so it never blocks
+        while self.request.has_edge_event().map_err(io)? {
+            let words = self
+                .request
+                .read_edge_events_into_slice(&mut self.buffer)
+                .map_err(io)?;
+            for raw in self.buffer[..words].chunks_exact(event_size) {
+                let event = self.request.edge_event_from_slice(raw).map_err(io)?;
+                batch.lost += missing_between(self.last_seqno, event.line_seqno);
+                self.last_seqno = event.line_seqno;
+                batch.edges.push((
+                    event.kind == EdgeKind::Rising,
+                    Duration::from_nanos(event.timestamp_ns),
+                ));
+            }
+        }
+        if batch.edges.is_empty() {
+            return Ok(None);
+        }
+        batch.level = self.pressed()?;
+        Ok(Some(batch))
     }
 
     fn fd(&self) -> BorrowedFd<'_> {

@@ -3,7 +3,8 @@
 //! loop, and the `check` probe.
 
 use std::os::fd::BorrowedFd;
-use std::time::Duration;
+
+use crate::runtime::EdgeBatch;
 
 pub mod check;
 pub mod daemon;
@@ -18,10 +19,16 @@ pub trait EdgeSource {
     fn pressed(&self) -> std::io::Result<bool>;
     /// A descriptor that becomes readable when an edge is waiting.
     fn fd(&self) -> BorrowedFd<'_>;
-    /// Whether an edge is waiting already (read into a buffer, say).
-    fn has_edge(&self) -> bool;
-    /// The next edge: (pressed, time on CLOCK_MONOTONIC).
-    fn read_edge(&mut self) -> std::io::Result<(bool, Duration)>;
+    /// Every edge queued now, oldest first, each timed on CLOCK_MONOTONIC by
+    /// the kernel, with the count of edges the kernel dropped and the level
+    /// read after them; `None` when nothing is queued. Never blocks.
+    fn read_edges(&mut self) -> std::io::Result<Option<EdgeBatch>>;
+}
+
+/// Counts the edges missing between two sequence numbers (the kernel
+/// numbers a line's edges from 1 and drops the oldest when its queue is full).
+pub fn missing_between(last: u32, next: u32) -> u64 {
+    u64::from(next.wrapping_sub(last).saturating_sub(1))
 }
 
 /// Which GPIO library drives the button and the LED.

@@ -6,15 +6,15 @@
 use std::io::Write;
 use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::net::UnixStream;
-use std::sync::mpsc::{channel, Receiver};
+use std::sync::mpsc::{channel, Receiver, TryRecvError};
 use std::time::Duration;
 
 use rppal::gpio::{Gpio, InputPin, Level, OutputPin, Trigger};
 
 use crate::config::{Bias, LineSelector};
 use crate::hw::gpio::GpioError;
-use crate::hw::EdgeSource;
-use crate::runtime::LedPort;
+use crate::hw::{missing_between, EdgeSource};
+use crate::runtime::{EdgeBatch, LedPort};
 
 fn bcm_number(selector: &LineSelector) -> Result<u8, GpioError> {
     let number = match selector {
@@ -38,8 +38,10 @@ fn rppal_error(selector: &LineSelector, err: rppal::gpio::Error) -> GpioError {
 pub struct RppalButton {
     pin: InputPin,
     active_low: bool,
-    edges: Receiver<(bool, Duration)>,
+    /// (pressed, timestamp, sequence number) from the interrupt thread.
+    edges: Receiver<(bool, Duration, u32)>,
     readable: UnixStream,
+    last_seqno: u32,
 }
 
 impl RppalButton {
@@ -67,7 +69,7 @@ impl RppalButton {
         let (sender, edges) = channel();
         pin.set_async_interrupt(Trigger::Both, Some(debounce), move |event| {
             let high = matches!(event.trigger, Trigger::RisingEdge);
-            let _ = sender.send((high != active_low, event.timestamp));
+            let _ = sender.send((high != active_low, event.timestamp, event.seqno));
             let _ = writable.write_all(&[1]);
         })
         .map_err(|e| rppal_error(selector, e))?;
@@ -76,6 +78,7 @@ impl RppalButton {
             active_low,
             edges,
             readable,
+            last_seqno: 0,
         })
     }
 }
@@ -89,16 +92,28 @@ impl EdgeSource for RppalButton {
         self.readable.as_fd()
     }
 
-    fn has_edge(&self) -> bool {
-        false
-    }
-
-    fn read_edge(&mut self) -> std::io::Result<(bool, Duration)> {
-        let mut byte = [0u8; 1];
-        let _ = std::io::Read::read(&mut self.readable, &mut byte);
-        self.edges
-            .recv()
-            .map_err(|_| std::io::Error::other("the rppal interrupt thread stopped"))
+    fn read_edges(&mut self) -> std::io::Result<Option<EdgeBatch>> {
+        let mut wake_bytes = [0u8; 64];
+        while matches!(std::io::Read::read(&mut self.readable, &mut wake_bytes), Ok(n) if n > 0) {}
+        let mut batch = EdgeBatch::default();
+        loop {
+            match self.edges.try_recv() {
+                Ok((pressed, at, seqno)) => {
+                    batch.lost += missing_between(self.last_seqno, seqno);
+                    self.last_seqno = seqno;
+                    batch.edges.push((pressed, at));
+                }
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => {
+                    return Err(std::io::Error::other("the rppal interrupt thread stopped"))
+                }
+            }
+        }
+        if batch.edges.is_empty() {
+            return Ok(None);
+        }
+        batch.level = self.pressed()?;
+        Ok(Some(batch))
     }
 }
 
