@@ -1,11 +1,17 @@
 //! The reboot and power-off commands: run without a shell, in a helper thread
 //! with a time limit, the result reported back to the main loop.
 
-use std::io::{Read, Write};
+use std::collections::VecDeque;
+use std::io::{ErrorKind, Read, Write};
 use std::os::unix::net::UnixStream;
-use std::process::{Command, Stdio};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
+
+use nix::sys::signal::{killpg, Signal};
+use nix::unistd::Pid;
 
 use crate::config::PowerConfig;
 use crate::core::PowerAction;
@@ -14,7 +20,21 @@ use crate::runtime::PowerPort;
 /// How long a power command may take before it counts as failed.
 pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// How much of a command's stderr is kept: its last words explain a failure,
+/// and this much fits the screen and one log line.
+pub const STDERR_TAIL_BYTES: usize = 512;
+
+/// How long to wait for the end of stderr once the command is over. A process
+/// that left the command's group (`setsid`) can hold the pipe open for ever;
+/// its reader thread is then left to finish whenever that process does.
+const STDERR_GRACE: Duration = Duration::from_secs(1);
+
 /// Runs `argv` to completion: `Ok` on exit status 0, otherwise why not.
+///
+/// The command runs in a process group of its own; after `timeout` the whole
+/// group is killed, so nothing it started there outlives it. Its stderr is read to
+/// the end (a closed pipe would kill a chatty command with SIGPIPE) and only
+/// the last [`STDERR_TAIL_BYTES`] are kept for the reason.
 pub fn run_command(argv: &[String], timeout: Duration) -> Result<(), String> {
     let (program, args) = argv
         .split_first()
@@ -25,50 +45,181 @@ pub fn run_command(argv: &[String], timeout: Duration) -> Result<(), String> {
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
+        .process_group(0)
         .spawn()
-        .map_err(|err| format!("cannot start `{shown}`: {err}"))?;
-    let mut stderr = child.stderr.take();
-    let reader = std::thread::spawn(move || {
-        let mut text = String::new();
-        if let Some(stderr) = stderr.as_mut() {
-            let _ = stderr.take(64 * 1024).read_to_string(&mut text);
+        .map_err(|err| spawn_error(&shown, program, &err))?;
+    let tail = Arc::new(Mutex::new(Tail::new(STDERR_TAIL_BYTES)));
+    // The reader drops `reading` when stderr ends, which is what
+    // `stderr_ended` waits for.
+    let (reading, stderr_ended) = channel::<()>();
+    if let Some(mut stderr) = child.stderr.take() {
+        let tail = Arc::clone(&tail);
+        let spawned = std::thread::Builder::new()
+            .name("power-stderr".into())
+            .spawn(move || {
+                let _reading = reading;
+                let mut chunk = [0; 8192];
+                loop {
+                    match stderr.read(&mut chunk) {
+                        Ok(0) => break,
+                        Ok(n) => lock(&tail).push(&chunk[..n]),
+                        Err(err) if err.kind() == ErrorKind::Interrupted => {}
+                        Err(_) => break,
+                    }
+                }
+            });
+        if let Err(err) = spawned {
+            log::warn!("cannot read the stderr of `{shown}`: {err}");
         }
-        text
-    });
+    }
+    let what = match wait_or_kill(&mut child, timeout) {
+        Ending::Exited(status) if status.success() => return Ok(()),
+        Ending::Exited(status) => describe_status(status),
+        Ending::TimedOut => format!(
+            "did not finish within {} s and was stopped",
+            timeout.as_secs_f64()
+        ),
+        Ending::WaitFailed(err) => format!("could not be waited for ({err}) and was stopped"),
+    };
+    let _ = stderr_ended.recv_timeout(STDERR_GRACE);
+    let last_line = lock(&tail).last_line();
+    if last_line.is_empty() {
+        Err(format!("`{shown}` {what}"))
+    } else {
+        Err(format!("`{shown}` {what}: {last_line}"))
+    }
+}
+
+/// How a command run ended.
+enum Ending {
+    Exited(ExitStatus),
+    TimedOut,
+    WaitFailed(std::io::Error),
+}
+
+fn wait_or_kill(child: &mut Child, timeout: Duration) -> Ending {
     let started = Instant::now();
-    let status = loop {
+    loop {
         match child.try_wait() {
-            Ok(Some(status)) => break status,
+            Ok(Some(status)) => return Ending::Exited(status),
             Ok(None) if started.elapsed() >= timeout => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!(
-                    "`{shown}` did not finish within {} s and was stopped",
-                    timeout.as_secs()
-                ));
+                kill_group(child);
+                return Ending::TimedOut;
             }
             Ok(None) => std::thread::sleep(Duration::from_millis(50)),
-            Err(err) => return Err(format!("waiting for `{shown}`: {err}")),
+            Err(err) => {
+                kill_group(child);
+                return Ending::WaitFailed(err);
+            }
         }
-    };
-    let output = reader.join().unwrap_or_default();
-    if status.success() {
-        return Ok(());
     }
-    let last_line = output
-        .lines()
-        .rev()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("")
-        .trim();
-    let code = match status.code() {
-        Some(code) => format!("exited with status {code}"),
-        None => "was killed by a signal".to_string(),
-    };
-    if last_line.is_empty() {
-        Err(format!("`{shown}` {code}"))
-    } else {
-        Err(format!("`{shown}` {code}: {last_line}"))
+}
+
+/// Kills the command and everything in its process group, then reaps it.
+fn kill_group(child: &mut Child) {
+    // The group's id is the child's pid, and cannot be reused before the
+    // child is reaped below.
+    if let Ok(pid) = i32::try_from(child.id()) {
+        if let Err(err) = killpg(Pid::from_raw(pid), Signal::SIGKILL) {
+            log::warn!("cannot kill process group {pid}: {err}");
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+fn describe_status(status: ExitStatus) -> String {
+    if let Some(code) = status.code() {
+        return format!("exited with status {code}");
+    }
+    match status.signal() {
+        Some(number) => {
+            let name = Signal::try_from(number)
+                .map(|signal| signal.as_str().to_string())
+                .unwrap_or_else(|_| number.to_string());
+            let core = if status.core_dumped() {
+                " (core dumped)"
+            } else {
+                ""
+            };
+            format!("was killed by signal {name}{core}")
+        }
+        None => format!("ended with {status}"),
+    }
+}
+
+fn spawn_error(shown: &str, program: &str, err: &std::io::Error) -> String {
+    match err.kind() {
+        ErrorKind::NotFound => format!(
+            "cannot start `{shown}`: `{program}` was not found; \
+             give its full path or install it"
+        ),
+        ErrorKind::PermissionDenied => {
+            format!("cannot start `{shown}`: `{program}` may not be run by this user ({err})")
+        }
+        _ => format!("cannot start `{shown}`: {err}"),
+    }
+}
+
+fn lock(tail: &Mutex<Tail>) -> MutexGuard<'_, Tail> {
+    tail.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The last `limit` bytes of a stream; everything before is dropped as it
+/// comes, so a command may write any amount.
+struct Tail {
+    bytes: VecDeque<u8>,
+    limit: usize,
+    /// The last byte dropped, if any: tells whether the kept bytes begin
+    /// inside a line.
+    before: Option<u8>,
+}
+
+impl Tail {
+    fn new(limit: usize) -> Self {
+        Tail {
+            bytes: VecDeque::new(),
+            limit,
+            before: None,
+        }
+    }
+
+    fn push(&mut self, chunk: &[u8]) {
+        self.bytes.extend(chunk);
+        let excess = self.bytes.len().saturating_sub(self.limit);
+        if excess > 0 {
+            self.before = self.bytes.drain(..excess).next_back();
+        }
+    }
+
+    /// The last line that says something, trimmed, on one line. A line that
+    /// began before the kept bytes is marked with `...`.
+    fn last_line(&mut self) -> String {
+        let bytes = self.bytes.make_contiguous();
+        let mut start = 0;
+        if self.before.is_some() {
+            // The cut may have split a character: start at the next one.
+            while start < 3 && bytes.get(start).is_some_and(|b| b & 0xC0 == 0x80) {
+                start += 1;
+            }
+        }
+        let text = String::from_utf8_lossy(&bytes[start..]);
+        // `\r` too: progress bars redraw a line with it.
+        let lines: Vec<&str> = text.split(['\n', '\r']).collect();
+        let Some(index) = lines.iter().rposition(|l| !l.trim().is_empty()) else {
+            return String::new();
+        };
+        let line: String = lines[index]
+            .trim()
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
+        let began_before = index == 0 && self.before.is_some_and(|b| b != b'\n' && b != b'\r');
+        if began_before {
+            format!("...{line}")
+        } else {
+            line
+        }
     }
 }
 
@@ -167,12 +318,194 @@ mod tests {
             err.contains("cannot start `/nonexistent/systemctl reboot`"),
             "{err}"
         );
+        assert!(
+            err.contains("`/nonexistent/systemctl` was not found"),
+            "{err}"
+        );
     }
 
     #[test]
     fn a_hanging_command_is_stopped_after_the_time_limit() {
         let err = run_command(&argv(&["sleep", "30"]), Duration::from_millis(200)).unwrap_err();
         assert!(err.contains("did not finish"), "{err}");
+    }
+
+    /// A process the test must not leave behind: killed on drop if alive.
+    struct Stray(i32);
+
+    impl Drop for Stray {
+        fn drop(&mut self) {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(self.0),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+    }
+
+    fn read_pid(path: &std::path::Path) -> Stray {
+        let text = std::fs::read_to_string(path).expect("the command wrote its pid");
+        Stray(text.trim().parse().expect("a pid"))
+    }
+
+    /// Gone means no such process, or a zombie waiting for init to reap it.
+    fn is_running(pid: i32) -> bool {
+        use nix::errno::Errno;
+        if nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None) == Err(Errno::ESRCH) {
+            return false;
+        }
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let state = stat.rsplit(')').next().unwrap_or("").trim_start();
+        !(stat.is_empty() || state.starts_with('Z') || state.starts_with('X'))
+    }
+
+    /// Waits (bounded) for a killed process to disappear; SIGKILL is
+    /// delivered asynchronously, so the first look may be too early.
+    fn disappears(pid: i32) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if !is_running(pid) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        false
+    }
+
+    /// Runs `run_command` in a thread and gives up after a generous bound,
+    /// so a command that hangs fails the test instead of hanging it.
+    fn run_bounded(words: &[&str], timeout: Duration) -> Result<(), String> {
+        try_run_bounded(words, timeout).expect("run_command returned")
+    }
+
+    fn try_run_bounded(
+        words: &[&str],
+        timeout: Duration,
+    ) -> Result<Result<(), String>, std::sync::mpsc::RecvTimeoutError> {
+        let argv = argv(words);
+        let (sender, result) = channel();
+        std::thread::spawn(move || {
+            let _ = sender.send(run_command(&argv, timeout));
+        });
+        result.recv_timeout(Duration::from_secs(30))
+    }
+
+    #[test]
+    fn a_chatty_command_that_succeeds_is_ok() {
+        let result = run_bounded(
+            &[
+                "sh",
+                "-c",
+                "yes 'progress: still working' | head -c 1048576 >&2",
+            ],
+            COMMAND_TIMEOUT,
+        );
+        assert_eq!(result, Ok(()));
+    }
+
+    #[test]
+    fn a_chatty_failing_command_reports_its_status_and_last_line_briefly() {
+        let err = run_bounded(
+            &[
+                "sh",
+                "-c",
+                "yes 'progress: still working' | head -c 1048576 >&2; \
+                 echo 'Failed to reboot: Access denied' >&2; echo >&2; exit 3",
+            ],
+            COMMAND_TIMEOUT,
+        )
+        .unwrap_err();
+        assert!(err.contains("exited with status 3"), "{err}");
+        assert!(err.ends_with("Failed to reboot: Access denied"), "{err}");
+        assert!(err.len() <= 600, "{} bytes: {err}", err.len());
+    }
+
+    #[test]
+    fn one_endless_stderr_line_is_cut_to_a_short_reason() {
+        let err = run_bounded(
+            &[
+                "sh",
+                "-c",
+                "head -c 1048576 /dev/zero | tr '\\0' 'x' >&2; exit 4",
+            ],
+            COMMAND_TIMEOUT,
+        )
+        .unwrap_err();
+        assert!(err.contains("exited with status 4"), "{err}");
+        assert!(err.contains("xxxxxxxx"), "{err}");
+        assert!(err.len() <= 600, "{} bytes", err.len());
+    }
+
+    #[test]
+    fn a_signal_is_reported_by_name() {
+        let err = run_bounded(&["sh", "-c", "kill -TERM $$"], COMMAND_TIMEOUT).unwrap_err();
+        assert!(err.contains("killed by signal SIGTERM"), "{err}");
+    }
+
+    #[test]
+    fn invalid_utf8_on_stderr_is_shown_lossily() {
+        let err = run_bounded(
+            &[
+                "sh",
+                "-c",
+                "printf 'disk \\377\\376 on fire\\n' >&2; exit 2",
+            ],
+            COMMAND_TIMEOUT,
+        )
+        .unwrap_err();
+        assert!(err.contains("exited with status 2"), "{err}");
+        assert!(err.contains("disk \u{FFFD}\u{FFFD} on fire"), "{err}");
+    }
+
+    #[test]
+    fn on_timeout_the_whole_process_group_is_killed() {
+        let dir = tempfile::tempdir().unwrap();
+        let pid_file = dir.path().join("grandchild.pid");
+        let script = format!(
+            "sleep 1000 & echo $! > '{}'; echo 'waiting for the lock' >&2; sleep 1000",
+            pid_file.display()
+        );
+        let err = run_bounded(&["sh", "-c", &script], Duration::from_secs(1)).unwrap_err();
+        let grandchild = read_pid(&pid_file);
+        assert!(err.contains("did not finish within 1 s"), "{err}");
+        assert!(err.contains("waiting for the lock"), "{err}");
+        assert!(
+            disappears(grandchild.0),
+            "the grandchild {} survived the timeout",
+            grandchild.0
+        );
+    }
+
+    #[test]
+    fn a_straggler_holding_stderr_does_not_hang_the_report() {
+        let dir = tempfile::tempdir().unwrap();
+        let pid_file = dir.path().join("straggler.pid");
+        // `setsid` puts the straggler out of reach of the group kill; it
+        // keeps the stderr pipe open long after the command itself ended.
+        let script = format!(
+            "setsid sleep 1000 & echo $! > '{}'; echo 'no such unit' >&2; exit 5",
+            pid_file.display()
+        );
+        let result = try_run_bounded(&["sh", "-c", &script], COMMAND_TIMEOUT);
+        let _straggler = read_pid(&pid_file);
+        let err = result.expect("run_command returned").unwrap_err();
+        assert!(err.contains("exited with status 5"), "{err}");
+        assert!(err.contains("no such unit"), "{err}");
+    }
+
+    #[test]
+    fn the_kept_tail_starts_on_a_whole_character() {
+        let mut tail = Tail::new(5);
+        // 8 bytes; the last 5 begin inside the first euro sign.
+        tail.push("xx\u{20AC}".as_bytes());
+        tail.push("\u{20AC}".as_bytes());
+        assert_eq!(tail.last_line(), "...\u{20AC}");
+        let mut tail = Tail::new(8);
+        tail.push("old line\nabc\u{20AC}\n\n".as_bytes());
+        assert_eq!(
+            tail.last_line(),
+            "abc\u{20AC}",
+            "a whole line is not marked"
+        );
     }
 
     #[test]
