@@ -157,51 +157,74 @@ pub fn run(ports: Ports<'_>, timings: Timings) -> std::io::Result<Outcome> {
     }
     lp.apply(effects, now);
     lp.ports.reporter.settled(now);
-    let mut wakeups = 0;
-    loop {
-        let deadline = lp.deadline();
-        let wake = lp.ports.inputs.wait(deadline)?;
-        wakeups += 1;
-        let now = lp.ports.inputs.now();
-        // Read after the clock: every edge up to `now` is queued by then, and
-        // each is fed at its own time before `now` moves the core on, so a
-        // stall of this loop never lengthens a hold or merges two taps.
-        if let Some(batch) = lp.ports.inputs.pending_edges()? {
-            lp.edges(batch, now);
-        }
-        let effects = match wake {
-            Wake::Button { pressed, at } => lp.panel.step(Input::Button { pressed }, at.min(now)),
-            Wake::Deadline | Wake::Woken => lp.panel.step(Input::Tick, now),
-            Wake::Reload => {
-                lp.reload();
-                Vec::new()
-            }
-            Wake::Stop => {
-                let effects = lp.panel.step(Input::Stop, now);
-                lp.apply(effects, now);
-                lp.ports.reporter.settled(now);
-                return Ok(Outcome {
-                    wakeups,
-                    action_started: lp.action_started,
-                });
-            }
-        };
-        lp.apply(effects, now);
-        if let Some(result) = lp.ports.power.poll() {
-            if let Err(reason) = &result {
-                log::error!("power command failed: {reason}");
-            }
-            lp.follow_ups.push_back(Input::ActionDone(result));
-            lp.drain(now);
-        }
-        if lp.health.retry_at.is_some_and(|at| at <= now) && lp.health.want_on {
-            lp.retry_display(now);
-        }
-        lp.ports.reporter.settled(now);
+    let outcome = lp.serve();
+    if let Err(err) = &outcome {
+        // the loop cannot go on: nothing may stay lit that says "alive"
+        log::error!("the main loop stopped: {err}");
+        lp.go_dark();
     }
+    outcome
 }
 
 impl Loop<'_> {
+    /// Runs until a stop; errors only when the inputs fail.
+    fn serve(&mut self) -> std::io::Result<Outcome> {
+        let mut wakeups = 0;
+        loop {
+            let deadline = self.deadline();
+            let wake = self.ports.inputs.wait(deadline)?;
+            wakeups += 1;
+            let now = self.ports.inputs.now();
+            // Read after the clock: every edge up to `now` is queued by then, and
+            // each is fed at its own time before `now` moves the core on, so a
+            // stall of this loop never lengthens a hold or merges two taps.
+            if let Some(batch) = self.ports.inputs.pending_edges()? {
+                self.edges(batch, now);
+            }
+            let effects = match wake {
+                Wake::Button { pressed, at } => {
+                    self.panel.step(Input::Button { pressed }, at.min(now))
+                }
+                Wake::Deadline | Wake::Woken => self.panel.step(Input::Tick, now),
+                Wake::Reload => {
+                    self.reload();
+                    Vec::new()
+                }
+                Wake::Stop => {
+                    let effects = self.panel.step(Input::Stop, now);
+                    self.apply(effects, now);
+                    self.ports.reporter.settled(now);
+                    return Ok(Outcome {
+                        wakeups,
+                        action_started: self.action_started,
+                    });
+                }
+            };
+            self.apply(effects, now);
+            if let Some(result) = self.ports.power.poll() {
+                // (a failure is reported once, as the core's action_failed)
+                self.follow_ups.push_back(Input::ActionDone(result));
+                self.drain(now);
+            }
+            if self.health.retry_at.is_some_and(|at| at <= now) && self.health.want_on {
+                self.retry_display(now);
+            }
+            self.ports.reporter.settled(now);
+        }
+    }
+
+    /// Switches the LED and the display off after a failure of the loop.
+    fn go_dark(&mut self) {
+        if let Err(err) = self.ports.led.set(false) {
+            log::warn!("cannot switch the LED off: {err}");
+        }
+        if self.health.healthy {
+            if let Err(fault) = self.ports.display.set_on(false) {
+                log::debug!("cannot switch the display off: {fault}");
+            }
+        }
+    }
+
     fn deadline(&self) -> Option<Time> {
         let retry = self.health.retry_at.filter(|_| self.health.want_on);
         match (self.panel.next_deadline(), retry) {

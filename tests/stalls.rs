@@ -33,6 +33,8 @@ struct KernelQueue {
     /// The loop does not run inside these windows: [from, to).
     stalls: Vec<(Time, Time)>,
     end: Time,
+    /// The wait fails (the GPIO request is gone) from this time on.
+    fail_at: Option<Time>,
 }
 
 impl KernelQueue {
@@ -46,6 +48,7 @@ impl KernelQueue {
             level: false,
             stalls: stalls.iter().map(|&(a, b)| (ms(a), ms(b))).collect(),
             end: ms(end),
+            fail_at: None,
         }
     }
 
@@ -94,6 +97,9 @@ impl Inputs for KernelQueue {
             .max(self.now);
         let at = self.resumed(want);
         self.happen_until(at);
+        if self.fail_at.is_some_and(|fail| at >= fail) {
+            return Err(std::io::Error::other("the GPIO request went away"));
+        }
         if at >= self.end {
             return Ok(Wake::Stop);
         }
@@ -248,4 +254,29 @@ fn the_edges_left_after_an_overflow_are_timed_as_they_happened() {
     levels.push((10_500, false));
     let (actions, events) = run(&levels, &[(900, 11_000)], 40_000);
     assert_eq!(actions, vec![PowerAction::Reboot], "{:?}", events.0);
+}
+
+#[test]
+fn when_the_loop_fails_it_leaves_the_led_and_the_display_off() {
+    let config = Config::default();
+    let mut inputs = KernelQueue::new(&tap(1_000, 300), &[], 60_000);
+    inputs.fail_at = Some(ms(5_000));
+    let bus = SimBus::new(0x3c, SimClock::new(true));
+    let mut display = Ssd1306Port::new(bus.clone(), PanelSettings::from_config(&config));
+    let led = SimLed::default();
+    let result = runtime::run(
+        Ports {
+            inputs: &mut inputs,
+            display: &mut display,
+            led: &mut led.clone(),
+            power: &mut SimPower::default(),
+            stats: &mut FakeStats,
+            reporter: &mut Events::default(),
+            reload: None,
+        },
+        Timings::default(),
+    );
+    assert!(result.is_err());
+    assert!(!led.0.get(), "the LED is left lit");
+    assert!(!bus.state().model.display_on(), "the display is left on");
 }
