@@ -254,8 +254,14 @@ mod tests {
         let mut gauge = CpuGauge::start(start);
         // the screen's first draw, right after start: no figure yet, not 0 %
         assert_eq!(gauge.read(start, &mut meter), None);
-        assert_eq!(gauge.read(start + Duration::from_millis(5), &mut meter), None);
-        assert_eq!(gauge.read(start + Duration::from_secs(1), &mut meter), Some(10.0));
+        assert_eq!(
+            gauge.read(start + Duration::from_millis(5), &mut meter),
+            None
+        );
+        assert_eq!(
+            gauge.read(start + Duration::from_secs(1), &mut meter),
+            Some(10.0)
+        );
     }
 
     #[test]

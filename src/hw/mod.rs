@@ -8,6 +8,7 @@ use std::time::Duration;
 pub mod check;
 pub mod daemon;
 pub mod gpio;
+pub mod off;
 pub mod power;
 #[cfg(feature = "rppal")]
 pub mod rppal_backend;
