@@ -99,7 +99,8 @@ left lit. It requests the LED line only to drive it off, sends the display its
 display-off command only (nothing is drawn), and never touches the button.
 
 A part that is not there (no GPIO chip or LED line, no I2C bus, nothing
-answering at the display's address) is reported on stderr and skipped.
+answering at the display's address) is reported on stderr and skipped. While
+a running rackpi-panel holds the LED line, the display is left alone too.
 
 Run by systemd after the daemon exited by itself with status 0
 (EXIT_CODE=exited, EXIT_STATUS=0), it does nothing: the daemon has switched

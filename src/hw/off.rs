@@ -105,6 +105,10 @@ impl fmt::Display for Report {
     }
 }
 
+/// The label `Led::request` gives the LED line: whoever holds it under this
+/// name is a running rackpi-panel.
+const DAEMON_LED: &str = "rackpi-led";
+
 /// Switches the LED and the display that `config` names off, unless the
 /// daemon stopped cleanly (see [`ServiceExit::clean`]).
 pub fn off(config: &Config, service: &ServiceExit) -> Report {
@@ -112,25 +116,47 @@ pub fn off(config: &Config, service: &ServiceExit) -> Report {
         return Report::Skipped;
     }
     let selector = config.led_line();
-    let led = darken(Led::request(&selector, config.led.active_low).map(|led| {
+    let led = Led::request(&selector, config.led.active_low).map(|led| {
         let place = format!(
             "{selector}, {} line {}",
             led.line.chip.display(),
             led.line.offset
         );
         (led, place)
-    }));
-    let bus = &config.display.bus;
-    let display = match std::fs::metadata(bus) {
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Outcome::Absent(format!(
-            "no I2C bus {} (I2C not enabled, or no display fitted)",
-            bus.display()
-        )),
-        _ => {
-            let settings = PanelSettings::from_config(config);
-            let place = format!("{:#04x} on {}", settings.address, bus.display());
-            display_off(&mut Ssd1306Port::new(LinuxBus::new(bus), settings), place)
+    });
+    switch_off(led, || {
+        let bus = &config.display.bus;
+        match std::fs::metadata(bus) {
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Outcome::Absent(format!(
+                "no I2C bus {} (I2C not enabled, or no display fitted)",
+                bus.display()
+            )),
+            _ => {
+                let settings = PanelSettings::from_config(config);
+                let place = format!("{:#04x} on {}", settings.address, bus.display());
+                display_off(&mut Ssd1306Port::new(LinuxBus::new(bus), settings), place)
+            }
         }
+    })
+}
+
+/// Darkens the requested LED, then the display through `display_off`;
+/// while a running daemon holds the LED, the display is its too and is left
+/// alone (switched off behind its back, it would stay dark while the daemon
+/// believes it lit).
+fn switch_off<L: LedPort>(
+    requested_led: Result<(L, String), GpioError>,
+    display_off: impl FnOnce() -> Outcome,
+) -> Report {
+    let daemon_running = matches!(
+        &requested_led,
+        Err(GpioError::Busy { consumer, .. }) if consumer == DAEMON_LED
+    );
+    let led = darken(requested_led);
+    let display = if daemon_running {
+        Outcome::Failed("left alone: the running rackpi-panel drives it".into())
+    } else {
+        display_off()
     };
     Report::Done { led, display }
 }
@@ -145,7 +171,7 @@ fn darken<L: LedPort>(requested: Result<(L, String), GpioError>) -> Outcome {
         Err(err @ (GpioError::NoChips | GpioError::NotFound { .. })) => {
             Outcome::Absent(err.to_string())
         }
-        Err(GpioError::Busy { consumer, line, .. }) if consumer == "rackpi-led" => {
+        Err(GpioError::Busy { consumer, line, .. }) if consumer == DAEMON_LED => {
             Outcome::Failed(format!(
                 "GPIO line {line} is held by a running rackpi-panel; `sudo systemctl stop rackpi-panel` stops it, and it switches the LED off itself"
             ))
@@ -253,13 +279,7 @@ mod tests {
 
     #[test]
     fn a_line_held_by_the_running_daemon_is_a_failure_that_says_what_to_do() {
-        let busy = |consumer: &str| GpioError::Busy {
-            line: "GPIO23".into(),
-            chip: "/dev/gpiochip0".into(),
-            offset: 23,
-            consumer: consumer.into(),
-        };
-        match darken::<SimLed>(Err(busy("rackpi-led"))) {
+        match darken::<SimLed>(Err(held_by("rackpi-led"))) {
             Outcome::Failed(why) => {
                 assert!(
                     why.contains("GPIO23") && why.contains("systemctl stop rackpi-panel"),
@@ -268,7 +288,7 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        match darken::<SimLed>(Err(busy("infoscreen"))) {
+        match darken::<SimLed>(Err(held_by("infoscreen"))) {
             Outcome::Failed(why) => assert!(why.contains("\"infoscreen\""), "{why}"),
             other => panic!("{other:?}"),
         }
@@ -277,6 +297,47 @@ mod tests {
             reason: "Permission denied".into(),
         };
         assert!(matches!(darken::<SimLed>(Err(denied)), Outcome::Failed(_)));
+    }
+
+    fn held_by(consumer: &str) -> GpioError {
+        GpioError::Busy {
+            line: "GPIO23".into(),
+            chip: "/dev/gpiochip0".into(),
+            offset: 23,
+            consumer: consumer.into(),
+        }
+    }
+
+    #[test]
+    fn while_the_daemon_runs_its_display_is_left_alone() {
+        let report = switch_off::<SimLed>(Err(held_by("rackpi-led")), || {
+            panic!("the display was switched off under the running daemon")
+        });
+        let Report::Done { led, display } = &report else {
+            panic!("{report:?}")
+        };
+        assert!(matches!(led, Outcome::Failed(_)), "{led:?}");
+        assert_eq!(
+            display,
+            &Outcome::Failed("left alone: the running rackpi-panel drives it".into())
+        );
+        assert!(!report.ok());
+    }
+
+    #[test]
+    fn the_display_is_switched_off_whatever_became_of_the_led() {
+        for led in [
+            Ok((SimLed::default(), "GPIO23".to_string())),
+            Err(GpioError::NoChips),
+            Err(held_by("infoscreen")),
+        ] {
+            let mut asked = false;
+            let report = switch_off(led, || {
+                asked = true;
+                Outcome::Off("0x3c".into())
+            });
+            assert!(asked, "{report:?}");
+        }
     }
 
     #[test]
