@@ -154,6 +154,16 @@ impl<B: BusOpener> Ssd1306Port<B> {
         }
     }
 
+    /// Opens the bus without sending anything, so that `set_on` reaches a
+    /// panel another process set up (`rackpi-panel off`); `init` would light
+    /// it first.
+    pub fn attach(&mut self) -> Result<(), DisplayFault> {
+        if self.driver.is_none() {
+            self.driver = Some(self.build()?);
+        }
+        Ok(())
+    }
+
     fn fault(&self, err: display_interface::DisplayError) -> DisplayFault {
         DisplayFault::NoAnswer {
             address: self.settings.address,

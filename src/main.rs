@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use rackpi_panel::config::{Config, ConfigError, PageKind, PanelSize, EXIT_CONFIG};
+use rackpi_panel::hw::off::ServiceExit;
 use rackpi_panel::hw::GpioBackend;
 use rackpi_panel::sim::{self, SimOptions};
 
@@ -41,6 +42,13 @@ enum Command {
     },
     /// Probe the GPIO lines, the I2C bus and the display; report; non-zero on problems.
     Check {
+        /// Configuration file [default: /etc/rackpi-panel/config.toml if it exists].
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+    /// Switch the LED and the display off, and nothing else (the unit's ExecStopPost).
+    #[command(after_help = OFF_HELP)]
+    Off {
         /// Configuration file [default: /etc/rackpi-panel/config.toml if it exists].
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
@@ -83,6 +91,26 @@ enum Command {
         out: PathBuf,
     },
 }
+
+const OFF_HELP: &str = "\
+The unit runs it as `ExecStopPost=-/usr/bin/rackpi-panel off`, after the daemon
+has stopped however it stopped (crash, kill, watchdog abort), so nothing is
+left lit. It requests the LED line only to drive it off, sends the display its
+display-off command only (nothing is drawn), and never touches the button.
+
+A part that is not there (no GPIO chip or LED line, no I2C bus, nothing
+answering at the display's address) is reported on stderr and skipped. While
+a running rackpi-panel holds the LED line, the display is left alone too.
+
+Run by systemd after the daemon exited by itself with status 0
+(EXIT_CODE=exited, EXIT_STATUS=0), it does nothing: the daemon has switched
+the panel off already, or has left the Rebooting/Shutting down screen up on
+purpose while the machine goes down.
+
+Exit status: 0 when everything that is there is off; 1 when a part could not
+be switched off (the LED line held by a running daemon, permission denied);
+78 for a bad configuration. The `-` before the path in the unit keeps a
+failure from failing the stop.";
 
 fn parse_backend(text: &str) -> Result<GpioBackend, String> {
     match text {
@@ -136,6 +164,16 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             let config = Config::load(config.as_deref())?;
             let report = rackpi_panel::hw::check::check(&config);
             print!("{report}");
+            Ok(if report.ok() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        Command::Off { config } => {
+            let config = Config::load(config.as_deref())?;
+            let report = rackpi_panel::hw::off::off(&config, &ServiceExit::from_env());
+            eprint!("{report}");
             Ok(if report.ok() {
                 ExitCode::SUCCESS
             } else {

@@ -3,7 +3,7 @@
 
 use std::net::IpAddr;
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::config::PageKind;
 
@@ -15,7 +15,7 @@ pub struct Stats {
     /// The address shown on the info page; `None` = no network.
     pub ip: Option<IpAddr>,
     /// Busy share of all cores over the last refresh interval, 0–100;
-    /// `None` until two readings exist.
+    /// `None` until the first whole interval has passed.
     pub cpu_percent: Option<f32>,
     /// (total − available) / total, 0–100.
     pub mem_percent: f32,
@@ -76,12 +76,53 @@ pub fn is_virtual_interface(name: &str) -> bool {
             .exists()
 }
 
+/// How much less than a second may separate the samples of two refreshes.
+/// Refreshes are due on a 1 s grid, but each sample is taken when the loop
+/// gets to it, late by a varying amount: a strict 1 s floor would skip every
+/// refresh that woke less late than the one before, and show a 2 s figure.
+pub const WAKE_JITTER: Duration = Duration::from_millis(100);
+
+/// The CPU figure is re-measured at most once per this interval: one screen
+/// refresh ([`crate::core::REFRESH`], 1 s) less [`WAKE_JITTER`]. Well above
+/// sysinfo's own minimum, so a reading is never a few milliseconds of noise.
+pub const CPU_INTERVAL: Duration = crate::core::REFRESH.saturating_sub(WAKE_JITTER);
+
+const _: () = assert!(CPU_INTERVAL.as_millis() >= sysinfo::MINIMUM_CPU_UPDATE_INTERVAL.as_millis());
+
+/// The CPU busy share over the last interval of at least [`CPU_INTERVAL`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct CpuGauge {
+    since: Instant,
+    percent: Option<f32>,
+}
+
+impl CpuGauge {
+    /// Starts measuring at `now`, when the baseline reading has just been taken.
+    pub fn start(now: Instant) -> Self {
+        CpuGauge {
+            since: now,
+            percent: None,
+        }
+    }
+
+    /// The busy share at `now`. `measure` gives the busy share since its
+    /// previous call; it is called only once a whole interval has passed,
+    /// otherwise the last figure is kept. `None` until the first interval.
+    pub fn read(&mut self, now: Instant, measure: impl FnOnce() -> f32) -> Option<f32> {
+        if now.saturating_duration_since(self.since) >= CPU_INTERVAL {
+            self.percent = Some(measure().clamp(0.0, 100.0));
+            self.since = now;
+        }
+        self.percent
+    }
+}
+
 /// The running system's figures.
 pub struct SystemStats {
     /// `None` where sysinfo cannot read this system: CPU and memory then read 0.
     system: Option<sysinfo::System>,
     interface: String,
-    cpu_baseline: std::time::Instant,
+    cpu: CpuGauge,
     stats: Stats,
 }
 
@@ -103,7 +144,7 @@ impl SystemStats {
         SystemStats {
             system,
             interface: interface.to_string(),
-            cpu_baseline: std::time::Instant::now(),
+            cpu: CpuGauge::start(Instant::now()),
             stats: Stats::default(),
         }
     }
@@ -111,11 +152,10 @@ impl SystemStats {
     fn refresh_info(&mut self) {
         let s = &mut self.stats;
         if let Some(system) = self.system.as_mut() {
-            // A reading closer than this to the baseline is noise: keep the last one.
-            if self.cpu_baseline.elapsed() >= sysinfo::MINIMUM_CPU_UPDATE_INTERVAL {
+            s.cpu_percent = self.cpu.read(Instant::now(), || {
                 system.refresh_cpu_usage();
-                s.cpu_percent = Some(system.global_cpu_usage().clamp(0.0, 100.0));
-            }
+                system.global_cpu_usage()
+            });
             system.refresh_memory();
             let total = system.total_memory();
             let available = system.available_memory();
@@ -198,10 +238,74 @@ mod tests {
         }
     }
 
+    /// A CPU meter that reads 10 %, 20 %, 30 %, … on successive measurements.
+    fn counting_meter() -> impl FnMut() -> f32 {
+        let mut calls = 0.0;
+        move || {
+            calls += 10.0;
+            calls
+        }
+    }
+
+    #[test]
+    fn the_first_cpu_figure_comes_from_a_whole_interval() {
+        let start = Instant::now();
+        let mut meter = counting_meter();
+        let mut gauge = CpuGauge::start(start);
+        // the screen's first draw, right after start: no figure yet, not 0 %
+        assert_eq!(gauge.read(start, &mut meter), None);
+        assert_eq!(
+            gauge.read(start + Duration::from_millis(5), &mut meter),
+            None
+        );
+        assert_eq!(
+            gauge.read(start + Duration::from_secs(1), &mut meter),
+            Some(10.0)
+        );
+    }
+
+    #[test]
+    fn a_redraw_soon_after_a_refresh_keeps_the_last_interval() {
+        let start = Instant::now();
+        let mut meter = counting_meter();
+        let mut gauge = CpuGauge::start(start);
+        let refresh = start + Duration::from_secs(1);
+        assert_eq!(gauge.read(refresh, &mut meter), Some(10.0));
+        // a press redraws 5 ms, then 500 ms later: the same figure, not a re-measure
+        let ms = Duration::from_millis;
+        assert_eq!(gauge.read(refresh + ms(5), &mut meter), Some(10.0));
+        assert_eq!(gauge.read(refresh + ms(500), &mut meter), Some(10.0));
+        // the next refresh, a second after the last one, re-measures
+        let next = refresh + Duration::from_secs(1);
+        assert_eq!(gauge.read(next, &mut meter), Some(20.0));
+        assert_eq!(gauge.read(next + ms(5), &mut meter), Some(20.0));
+    }
+
+    #[test]
+    fn each_refresh_re_measures_despite_wake_up_jitter() {
+        // the loop wakes for a refresh a little after its deadline, by a
+        // varying amount: a tick that lands a few ms short of a second after
+        // the previous one still starts a new interval
+        let start = Instant::now();
+        let mut meter = counting_meter();
+        let mut gauge = CpuGauge::start(start);
+        let ms = Duration::from_millis;
+        let ticks = [1_004, 2_001, 3_003, 4_000, 5_002];
+        let figures: Vec<_> = ticks
+            .iter()
+            .map(|&t| gauge.read(start + ms(t), &mut meter))
+            .collect();
+        assert_eq!(
+            figures,
+            [10.0, 20.0, 30.0, 40.0, 50.0].map(Some).to_vec(),
+            "one measurement per refresh"
+        );
+    }
+
     #[test]
     fn the_running_system_gives_sane_figures() {
         let mut stats = SystemStats::new("");
-        std::thread::sleep(sysinfo::MINIMUM_CPU_UPDATE_INTERVAL);
+        std::thread::sleep(CPU_INTERVAL);
         let s = stats.sample(PageKind::System);
         let cpu = s.cpu_percent.unwrap();
         assert!((0.0..=100.0).contains(&cpu), "{cpu}");

@@ -57,6 +57,11 @@ fn wrong_values_for_each_flag() {
     );
     fails_with(&["check", "--config", "/"], 78, "cannot read config file /");
     fails_with(
+        &["off", "--config", "/nonexistent/c.toml"],
+        78,
+        "/nonexistent/c.toml",
+    );
+    fails_with(
         &["simulate", "--script", "/nonexistent/s.txt"],
         1,
         "/nonexistent/s.txt",
@@ -132,7 +137,114 @@ fn help_lists_the_simulator_keys_and_commands() {
     }
     let out = run(&["--help"]);
     let text = String::from_utf8_lossy(&out.stdout);
-    for command in ["run", "check", "simulate", "render"] {
+    for command in ["run", "check", "off", "simulate", "render"] {
         assert!(text.contains(command));
+    }
+}
+
+#[test]
+fn help_for_off_says_how_the_unit_runs_it_and_what_the_exit_status_means() {
+    let out = run(&["off", "--help"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    for needle in [
+        "ExecStopPost=-/usr/bin/rackpi-panel off",
+        "never touches the button",
+        "nothing is drawn",
+        "EXIT_STATUS=0",
+        "Exit status: 0",
+        "78",
+    ] {
+        assert!(text.contains(needle), "{needle} missing from:\n{text}");
+    }
+}
+
+/// `rackpi-panel off` with a config file holding `config`, and the systemd
+/// variables `EXIT_CODE` / `EXIT_STATUS` set as given (unset otherwise).
+fn off(config: &str, service_exit: Option<(&str, &str)>) -> (Option<i32>, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    std::fs::write(&path, config).unwrap();
+    let mut command = Command::new(BIN);
+    command
+        .args(["off", "--config", path.to_str().unwrap()])
+        .env_remove("EXIT_CODE")
+        .env_remove("EXIT_STATUS");
+    if let Some((code, status)) = service_exit {
+        command.env("EXIT_CODE", code).env("EXIT_STATUS", status);
+    }
+    let out = command.output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!err.contains("panicked"), "{err}");
+    (out.status.code(), err)
+}
+
+const ABSENT: &str = "[led]\nchip = \"/nonexistent/gpiochip9\"\noffset = 23\n\
+                      [display]\nbus = \"/nonexistent/i2c-9\"\n";
+// there, but unusable: a device that is not a GPIO chip, a bus that cannot be opened
+const BROKEN: &str = "[led]\nchip = \"/dev/null\"\noffset = 23\n[display]\nbus = \"/\"\n";
+
+#[test]
+fn off_reports_parts_that_are_not_there_and_exits_0() {
+    let (code, err) = off(ABSENT, None);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        err.contains("LED not there, nothing to switch off")
+            && err.contains("/nonexistent/gpiochip9"),
+        "{err}"
+    );
+    assert!(
+        err.contains("display not there, nothing to switch off: no I2C bus /nonexistent/i2c-9"),
+        "{err}"
+    );
+}
+
+#[test]
+fn off_on_a_machine_without_gpio_chips_says_so_and_exits_0() {
+    let has_chips = std::fs::read_dir("/dev")
+        .unwrap()
+        .flatten()
+        .any(|entry| entry.file_name().to_string_lossy().starts_with("gpiochip"));
+    if has_chips {
+        eprintln!("this machine has GPIO chips: the no-chip case is tested elsewhere");
+        return;
+    }
+    // the default LED line, looked for by name
+    let (code, err) = off("[display]\nbus = \"/nonexistent/i2c-1\"\n", None);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        err.contains("LED not there, nothing to switch off: no GPIO chip found"),
+        "{err}"
+    );
+    assert!(err.contains("no I2C bus /nonexistent/i2c-1"), "{err}");
+}
+
+#[test]
+fn off_fails_when_a_part_that_is_there_cannot_be_switched_off() {
+    let (code, err) = off(BROKEN, None);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("LED could NOT be switched off") && err.contains("/dev/null"),
+        "{err}"
+    );
+    assert!(
+        err.contains("display could NOT be switched off: cannot open I2C bus /"),
+        "{err}"
+    );
+}
+
+#[test]
+fn off_after_a_clean_exit_of_the_daemon_leaves_the_panel_alone() {
+    // the daemon left the Rebooting screen up on purpose: nothing is touched
+    // (the broken config would fail if anything were)
+    let (code, err) = off(BROKEN, Some(("exited", "0")));
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("nothing to do"), "{err}");
+    assert!(!err.contains("could NOT"), "{err}");
+    // killed, crashed or failed: it switches off
+    for (exit_code, status) in [("killed", "KILL"), ("dumped", "ABRT"), ("exited", "1")] {
+        let (code, err) = off(BROKEN, Some((exit_code, status)));
+        assert_eq!(code, Some(1), "{exit_code} {status}: {err}");
+        assert!(err.contains("LED could NOT be switched off"), "{err}");
     }
 }

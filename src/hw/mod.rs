@@ -9,6 +9,7 @@ use crate::runtime::EdgeBatch;
 pub mod check;
 pub mod daemon;
 pub mod gpio;
+pub mod off;
 pub mod power;
 #[cfg(feature = "rppal")]
 pub mod rppal_backend;
