@@ -1,9 +1,15 @@
 //! The configuration file: one plain struct with a documented default on every
 //! field, parsed and validated before any hardware is touched.
 
+use std::ffi::OsStr;
+use std::io::Read;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use nix::fcntl::OFlag;
+use nix::unistd::AccessFlags;
 use serde::Deserialize;
 
 /// Where `run` and `check` look for the configuration when none is named.
@@ -12,16 +18,50 @@ pub const DEFAULT_PATH: &str = "/etc/rackpi-panel/config.toml";
 /// Exit status for a configuration problem (`EX_CONFIG` from sysexits.h).
 pub const EXIT_CONFIG: i32 = 78;
 
+/// The largest configuration file read: the real one is about 1 KiB, and a
+/// limit keeps a wrong path (a log, a disk image) from filling the memory.
+pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
+
+/// Where a bare program name is searched when `PATH` is not set.
+pub const DEFAULT_SEARCH_PATH: &str =
+    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
 /// Why a configuration could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The file named with `--config` does not exist or cannot be read.
-    #[error("cannot read config file {path}: {source} (check the path given with --config)")]
+    // The OS error is part of the message (a reload logs only the message),
+    // so it is deliberately not a `source`: printed with `{:#}` it would
+    // appear twice.
+    #[error("cannot read config file {path}: {error} (check the path given with --config)")]
     Read {
         /// The file.
         path: PathBuf,
         /// What the OS said.
-        source: std::io::Error,
+        error: std::io::Error,
+    },
+    /// The path names something other than a regular file: a directory, a
+    /// device such as `/dev/zero`, a FIFO or a socket.
+    #[error(
+        "cannot read config file {path}: it is {kind}, not a regular file \
+         (give the path of a TOML file with --config)"
+    )]
+    NotAFile {
+        /// The path.
+        path: PathBuf,
+        /// What it is instead, with its article (`a FIFO`).
+        kind: &'static str,
+    },
+    /// The file is larger than any configuration.
+    #[error(
+        "cannot read config file {path}: it is {size} bytes; a config file is at most 1 MiB \
+         (check the path given with --config)"
+    )]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// Its size in bytes, as far as it was measured or read.
+        size: u64,
     },
     /// The file is not valid TOML, has an unknown key or a value of the wrong type.
     #[error("config file {path}: {message}")]
@@ -249,6 +289,9 @@ pub struct PowerConfig {
     pub reboot: Vec<String>,
     /// Program and arguments run to power off (no shell).
     pub shutdown: Vec<String>,
+    /// Seconds the machine may stay up after a command that succeeded before
+    /// the panel says the action did not happen (default 120).
+    pub settle_s: i64,
 }
 
 impl Default for PowerConfig {
@@ -256,6 +299,7 @@ impl Default for PowerConfig {
         Self {
             reboot: vec!["systemctl".into(), "reboot".into()],
             shutdown: vec!["systemctl".into(), "poweroff".into()],
+            settle_s: 120,
         }
     }
 }
@@ -316,20 +360,64 @@ impl Default for Timings {
 
 impl Config {
     /// Reads the file at `path`, or, when `path` is `None`, the default file if
-    /// it exists (defaults otherwise). The result is validated.
+    /// it exists (defaults otherwise). The result is validated, and the power
+    /// programs are looked up on the `PATH` of this process.
     pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
         let (path, required) = match path {
             Some(path) => (path.to_path_buf(), true),
             None => (PathBuf::from(DEFAULT_PATH), false),
         };
-        let text = match std::fs::read_to_string(&path) {
-            Ok(text) => text,
-            Err(err) if !required && err.kind() == std::io::ErrorKind::NotFound => {
-                return Ok(Config::default())
+        let (config, shown_path) = match read_config_file(&path) {
+            Ok(text) => (Self::parse(&text, &path)?, path),
+            Err(ConfigError::Read { error, .. })
+                if !required && error.kind() == std::io::ErrorKind::NotFound =>
+            {
+                (Config::default(), PathBuf::from("<built-in>"))
             }
-            Err(source) => return Err(ConfigError::Read { path, source }),
+            Err(err) => return Err(err),
         };
-        Self::parse(&text, &path)
+        let search_path = std::env::var_os("PATH");
+        let search_path = search_path
+            .as_deref()
+            .unwrap_or(OsStr::new(DEFAULT_SEARCH_PATH));
+        config.check_programs(&shown_path, search_path)?;
+        Ok(config)
+    }
+
+    /// Checks that each power program can be run: a path must be an
+    /// executable file, a bare name must be one in a directory of
+    /// `search_path` (a `PATH` value). Found now rather than when someone has
+    /// held the button for 8 s.
+    pub fn check_programs(&self, path: &Path, search_path: &OsStr) -> Result<(), ConfigError> {
+        for (key, argv) in [
+            ("power.reboot", &self.power.reboot),
+            ("power.shutdown", &self.power.shutdown),
+        ] {
+            let Some(program) = argv.first() else {
+                continue;
+            };
+            if find_program(program, search_path).is_some() {
+                continue;
+            }
+            let problem = if program.contains('/') {
+                if Path::new(program).exists() {
+                    format!("names {program}, which is not an executable file: make it executable (chmod +x) or name another program")
+                } else {
+                    format!("names {program}, which does not exist: give the full path of an installed program")
+                }
+            } else {
+                format!(
+                    "names `{program}`, which is not found on PATH ({}): install it or give its full path",
+                    search_path.to_string_lossy()
+                )
+            };
+            return Err(ConfigError::Invalid {
+                path: path.to_path_buf(),
+                key,
+                problem,
+            });
+        }
+        Ok(())
     }
 
     /// Parses and validates the text of a configuration file.
@@ -350,10 +438,50 @@ impl Config {
             problem,
         };
         let b = &self.button;
+        for (key, path) in [
+            ("button.chip", b.chip.as_deref()),
+            ("led.chip", self.led.chip.as_deref()),
+            ("display.bus", Some(self.display.bus.as_path())),
+        ]
+        .into_iter()
+        .filter_map(|(key, path)| Some((key, path?)))
+        {
+            if path.as_os_str().as_bytes().contains(&0) {
+                return Err(invalid(key, nul_problem(&path.to_string_lossy())));
+            }
+        }
+        for (key, text) in [
+            ("button.line", &b.line),
+            ("led.line", &self.led.line),
+            ("network.interface", &self.network.interface),
+        ]
+        .into_iter()
+        .chain(self.power.reboot.iter().map(|arg| ("power.reboot", arg)))
+        .chain(
+            self.power
+                .shutdown
+                .iter()
+                .map(|arg| ("power.shutdown", arg)),
+        ) {
+            if text.contains('\0') {
+                return Err(invalid(key, nul_problem(text)));
+            }
+        }
         line_choice(&b.line, &b.chip, b.offset)
             .map_err(|(key, problem)| invalid(line_key("button", key), problem))?;
         line_choice(&self.led.line, &self.led.chip, self.led.offset)
             .map_err(|(key, problem)| invalid(line_key("led", key), problem))?;
+        let button_line = self.button_line();
+        if self.led_line() == button_line {
+            let key = match button_line {
+                LineSelector::Named(_) => "led.line",
+                LineSelector::Offset { .. } => "led.offset",
+            };
+            return Err(invalid(
+                key,
+                format!("is the button's line ({button_line}): the LED needs a line of its own"),
+            ));
+        }
         if b.debounce_ms <= 0 || b.debounce_ms > 1000 {
             return Err(invalid(
                 "button.debounce_ms",
@@ -458,13 +586,33 @@ impl Config {
             ("power.reboot", &self.power.reboot),
             ("power.shutdown", &self.power.shutdown),
         ] {
-            if argv.first().is_none_or(|program| program.is_empty()) {
-                return Err(invalid(
-                    key,
-                    "is empty: give the program and its arguments, e.g. [\"systemctl\", \"reboot\"]"
-                        .into(),
-                ));
+            match argv.first() {
+                None => {
+                    return Err(invalid(
+                        key,
+                        "is empty: give the program and its arguments, e.g. [\"systemctl\", \"reboot\"]"
+                            .into(),
+                    ))
+                }
+                Some(program) if program.trim().is_empty() => {
+                    return Err(invalid(
+                        key,
+                        format!(
+                            "has a blank program name ({program:?}): give the program and its arguments, e.g. [\"systemctl\", \"reboot\"]"
+                        ),
+                    ))
+                }
+                Some(_) => {}
             }
+        }
+        if !(0..=3600).contains(&self.power.settle_s) {
+            return Err(invalid(
+                "power.settle_s",
+                format!(
+                    "is {}: it must be a number of seconds from 0 to 3600",
+                    self.power.settle_s
+                ),
+            ));
         }
         Ok(())
     }
@@ -489,7 +637,7 @@ impl Config {
                 .iter()
                 .filter_map(|name| PageKind::parse(name))
                 .collect(),
-            settle: Duration::from_secs(120),
+            settle: Duration::from_secs(self.power.settle_s as u64),
         })
     }
 
@@ -507,6 +655,108 @@ impl Config {
     pub fn upside_down(&self) -> bool {
         self.display.rotation == 180
     }
+}
+
+/// Reads a configuration file without ever blocking or reading more than
+/// [`MAX_FILE_BYTES`]: a FIFO, a device or a growing file is refused.
+fn read_config_file(path: &Path) -> Result<String, ConfigError> {
+    let read_error = |error| ConfigError::Read {
+        path: path.to_path_buf(),
+        error,
+    };
+    let not_a_file = |file_type: std::fs::FileType| ConfigError::NotAFile {
+        path: path.to_path_buf(),
+        kind: file_kind(file_type),
+    };
+    let too_large = |size| ConfigError::TooLarge {
+        path: path.to_path_buf(),
+        size,
+    };
+    // Checked before opening: opening a FIFO without a writer, or a device,
+    // has effects of its own.
+    let metadata = std::fs::metadata(path).map_err(read_error)?;
+    if !metadata.is_file() {
+        return Err(not_a_file(metadata.file_type()));
+    }
+    // O_NONBLOCK: if the path was swapped for a FIFO since the check, the
+    // open returns at once instead of waiting for a writer.
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags((OFlag::O_NONBLOCK | OFlag::O_NOCTTY).bits())
+        .open(path)
+        .map_err(read_error)?;
+    // The check that counts: the file actually opened.
+    let metadata = file.metadata().map_err(read_error)?;
+    if !metadata.is_file() {
+        return Err(not_a_file(metadata.file_type()));
+    }
+    if metadata.len() > MAX_FILE_BYTES {
+        return Err(too_large(metadata.len()));
+    }
+    let mut bytes = Vec::with_capacity(metadata.len() as usize);
+    // One byte past the limit tells a file that grew since the check.
+    let mut limited = file.take(MAX_FILE_BYTES + 1);
+    limited.read_to_end(&mut bytes).map_err(read_error)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        let now = limited.get_ref().metadata().map_or(0, |m| m.len());
+        return Err(too_large(now.max(bytes.len() as u64)));
+    }
+    String::from_utf8(bytes).map_err(|err| ConfigError::Parse {
+        path: path.to_path_buf(),
+        message: format!(
+            "the file is not UTF-8 text (invalid byte at offset {}): a config file is TOML, which is UTF-8",
+            err.utf8_error().valid_up_to()
+        ),
+    })
+}
+
+/// What a file that is not a regular file is, for a message.
+fn file_kind(file_type: std::fs::FileType) -> &'static str {
+    if file_type.is_dir() {
+        "a directory"
+    } else if file_type.is_fifo() {
+        "a FIFO (named pipe)"
+    } else if file_type.is_char_device() {
+        "a character device"
+    } else if file_type.is_block_device() {
+        "a block device"
+    } else if file_type.is_socket() {
+        "a socket"
+    } else {
+        "something else"
+    }
+}
+
+/// Where `program` would be run from: itself when it contains a `/`,
+/// otherwise the first executable regular file of that name in a directory
+/// of `search_path` (a `PATH` value; empty entries are skipped). `None` when
+/// there is no such file.
+pub fn find_program(program: &str, search_path: &OsStr) -> Option<PathBuf> {
+    if program.is_empty() {
+        return None;
+    }
+    if program.contains('/') {
+        let path = PathBuf::from(program);
+        return is_executable_file(&path).then_some(path);
+    }
+    std::env::split_paths(search_path)
+        .filter(|dir| !dir.as_os_str().is_empty())
+        .map(|dir| dir.join(program))
+        .find(|candidate| is_executable_file(candidate))
+}
+
+/// A regular file (after symlinks) this process may execute.
+fn is_executable_file(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.is_file())
+        && nix::unistd::access(path, AccessFlags::X_OK).is_ok()
+}
+
+/// The message for a string with a NUL byte, which no path, command or
+/// interface name can hold.
+fn nul_problem(text: &str) -> String {
+    format!(
+        "contains a NUL byte ({text:?}): a path, command or name cannot hold one (remove the \\u0000)"
+    )
 }
 
 fn selector(line: &str, chip: &Option<PathBuf>, offset: Option<u32>) -> LineSelector {
@@ -612,6 +862,7 @@ interface = ""
 [power]
 reboot = ["systemctl", "reboot"]
 shutdown = ["systemctl", "poweroff"]
+settle_s = 120
 "#;
         assert_eq!(parse(text).unwrap(), Config::default());
     }
@@ -688,6 +939,183 @@ shutdown = ["systemctl", "poweroff"]
         assert!(msg.contains("`button.offset`"), "{msg}");
         let msg = problem("[led]\nline = \"\"\n");
         assert!(msg.contains("`led.line`"), "{msg}");
+    }
+
+    #[test]
+    fn settle_s_defaults_to_120_s_and_reaches_the_timings() {
+        assert_eq!(Timings::default().settle, Duration::from_secs(120));
+        let t = parse("[power]\nsettle_s = 30\n")
+            .unwrap()
+            .timings()
+            .unwrap();
+        assert_eq!(t.settle, Duration::from_secs(30));
+        let t = parse("[power]\nsettle_s = 0\n").unwrap().timings().unwrap();
+        assert_eq!(t.settle, Duration::ZERO);
+        assert!(parse("[power]\nsettle_s = 3600\n").is_ok());
+        for text in ["settle_s = -1", "settle_s = 3601"] {
+            let msg = problem(&format!("[power]\n{text}\n"));
+            assert!(msg.contains("`power.settle_s`"), "{text}: {msg}");
+        }
+    }
+
+    #[test]
+    fn nul_bytes_are_refused_in_every_path_name_and_command() {
+        for (text, key) in [
+            ("[display]\nbus = \"/dev/i2c\\u0000-1\"", "display.bus"),
+            (
+                "[button]\nchip = \"/dev/gpiochip0\\u0000\"\noffset = 1",
+                "button.chip",
+            ),
+            (
+                "[led]\nchip = \"/dev/gpiochip0\\u0000\"\noffset = 1",
+                "led.chip",
+            ),
+            ("[led]\nline = \"GPIO23\\u0000\"", "led.line"),
+            ("[network]\ninterface = \"\\u0000\"", "network.interface"),
+            (
+                "[power]\nreboot = [\"/sbin/reboot\\u0000\"]",
+                "power.reboot",
+            ),
+            (
+                "[power]\nshutdown = [\"systemctl\", \"\\u0000\"]",
+                "power.shutdown",
+            ),
+        ] {
+            let msg = problem(text);
+            assert!(msg.contains(&format!("`{key}`")), "{text}: {msg}");
+            assert!(msg.contains("NUL"), "{text}: {msg}");
+        }
+    }
+
+    #[test]
+    fn a_blank_program_is_refused() {
+        for text in ["reboot = [\" \"]", "reboot = [\"\\t\", \"now\"]"] {
+            let msg = problem(&format!("[power]\n{text}\n"));
+            assert!(msg.contains("`power.reboot`"), "{text}: {msg}");
+        }
+    }
+
+    #[test]
+    fn the_led_cannot_share_the_buttons_line() {
+        let msg = problem("[button]\nline = \"GPIO23\"\n");
+        assert!(msg.contains("`led.line`"), "{msg}");
+        let msg = problem(
+            "[button]\nchip = \"/dev/gpiochip4\"\noffset = 7\n[led]\nchip = \"/dev/gpiochip4\"\noffset = 7\n",
+        );
+        assert!(msg.contains("`led.offset`"), "{msg}");
+        // by name and by offset cannot be compared without the hardware
+        assert!(parse("[led]\nchip = \"/dev/gpiochip0\"\noffset = 20\n").is_ok());
+        assert!(parse("[led]\nline = \"GPIO21\"\n").is_ok());
+    }
+
+    /// A directory holding an executable `run-me`, a non-executable
+    /// `read-me` and a directory `dir-me`.
+    fn programs() -> tempfile::TempDir {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        for (name, mode) in [("run-me", 0o755), ("read-me", 0o644)] {
+            let path = dir.path().join(name);
+            std::fs::write(&path, "#!/bin/sh\n").unwrap();
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+        }
+        std::fs::create_dir(dir.path().join("dir-me")).unwrap();
+        dir
+    }
+
+    #[test]
+    fn find_program_searches_each_path_directory_for_an_executable_file() {
+        let dir = programs();
+        let bin = dir.path().as_os_str();
+        let search = std::env::join_paths([Path::new("/nonexistent"), dir.path()]).unwrap();
+        assert_eq!(
+            find_program("run-me", &search),
+            Some(dir.path().join("run-me"))
+        );
+        assert_eq!(find_program("read-me", bin), None);
+        assert_eq!(find_program("dir-me", bin), None);
+        assert_eq!(find_program("missing", bin), None);
+        assert_eq!(find_program("run-me", OsStr::new("")), None);
+        assert_eq!(find_program("run-me", OsStr::new("/nonexistent")), None);
+        assert_eq!(find_program("", bin), None);
+        // a name with a slash is a path, not searched
+        let full = dir.path().join("run-me");
+        assert_eq!(
+            find_program(full.to_str().unwrap(), OsStr::new("")),
+            Some(full)
+        );
+        let full = dir.path().join("read-me");
+        assert_eq!(find_program(full.to_str().unwrap(), bin), None);
+        assert_eq!(find_program("dir-me/run-me", bin), None);
+    }
+
+    #[test]
+    fn check_programs_names_the_key_and_where_it_looked() {
+        let dir = programs();
+        let bin = dir.path().as_os_str();
+        let mut config = Config::default();
+        config.power.reboot = vec!["run-me".into()];
+        config.power.shutdown = vec![dir.path().join("run-me").to_string_lossy().into()];
+        assert!(config.check_programs(Path::new("c.toml"), bin).is_ok());
+        config.power.shutdown = vec!["read-me".into(), "now".into()];
+        let msg = config
+            .check_programs(Path::new("c.toml"), bin)
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("`power.shutdown`"), "{msg}");
+        assert!(msg.contains("read-me"), "{msg}");
+        assert!(msg.contains(&*bin.to_string_lossy()), "{msg}");
+        config.power.shutdown = vec![dir.path().join("read-me").to_string_lossy().into()];
+        let msg = config
+            .check_programs(Path::new("c.toml"), bin)
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("not an executable file"), "{msg}");
+        config.power.reboot = vec!["/nonexistent/reboot".into()];
+        let msg = config
+            .check_programs(Path::new("c.toml"), bin)
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("`power.reboot`"), "{msg}");
+        assert!(msg.contains("does not exist"), "{msg}");
+    }
+
+    #[test]
+    fn a_file_of_exactly_one_mebibyte_is_read_and_one_byte_more_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        let limit = MAX_FILE_BYTES as usize;
+        std::fs::write(&path, format!("#{}\n", "x".repeat(limit - 2))).unwrap();
+        assert_eq!(Config::load(Some(&path)).unwrap(), Config::default());
+        std::fs::write(&path, format!("#{}\n", "x".repeat(limit - 1))).unwrap();
+        let msg = Config::load(Some(&path)).unwrap_err().to_string();
+        assert!(msg.contains("1048577 bytes"), "{msg}");
+    }
+
+    #[test]
+    fn a_fifo_is_refused_without_blocking_a_reload() {
+        // Config::load is what SIGHUP runs inside the main loop: it must
+        // return, not wait for a writer.
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("config.toml");
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+        let (done, result) = std::sync::mpsc::channel();
+        let path = fifo.clone();
+        std::thread::spawn(move || {
+            let _ = done.send(Config::load(Some(&path)).map_err(|e| e.to_string()));
+        });
+        let msg = result
+            .recv_timeout(Duration::from_secs(20))
+            .expect("Config::load on a FIFO returns instead of blocking")
+            .unwrap_err();
+        assert!(msg.contains("FIFO"), "{msg}");
+        assert!(msg.contains(fifo.to_str().unwrap()), "{msg}");
+    }
+
+    #[test]
+    fn a_read_error_shows_the_os_error_once_in_the_full_chain() {
+        let err = Config::load(Some(Path::new("/nonexistent/rackpi.toml"))).unwrap_err();
+        let full = format!("{:#}", anyhow::Error::from(err));
+        assert_eq!(full.matches("os error 2").count(), 1, "{full}");
     }
 
     #[test]

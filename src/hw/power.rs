@@ -514,6 +514,7 @@ mod tests {
         let config = PowerConfig {
             reboot: argv(&["false"]),
             shutdown: argv(&["true"]),
+            ..PowerConfig::default()
         };
         let mut power = CommandPower::new(config, false, waker);
         power.start(PowerAction::Reboot);
@@ -532,6 +533,7 @@ mod tests {
         let config = PowerConfig {
             reboot: argv(&["/nonexistent/reboot"]),
             shutdown: argv(&["/nonexistent/poweroff"]),
+            ..PowerConfig::default()
         };
         let mut power = CommandPower::new(config, true, waker);
         power.start(PowerAction::Reboot);
