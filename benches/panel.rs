@@ -15,14 +15,18 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use embedded_hal::i2c::{ErrorType, I2c, Operation};
-use rackpi_panel::config::{Config, PageKind, Timings};
-use rackpi_panel::core::{Event, Time, View};
-use rackpi_panel::display::{BusOpener, DisplayFault, DisplayPort, PanelSettings, Ssd1306Port};
+use rackpi_panel::config::Config;
+use rackpi_panel::core::{Event, PageKind, Rules, Time, View};
 use rackpi_panel::frame::Frame;
+use rackpi_panel::hw::display::{PanelSettings, Ssd1306Port};
+use rackpi_panel::hw::stats::SystemStats;
 use rackpi_panel::layout;
-use rackpi_panel::runtime::{self, Inputs, LedPort, Ports, PowerPort, Reporter, Wake};
-use rackpi_panel::sim::bus::{SimBus, SimClock};
-use rackpi_panel::stats::{Stats, StatsSource, SystemStats};
+use rackpi_panel::ports::{
+    BusOpener, DisplayFault, DisplayPort, Inputs, Reporter, StatsSource, Wake,
+};
+use rackpi_panel::runtime::{self, Ports};
+use rackpi_panel::sim::{Nack, SimBus, SimClock, SimLed, SimPower};
+use rackpi_panel::stats::Stats;
 
 const BIN: &str = env!("CARGO_BIN_EXE_rackpi-panel");
 
@@ -342,7 +346,7 @@ struct TimingBus {
 }
 
 impl ErrorType for TimingBus {
-    type Error = rackpi_panel::sim::bus::Nack;
+    type Error = Nack;
 }
 
 impl I2c for TimingBus {
@@ -419,19 +423,6 @@ impl Inputs for PressInputs {
     }
 }
 
-struct NoLed;
-impl LedPort for NoLed {
-    fn set(&mut self, _: bool) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-struct NoPower;
-impl PowerPort for NoPower {
-    fn start(&mut self, _: rackpi_panel::core::PowerAction) {}
-    fn poll(&mut self) -> Option<Result<(), String>> {
-        None
-    }
-}
 struct NoReport;
 impl Reporter for NoReport {
     fn event(&mut self, _: Time, _: &Event) {}
@@ -439,7 +430,7 @@ impl Reporter for NoReport {
 
 fn press_latency() {
     let config = Config::default();
-    let timings = Timings::default();
+    let timings = Rules::default();
     let on_at = Rc::new(RefCell::new(Vec::new()));
     let woken_at = Rc::new(RefCell::new(Vec::new()));
     let bus = TimingBus {
@@ -461,8 +452,8 @@ fn press_latency() {
         Ports {
             inputs: &mut inputs,
             display: &mut display,
-            led: &mut NoLed,
-            power: &mut NoPower,
+            led: &mut SimLed::default(),
+            power: &mut SimPower::default(),
             stats: &mut stats,
             reporter: &mut NoReport,
             reload: None,
@@ -490,7 +481,7 @@ fn press_latency() {
 }
 
 fn timings_debounce_ms() -> u128 {
-    Timings::default().debounce.as_millis()
+    Rules::default().debounce.as_millis()
 }
 
 /// Wall time of a plain run (no sampling loop around it).

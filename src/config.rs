@@ -12,6 +12,8 @@ use nix::fcntl::OFlag;
 use nix::unistd::AccessFlags;
 use serde::Deserialize;
 
+use crate::core::{PageKind, Rules};
+
 /// Where `run` and `check` look for the configuration when none is named.
 pub const DEFAULT_PATH: &str = "/etc/rackpi-panel/config.toml";
 
@@ -177,13 +179,15 @@ impl Default for LedConfig {
 }
 
 /// Panel size.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
 pub enum PanelSize {
     /// 128×32, the RackPi's panel.
     #[serde(rename = "128x32")]
+    #[value(name = "128x32")]
     W128H32,
     /// 128×64.
     #[serde(rename = "128x64")]
+    #[value(name = "128x64")]
     W128H64,
 }
 
@@ -195,45 +199,6 @@ impl PanelSize {
             PanelSize::W128H64 => (128, 64),
         }
     }
-
-    /// Parses `128x32` / `128x64`.
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "128x32" => Some(PanelSize::W128H32),
-            "128x64" => Some(PanelSize::W128H64),
-            _ => None,
-        }
-    }
-}
-
-/// A page of the info screen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PageKind {
-    /// Hostname, IP, CPU and memory.
-    Info,
-    /// Temperature, disk, uptime.
-    System,
-    /// Every interface's IPv4 address.
-    Network,
-}
-
-impl PageKind {
-    /// Every page, in the default order.
-    pub const ALL: [PageKind; 3] = [PageKind::Info, PageKind::System, PageKind::Network];
-
-    /// The name used in the config file and in events.
-    pub fn name(self) -> &'static str {
-        match self {
-            PageKind::Info => "info",
-            PageKind::System => "system",
-            PageKind::Network => "network",
-        }
-    }
-
-    /// The page called `name`.
-    pub fn parse(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|page| page.name() == name)
-    }
 }
 
 /// The `[display]` section.
@@ -243,19 +208,22 @@ pub struct DisplayConfig {
     /// I2C bus device (default `/dev/i2c-1`).
     pub bus: PathBuf,
     /// 7-bit address (default 0x3c).
-    pub address: i64,
+    #[serde(deserialize_with = "address")]
+    pub address: u8,
     /// Default 128x32.
     pub size: PanelSize,
     /// 0 or 180 (default 180: the RackPi mounts the panel upside down).
     pub rotation: i64,
     /// 0 to 255 (default 255).
-    pub contrast: i64,
+    #[serde(deserialize_with = "contrast")]
+    pub contrast: u8,
     /// Seconds without a press before the display is switched off; 0 = never (default 15).
     pub timeout_s: i64,
     /// Keep the screen on at start until the machine has an IP address.
     pub show_until_ip: bool,
     /// Pages, in the order a short press steps through them.
-    pub pages: Vec<String>,
+    #[serde(deserialize_with = "pages")]
+    pub pages: Vec<PageKind>,
 }
 
 impl Default for DisplayConfig {
@@ -268,7 +236,7 @@ impl Default for DisplayConfig {
             contrast: 255,
             timeout_s: 15,
             show_until_ip: false,
-            pages: PageKind::ALL.iter().map(|p| p.name().to_string()).collect(),
+            pages: PageKind::ALL.to_vec(),
         }
     }
 }
@@ -324,37 +292,6 @@ impl std::fmt::Display for LineSelector {
             LineSelector::Named(name) => write!(f, "{name}"),
             LineSelector::Offset { chip, offset } => write!(f, "{}:{offset}", chip.display()),
         }
-    }
-}
-
-/// The timings and choices the firmware core needs, in checked units.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Timings {
-    /// A level change counts once stable this long.
-    pub debounce: Duration,
-    /// Hold time for the reboot stage.
-    pub reboot_after: Duration,
-    /// Hold time for the shutdown stage.
-    pub shutdown_after: Duration,
-    /// Hold time after which the press is cancelled.
-    pub cancel_after: Duration,
-    /// Switch the display off after this long without a press; `None` = never.
-    pub screen_timeout: Option<Duration>,
-    /// Keep the screen on at start until an IP address is known.
-    pub show_until_ip: bool,
-    /// The pages a short press steps through.
-    pub pages: Vec<PageKind>,
-    /// How long the machine may stay up after a power command that
-    /// succeeded before the panel says the action did not happen and
-    /// returns to normal; zero returns at once (a dry run).
-    pub settle: Duration,
-}
-
-impl Default for Timings {
-    fn default() -> Self {
-        Config::default()
-            .timings()
-            .expect("the built-in defaults are valid")
     }
 }
 
@@ -482,6 +419,89 @@ impl Config {
                 format!("is the button's line ({button_line}): the LED needs a line of its own"),
             ));
         }
+        let d = &self.display;
+        if d.bus.as_os_str().is_empty() {
+            return Err(invalid(
+                "display.bus",
+                "is empty: name the I2C device, e.g. \"/dev/i2c-1\"".into(),
+            ));
+        }
+        if !(0x03..=0x77).contains(&d.address) {
+            return Err(invalid(
+                "display.address",
+                format!(
+                    "is {:#x}: a 7-bit I2C address is from 0x03 to 0x77 (the SSD1306 uses 0x3c or 0x3d)",
+                    d.address
+                ),
+            ));
+        }
+        if d.rotation != 0 && d.rotation != 180 {
+            return Err(invalid(
+                "display.rotation",
+                format!("is {}: it must be 0 or 180", d.rotation),
+            ));
+        }
+        for (key, argv) in [
+            ("power.reboot", &self.power.reboot),
+            ("power.shutdown", &self.power.shutdown),
+        ] {
+            match argv.first() {
+                None => {
+                    return Err(invalid(
+                        key,
+                        "is empty: give the program and its arguments, e.g. [\"systemctl\", \"reboot\"]"
+                            .into(),
+                    ))
+                }
+                Some(program) if program.trim().is_empty() => {
+                    return Err(invalid(
+                        key,
+                        format!(
+                            "has a blank program name ({program:?}): give the program and its arguments, e.g. [\"systemctl\", \"reboot\"]"
+                        ),
+                    ))
+                }
+                Some(_) => {}
+            }
+        }
+        Rules::try_from(self).map_err(|RuleError { key, problem }| invalid(key, problem))?;
+        Ok(())
+    }
+
+    /// How the button line is found.
+    pub fn button_line(&self) -> LineSelector {
+        selector(&self.button.line, &self.button.chip, self.button.offset)
+    }
+
+    /// How the LED line is found.
+    pub fn led_line(&self) -> LineSelector {
+        selector(&self.led.line, &self.led.chip, self.led.offset)
+    }
+
+    /// Whether the panel is mounted upside down (rotation 180).
+    pub fn upside_down(&self) -> bool {
+        self.display.rotation == 180
+    }
+}
+
+/// A configuration value the core's rules cannot take.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{key}` {problem}")]
+pub struct RuleError {
+    /// The key, as written in the file.
+    pub key: &'static str,
+    /// What is wrong and what is allowed.
+    pub problem: String,
+}
+
+impl TryFrom<&Config> for Rules {
+    type Error = RuleError;
+
+    /// The thresholds, timeout, pages and settle time, checked.
+    fn try_from(config: &Config) -> Result<Rules, RuleError> {
+        let invalid = |key: &'static str, problem: String| RuleError { key, problem };
+        let b = &config.button;
+        let d = &config.display;
         if b.debounce_ms <= 0 || b.debounce_ms > 1000 {
             return Err(invalid(
                 "button.debounce_ms",
@@ -528,34 +548,6 @@ impl Config {
                 ),
             ));
         }
-        let d = &self.display;
-        if d.bus.as_os_str().is_empty() {
-            return Err(invalid(
-                "display.bus",
-                "is empty: name the I2C device, e.g. \"/dev/i2c-1\"".into(),
-            ));
-        }
-        if !(0x03..=0x77).contains(&d.address) {
-            return Err(invalid(
-                "display.address",
-                format!(
-                    "is {:#x}: a 7-bit I2C address is from 0x03 to 0x77 (the SSD1306 uses 0x3c or 0x3d)",
-                    d.address
-                ),
-            ));
-        }
-        if d.rotation != 0 && d.rotation != 180 {
-            return Err(invalid(
-                "display.rotation",
-                format!("is {}: it must be 0 or 180", d.rotation),
-            ));
-        }
-        if !(0..=255).contains(&d.contrast) {
-            return Err(invalid(
-                "display.contrast",
-                format!("is {}: it must be from 0 to 255", d.contrast),
-            ));
-        }
         if !(0..=86_400).contains(&d.timeout_s) {
             return Err(invalid(
                 "display.timeout_s",
@@ -571,90 +563,72 @@ impl Config {
                 "is empty: name at least one of \"info\", \"system\", \"network\"".into(),
             ));
         }
-        for (i, name) in d.pages.iter().enumerate() {
-            if PageKind::parse(name).is_none() {
-                return Err(invalid(
-                    "display.pages",
-                    format!("has unknown page \"{name}\": the pages are \"info\", \"system\", \"network\""),
-                ));
-            }
-            if d.pages[..i].contains(name) {
+        for (i, page) in d.pages.iter().enumerate() {
+            if d.pages[..i].contains(page) {
+                let name = page.name();
                 return Err(invalid("display.pages", format!("names \"{name}\" twice")));
             }
         }
-        for (key, argv) in [
-            ("power.reboot", &self.power.reboot),
-            ("power.shutdown", &self.power.shutdown),
-        ] {
-            match argv.first() {
-                None => {
-                    return Err(invalid(
-                        key,
-                        "is empty: give the program and its arguments, e.g. [\"systemctl\", \"reboot\"]"
-                            .into(),
-                    ))
-                }
-                Some(program) if program.trim().is_empty() => {
-                    return Err(invalid(
-                        key,
-                        format!(
-                            "has a blank program name ({program:?}): give the program and its arguments, e.g. [\"systemctl\", \"reboot\"]"
-                        ),
-                    ))
-                }
-                Some(_) => {}
-            }
-        }
-        if !(0..=3600).contains(&self.power.settle_s) {
+        if !(0..=3600).contains(&config.power.settle_s) {
             return Err(invalid(
                 "power.settle_s",
                 format!(
                     "is {}: it must be a number of seconds from 0 to 3600",
-                    self.power.settle_s
+                    config.power.settle_s
                 ),
             ));
         }
-        Ok(())
-    }
-
-    /// The core's timings (the config must have been validated).
-    pub fn timings(&self) -> Result<Timings, ConfigError> {
-        self.validate(Path::new("<built-in>"))?;
-        let b = &self.button;
-        Ok(Timings {
-            debounce: Duration::from_millis(b.debounce_ms as u64),
+        Ok(Rules {
+            debounce: Duration::from_millis(b.debounce_ms.unsigned_abs()),
             reboot_after: Duration::from_secs_f64(b.reboot_after_s),
             shutdown_after: Duration::from_secs_f64(b.shutdown_after_s),
             cancel_after: Duration::from_secs_f64(b.cancel_after_s),
-            screen_timeout: match self.display.timeout_s {
+            screen_timeout: match d.timeout_s.unsigned_abs() {
                 0 => None,
-                s => Some(Duration::from_secs(s as u64)),
+                s => Some(Duration::from_secs(s)),
             },
-            show_until_ip: self.display.show_until_ip,
-            pages: self
-                .display
-                .pages
-                .iter()
-                .filter_map(|name| PageKind::parse(name))
-                .collect(),
-            settle: Duration::from_secs(self.power.settle_s as u64),
+            show_until_ip: d.show_until_ip,
+            pages: d.pages.clone(),
+            settle: Duration::from_secs(config.power.settle_s.unsigned_abs()),
         })
     }
+}
 
-    /// How the button line is found.
-    pub fn button_line(&self) -> LineSelector {
-        selector(&self.button.line, &self.button.chip, self.button.offset)
-    }
+/// Reads an integer from 0 to 255 for `key`, saying so when it is not one.
+fn byte<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+    key: &str,
+    range: &str,
+) -> Result<u8, D::Error> {
+    let value = i64::deserialize(deserializer)?;
+    u8::try_from(value)
+        .map_err(|_| serde::de::Error::custom(format!("`{key}` is {value}: it must be {range}")))
+}
 
-    /// How the LED line is found.
-    pub fn led_line(&self) -> LineSelector {
-        selector(&self.led.line, &self.led.chip, self.led.offset)
-    }
+fn address<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<u8, D::Error> {
+    byte(
+        deserializer,
+        "display.address",
+        "a 7-bit I2C address from 0x03 to 0x77 (the SSD1306 uses 0x3c or 0x3d)",
+    )
+}
 
-    /// Whether the panel is mounted upside down (rotation 180).
-    pub fn upside_down(&self) -> bool {
-        self.display.rotation == 180
-    }
+fn contrast<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<u8, D::Error> {
+    byte(deserializer, "display.contrast", "from 0 to 255")
+}
+
+/// Reads the page names, naming the key and the pages there are.
+fn pages<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<PageKind>, D::Error> {
+    Vec::<String>::deserialize(deserializer)?
+        .into_iter()
+        .map(|name| {
+            PageKind::ALL.into_iter().find(|page| page.name() == name).ok_or_else(|| {
+                serde::de::Error::custom(format!(
+                    "`display.pages` has unknown page \"{name}\": the pages are \"info\", \"system\", \"network\""
+                ))
+            })
+        })
+        .collect()
 }
 
 /// Reads a configuration file without ever blocking or reading more than
@@ -814,7 +788,7 @@ mod tests {
     fn empty_file_gives_the_documented_defaults() {
         let config = parse("").unwrap();
         assert_eq!(config, Config::default());
-        let t = config.timings().unwrap();
+        let t = Rules::try_from(&config).unwrap();
         assert_eq!(t.debounce, Duration::from_millis(30));
         assert_eq!(t.reboot_after, Duration::from_secs(8));
         assert_eq!(t.shutdown_after, Duration::from_secs(12));
@@ -828,6 +802,11 @@ mod tests {
         assert_eq!(config.led_line(), LineSelector::Named("GPIO23".into()));
         assert_eq!(config.display.address, 0x3c);
         assert!(config.upside_down());
+    }
+
+    #[test]
+    fn the_default_configuration_gives_the_cores_default_rules() {
+        assert_eq!(Rules::try_from(&Config::default()), Ok(Rules::default()));
     }
 
     #[test]
@@ -942,14 +921,11 @@ settle_s = 120
     }
 
     #[test]
-    fn settle_s_defaults_to_120_s_and_reaches_the_timings() {
-        assert_eq!(Timings::default().settle, Duration::from_secs(120));
-        let t = parse("[power]\nsettle_s = 30\n")
-            .unwrap()
-            .timings()
-            .unwrap();
+    fn settle_s_defaults_to_120_s_and_reaches_the_rules() {
+        assert_eq!(Rules::default().settle, Duration::from_secs(120));
+        let t = Rules::try_from(&parse("[power]\nsettle_s = 30\n").unwrap()).unwrap();
         assert_eq!(t.settle, Duration::from_secs(30));
-        let t = parse("[power]\nsettle_s = 0\n").unwrap().timings().unwrap();
+        let t = Rules::try_from(&parse("[power]\nsettle_s = 0\n").unwrap()).unwrap();
         assert_eq!(t.settle, Duration::ZERO);
         assert!(parse("[power]\nsettle_s = 3600\n").is_ok());
         for text in ["settle_s = -1", "settle_s = 3601"] {

@@ -54,14 +54,33 @@ impl Frame {
         }
     }
 
-    /// Darkens every pixel.
-    pub fn clear_all(&mut self) {
-        self.pixels.fill(false);
-    }
-
     /// How many pixels are lit.
     pub fn lit_count(&self) -> usize {
         self.pixels.iter().filter(|&&p| p).count()
+    }
+
+    /// Column ranges of the 8-row band `band` that differ from `old` (all of
+    /// them without one); ranges closer than `merge_gap` columns are sent as
+    /// one (each region costs about eight bytes of addressing).
+    pub(crate) fn changed_columns(
+        &self,
+        old: Option<&Frame>,
+        band: u32,
+        merge_gap: u32,
+    ) -> Vec<std::ops::Range<u32>> {
+        let rows = band * 8..band * 8 + 8;
+        let differs = |x: u32| {
+            rows.clone()
+                .any(|y| old.is_none_or(|old| old.get(x, y) != self.get(x, y)))
+        };
+        let mut ranges: Vec<std::ops::Range<u32>> = Vec::new();
+        for x in (0..self.width).filter(|&x| differs(x)) {
+            match ranges.last_mut() {
+                Some(last) if x - last.end <= merge_gap => last.end = x + 1,
+                _ => ranges.push(x..x + 1),
+            }
+        }
+        ranges
     }
 
     /// The frame turned by 180°.
@@ -209,6 +228,20 @@ mod tests {
         let turned = frame.rotated_180();
         assert!(turned.get(127, 31));
         assert_eq!(turned.lit_count(), 1);
+    }
+
+    #[test]
+    fn changed_columns_groups_nearby_changes() {
+        let old = Frame::new(128, 32);
+        let mut new = old.clone();
+        new.set(3, 1, true);
+        new.set(6, 2, true);
+        new.set(100, 7, true);
+        new.set(50, 9, true);
+        assert_eq!(new.changed_columns(Some(&old), 0, 8), vec![3..7, 100..101]);
+        assert_eq!(new.changed_columns(Some(&old), 1, 8), vec![50..51]);
+        assert!(new.changed_columns(Some(&old), 2, 8).is_empty());
+        assert_eq!(new.changed_columns(None, 3, 8), vec![0..128]);
     }
 
     #[test]

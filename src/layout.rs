@@ -8,8 +8,8 @@ use embedded_graphics::prelude::*;
 use embedded_graphics::primitives::{PrimitiveStyle, Rectangle};
 use embedded_graphics::text::{Alignment, Baseline, Text, TextStyleBuilder};
 
-use crate::config::PageKind;
-use crate::core::{HoldStage, PowerAction, View};
+use crate::core::{HoldStage, PageKind, PowerAction, View};
+use crate::frame::Frame;
 use crate::stats::Stats;
 
 const SMALL: &MonoFont = &FONT_6X10;
@@ -57,6 +57,18 @@ where
             lines(target, &text, tall)
         }
     }
+}
+
+/// One page with the sample data, on a panel `width` × `height` (for
+/// `render` and the docs).
+pub fn render_page(page: PageKind, (width, height): (u32, u32)) -> Frame {
+    let mut frame = Frame::new(width, height);
+    let view = View::Page {
+        page,
+        shift: (0, 0),
+    };
+    let Ok(()) = draw(&mut frame, &Stats::sample(), &view);
+    frame
 }
 
 /// `CPU nn% | MEM nn%`, never wider than the panel. The numbers sit in

@@ -4,9 +4,10 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 
-use rackpi_panel::config::{Config, ConfigError, PageKind, PanelSize, EXIT_CONFIG};
+use rackpi_panel::config::{Config, ConfigError, PanelSize, EXIT_CONFIG};
+use rackpi_panel::core::PageKind;
 use rackpi_panel::hw::off::ServiceExit;
 use rackpi_panel::hw::GpioBackend;
 use rackpi_panel::sim::{self, SimOptions};
@@ -37,7 +38,7 @@ enum Command {
         dry_run: bool,
         /// GPIO library: cdev (the kernel's GPIO character device) or rppal
         /// (only in builds with --features rppal).
-        #[arg(long, value_name = "BACKEND", default_value = "cdev", value_parser = parse_backend)]
+        #[arg(long, value_name = "BACKEND", value_enum, default_value_t = GpioBackend::Cdev)]
         gpio: GpioBackend,
     },
     /// Probe the GPIO lines, the I2C bus and the display; report; non-zero on problems.
@@ -80,11 +81,11 @@ enum Command {
     },
     /// Draw a page with sample data into a PNG (for documentation).
     Render {
-        /// info, system or network.
-        #[arg(long, value_parser = parse_page)]
-        page: PageKind,
-        /// 128x32 or 128x64.
-        #[arg(long, default_value = "128x32", value_parser = parse_size)]
+        /// Which page.
+        #[arg(long, value_enum)]
+        page: Page,
+        /// The panel's size.
+        #[arg(long, value_enum, default_value_t = PanelSize::W128H32)]
         size: PanelSize,
         /// The PNG to write.
         #[arg(long, value_name = "FILE.png")]
@@ -112,21 +113,25 @@ be switched off (the LED line held by a running daemon, permission denied);
 78 for a bad configuration. The `-` before the path in the unit keeps a
 failure from failing the stop.";
 
-fn parse_backend(text: &str) -> Result<GpioBackend, String> {
-    match text {
-        "cdev" => Ok(GpioBackend::Cdev),
-        "rppal" => Ok(GpioBackend::Rppal),
-        _ => Err(format!("unknown GPIO backend `{text}`: use cdev or rppal")),
+/// The pages `render` draws.
+#[derive(Clone, Copy, ValueEnum)]
+enum Page {
+    /// Hostname, IP, CPU and memory.
+    Info,
+    /// Temperature, disk, uptime.
+    System,
+    /// Every interface's IPv4 address.
+    Network,
+}
+
+impl From<Page> for PageKind {
+    fn from(page: Page) -> Self {
+        match page {
+            Page::Info => PageKind::Info,
+            Page::System => PageKind::System,
+            Page::Network => PageKind::Network,
+        }
     }
-}
-
-fn parse_page(text: &str) -> Result<PageKind, String> {
-    PageKind::parse(text)
-        .ok_or_else(|| format!("unknown page `{text}`: use info, system or network"))
-}
-
-fn parse_size(text: &str) -> Result<PanelSize, String> {
-    PanelSize::parse(text).ok_or_else(|| format!("unknown size `{text}`: use 128x32 or 128x64"))
 }
 
 fn main() -> ExitCode {
@@ -214,7 +219,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Render { page, size, out } => {
-            let frame = sim::render_page(page, size);
+            let frame = rackpi_panel::layout::render_page(page.into(), size.dimensions());
             frame
                 .write_png(&out, sim::PNG_SCALE)
                 .map_err(|err| anyhow::anyhow!("cannot write {}: {err}", out.display()))?;

@@ -1,9 +1,9 @@
 //! The firmware core as timelines: button levels at given milliseconds in,
 //! events and effects out. Time is advanced by calling, never by sleeping.
 
-use rackpi_panel::config::{PageKind, Timings};
-use rackpi_panel::core::{Effect, Event, HoldStage, Input, PowerAction, View};
-use rackpi_panel::led::LedPattern;
+use rackpi_panel::core::{
+    Effect, Event, HoldStage, Input, LedPattern, PageKind, PowerAction, Rules, View,
+};
 
 mod common;
 
@@ -78,7 +78,7 @@ fn the_screen_timeout_restarts_with_each_press() {
 
 #[test]
 fn timeout_zero_never_switches_off_and_moves_the_content() {
-    let timings = Timings {
+    let timings = Rules {
         screen_timeout: None,
         ..Default::default()
     };
@@ -288,7 +288,7 @@ fn a_10_ms_glitch_is_ignored_entirely() {
 
 #[test]
 fn a_button_held_at_start_is_ignored_until_released() {
-    let mut h = Harness::new(Timings::default(), true);
+    let mut h = Harness::new(Rules::default(), true);
     h.level(25_000, false);
     h.run_until(30_000);
     assert_eq!(h.actions(), vec![]);
@@ -399,7 +399,7 @@ fn stop_after_an_action_keeps_the_action_screen() {
 
 #[test]
 fn show_until_ip_keeps_the_screen_on_until_an_address_is_known() {
-    let timings = Timings {
+    let timings = Rules {
         show_until_ip: true,
         ..Default::default()
     };
@@ -486,7 +486,7 @@ fn a_command_that_succeeded_but_left_the_machine_up_is_reported_after_settle() {
 
 #[test]
 fn with_no_settle_time_a_dry_run_returns_to_normal_at_once() {
-    let timings = Timings {
+    let timings = Rules {
         settle: std::time::Duration::ZERO,
         ..Default::default()
     };

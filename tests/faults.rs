@@ -128,9 +128,9 @@ fn mid_flush_failures_are_recovered_with_a_full_redraw() {
         })
         .find(|f| f.lit_count() > 0)
         .unwrap();
-    let expected = rackpi_panel::sim::render_page(
-        rackpi_panel::config::PageKind::Info,
-        rackpi_panel::config::PanelSize::W128H32,
+    let expected = rackpi_panel::layout::render_page(
+        rackpi_panel::core::PageKind::Info,
+        rackpi_panel::config::PanelSize::W128H32.dimensions(),
     );
     assert_eq!(last_lit, expected);
 }

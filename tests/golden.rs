@@ -5,12 +5,13 @@
 
 use std::path::PathBuf;
 
-use rackpi_panel::config::{Config, PageKind, PanelSize};
-use rackpi_panel::core::{HoldStage, PowerAction, View};
-use rackpi_panel::display::{DisplayPort, PanelSettings, Ssd1306Port};
+use rackpi_panel::config::{Config, PanelSize};
+use rackpi_panel::core::{HoldStage, PageKind, PowerAction, View};
 use rackpi_panel::frame::Frame;
+use rackpi_panel::hw::display::{PanelSettings, Ssd1306Port};
 use rackpi_panel::layout;
-use rackpi_panel::sim::bus::{SimBus, SimClock};
+use rackpi_panel::ports::DisplayPort;
+use rackpi_panel::sim::{SimBus, SimClock};
 use rackpi_panel::stats::Stats;
 
 fn screens() -> Vec<(&'static str, View)> {

@@ -9,8 +9,7 @@ mod common;
 use proptest::prelude::*;
 
 use common::{ms, Harness};
-use rackpi_panel::config::Timings;
-use rackpi_panel::core::{Effect, Event, Input, Panel, PowerAction};
+use rackpi_panel::core::{Effect, Event, Input, Panel, PowerAction, Rules};
 
 /// Level changes: (milliseconds since the previous change, pressed). Gaps are
 /// mostly bounce-short or hold-long, so that every stage is reached.
@@ -29,7 +28,7 @@ fn levels() -> impl Strategy<Value = Vec<(u64, bool)>> {
 /// Runs the levels; every started action fails at once (so the panel goes
 /// on accepting presses), and the run ends long after the last change.
 fn run(start_pressed: bool, changes: &[(u64, bool)]) -> Harness {
-    let mut h = Harness::new(Timings::default(), start_pressed);
+    let mut h = Harness::new(Rules::default(), start_pressed);
     let mut t = 0;
     for &(gap, pressed) in changes {
         t += gap;
@@ -87,7 +86,7 @@ proptest! {
 
     #[test]
     fn each_release_gives_its_stage_action_and_nothing_else(changes in levels()) {
-        let t = Timings::default();
+        let t = Rules::default();
         let h = run(false, &changes);
         for (press, release, action) in presses(&h) {
             let Some(release) = release else {
@@ -138,7 +137,7 @@ proptest! {
 
     #[test]
     fn a_glitch_shorter_than_the_debounce_changes_nothing(at in 0u64..100_000, width in 1u64..30) {
-        let mut h = Harness::new(Timings::default(), false);
+        let mut h = Harness::new(Rules::default(), false);
         h.level(at, true);
         h.level(at + width, false);
         h.run_until(at + 60_000);
@@ -150,7 +149,7 @@ proptest! {
 /// edges of one batch, each edge still carries its own time, and the loop
 /// catches up at the end of the batch.
 fn run_batched(changes: &[(u64, bool)], batch_ends: &[bool]) -> Vec<Effect> {
-    let (mut panel, mut effects) = Panel::start(Timings::default(), ms(0), false);
+    let (mut panel, mut effects) = Panel::start(Rules::default(), ms(0), false);
     let mut t = 0;
     for (i, &(gap, pressed)) in changes.iter().enumerate() {
         t += gap;
@@ -166,7 +165,7 @@ fn run_batched(changes: &[(u64, bool)], batch_ends: &[bool]) -> Vec<Effect> {
 /// The same levels, each delivered the moment it happens, every deadline
 /// run on time.
 fn run_prompt(changes: &[(u64, bool)]) -> Vec<Effect> {
-    let mut h = Harness::new(Timings::default(), false);
+    let mut h = Harness::new(Rules::default(), false);
     let mut t = 0;
     for &(gap, pressed) in changes {
         t += gap;

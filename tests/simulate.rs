@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use rackpi_panel::frame::Frame;
-use rackpi_panel::ssd1306_model::Ssd1306Model;
+use rackpi_panel::sim::Ssd1306Model;
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_rackpi-panel");

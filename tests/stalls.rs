@@ -8,12 +8,12 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use rackpi_panel::config::{Config, Timings};
-use rackpi_panel::core::{Event, PowerAction, Time};
-use rackpi_panel::display::{PanelSettings, Ssd1306Port};
-use rackpi_panel::runtime::{self, EdgeBatch, Inputs, Ports, Reporter, Wake};
-use rackpi_panel::sim::bus::{SimBus, SimClock, SimLed, SimPower};
-use rackpi_panel::stats::FakeStats;
+use rackpi_panel::config::Config;
+use rackpi_panel::core::{Event, PowerAction, Rules, Time};
+use rackpi_panel::hw::display::{PanelSettings, Ssd1306Port};
+use rackpi_panel::ports::{EdgeBatch, Inputs, Reporter, Wake};
+use rackpi_panel::runtime::{self, Ports};
+use rackpi_panel::sim::{FakeStats, SimBus, SimClock, SimLed, SimPower};
 
 fn ms(v: u64) -> Duration {
     Duration::from_millis(v)
@@ -153,7 +153,7 @@ fn run(levels: &[(u64, bool)], stalls: &[(u64, u64)], end: u64) -> (Vec<PowerAct
             reporter: &mut events,
             reload: None,
         },
-        Timings::default(),
+        Rules::default(),
     )
     .expect("the simulated inputs do not fail");
     let started = power.started.borrow().clone();
@@ -274,7 +274,7 @@ fn when_the_loop_fails_it_leaves_the_led_and_the_display_off() {
             reporter: &mut Events::default(),
             reload: None,
         },
-        Timings::default(),
+        Rules::default(),
     );
     assert!(result.is_err());
     assert!(!led.0.get(), "the LED is left lit");

@@ -6,8 +6,9 @@ use std::path::Path;
 
 use embedded_hal::i2c::I2c;
 
-use crate::config::Config;
+use crate::config::{Config, LineSelector};
 use crate::hw::gpio;
+use crate::ports::GpioError;
 
 /// One line of the report.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,10 +78,7 @@ impl fmt::Display for Report {
     }
 }
 
-fn line_check(
-    selector: &crate::config::LineSelector,
-    own_consumer: &str,
-) -> Result<String, (String, String)> {
+fn line_check(selector: &LineSelector, own_consumer: &str) -> Result<String, (String, String)> {
     match gpio::resolve(selector) {
         Ok(line) => {
             let place = format!("{selector} is {} line {}", line.chip.display(), line.offset);
@@ -97,11 +95,11 @@ fn line_check(
         }
         Err(err) => {
             let fix = match &err {
-                gpio::GpioError::NoChips => "run this on the Raspberry Pi (no GPIO chip here)".to_string(),
-                gpio::GpioError::Permission { .. } => {
+                GpioError::NoChips => "run this on the Raspberry Pi (no GPIO chip here)".to_string(),
+                GpioError::Permission { .. } => {
                     "add the user to the gpio group (sudo usermod -aG gpio $USER), then log in again".to_string()
                 }
-                gpio::GpioError::NotFound { .. } => {
+                GpioError::NotFound { .. } => {
                     "check [button]/[led] line in the config; `gpioinfo` lists the line names".to_string()
                 }
                 _ => "see the message above".to_string(),
@@ -136,10 +134,10 @@ pub fn check(config: &Config) -> Report {
     report.push("LED", line_check(&config.led_line(), "rackpi-led"));
 
     let bus_path = &config.display.bus;
-    let address = config.display.address as u8;
-    match linux_embedded_hal::I2cdev::new(bus_path) {
+    let address = config.display.address;
+    match linux_embedded_hal::I2cdev::new(bus_path).map_err(std::io::Error::from) {
         Err(err) => {
-            let fix = if err.to_string().contains("ermission") {
+            let fix = if err.kind() == std::io::ErrorKind::PermissionDenied {
                 "add the user to the i2c group (sudo usermod -aG i2c $USER)".to_string()
             } else {
                 "enable I2C: add dtparam=i2c_arm=on to /boot/firmware/config.txt (or run raspi-config, Interface Options, I2C) and reboot".to_string()

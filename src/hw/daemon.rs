@@ -13,19 +13,37 @@ use nix::time::{clock_gettime, ClockId};
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 
 use crate::config::Config;
-use crate::core::{Event, Time};
-use crate::display::{LinuxBus, PanelSettings, Ssd1306Port};
+use crate::core::{Event, PowerAction, Rules, Time};
+use crate::hw::display::{LinuxBus, PanelSettings, Ssd1306Port};
 use crate::hw::gpio::{Button, Led};
 use crate::hw::power::CommandPower;
-use crate::hw::{EdgeSource, GpioBackend};
-use crate::runtime::{self, EdgeBatch, Inputs, LedPort, Ports, Reporter, Wake};
-use crate::stats::SystemStats;
+use crate::hw::stats::SystemStats;
+use crate::hw::GpioBackend;
+use crate::ports::{EdgeBatch, EdgeSource, Inputs, LedPort, PowerError, PowerPort};
+use crate::ports::{Reporter, Wake};
+use crate::runtime::{self, Ports};
 
 /// Now on CLOCK_MONOTONIC, the clock of the kernel's edge timestamps.
 pub fn monotonic_now() -> Duration {
     clock_gettime(ClockId::CLOCK_MONOTONIC)
         .map(Duration::from)
         .unwrap_or_default()
+}
+
+/// How long poll(2) may sleep at `now` to wake at `until` (for ever
+/// without one), rounded up: waking a millisecond early would only loop again.
+pub(crate) fn poll_timeout(now: Time, until: Option<Time>) -> PollTimeout {
+    match until {
+        Some(t) => {
+            let ms = t
+                .saturating_sub(now)
+                .as_micros()
+                .div_ceil(1000)
+                .min(3_600_000);
+            PollTimeout::try_from(ms as i32).unwrap_or(PollTimeout::MAX)
+        }
+        None => PollTimeout::NONE,
+    }
 }
 
 /// A pair of connected sockets: the write end for a signal handler or a
@@ -61,11 +79,11 @@ impl Inputs for HwInputs {
     }
 
     fn button_pressed(&mut self) -> std::io::Result<bool> {
-        self.button.pressed()
+        self.button.pressed().map_err(std::io::Error::other)
     }
 
     fn pending_edges(&mut self) -> std::io::Result<Option<EdgeBatch>> {
-        self.button.read_edges()
+        self.button.read_edges().map_err(std::io::Error::other)
     }
 
     fn wait(&mut self, deadline: Option<Time>) -> std::io::Result<Wake> {
@@ -85,14 +103,7 @@ impl Inputs for HwInputs {
                 .into_iter()
                 .flatten()
                 .min();
-            let timeout = match until {
-                // round up: waking a millisecond early would only loop again
-                Some(t) => PollTimeout::try_from(
-                    ((t - now).as_micros().div_ceil(1000)).min(3_600_000) as i32,
-                )
-                .unwrap_or(PollTimeout::MAX),
-                None => PollTimeout::NONE,
-            };
+            let timeout = poll_timeout(now, until);
             let (button_ready, stop_ready, reload_ready, woken_ready) = {
                 let mut fds = [
                     PollFd::new(self.button.fd(), PollFlags::POLLIN),
@@ -242,14 +253,14 @@ pub fn run(
     backend: GpioBackend,
 ) -> anyhow::Result<()> {
     // a dry run takes nothing down: the panel returns to normal at once
-    let dry_run_timings = move |mut timings: crate::config::Timings| {
+    let dry_run_rules = move |mut rules: Rules| {
         if dry_run {
-            timings.settle = Duration::ZERO;
+            rules.settle = Duration::ZERO;
         }
-        timings
+        rules
     };
-    let timings = dry_run_timings(config.timings()?);
-    let (button, mut led) = open_gpio(&config, timings.debounce, backend)?;
+    let rules = dry_run_rules(Rules::try_from(&config)?);
+    let (button, mut led) = open_gpio(&config, rules.debounce, backend)?;
 
     let (stop, stop_signal) = wake_pipe()?;
     let (reload, reload_signal) = wake_pipe()?;
@@ -284,14 +295,14 @@ pub fn run(
         display: "ok",
         last_action: "no action yet".into(),
     };
-    let mut reload_config = || -> Result<crate::config::Timings, String> {
+    let mut reload_config = || -> Result<Rules, String> {
         let new = Config::load(config_path.as_deref()).map_err(|e| e.to_string())?;
         if new.button != config.button || new.led != config.led || new.display != config.display {
             log::warn!("changes to [button], [led] and [display] take effect after a restart");
         }
         power.borrow_mut().set_config(new.power.clone());
-        new.timings()
-            .map(dry_run_timings)
+        Rules::try_from(&new)
+            .map(dry_run_rules)
             .map_err(|e| e.to_string())
     };
     let _ = sd_notify::notify(
@@ -311,7 +322,7 @@ pub fn run(
             reporter: &mut reporter,
             reload: Some(&mut reload_config),
         },
-        timings,
+        rules,
     )?;
     let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Stopping]);
     log::debug!("{} wake-ups", outcome.wakeups);
@@ -321,12 +332,12 @@ pub fn run(
 /// The power port shared with the reload closure.
 struct SharedPower(std::rc::Rc<std::cell::RefCell<CommandPower>>);
 
-impl crate::runtime::PowerPort for SharedPower {
-    fn start(&mut self, action: crate::core::PowerAction) {
+impl PowerPort for SharedPower {
+    fn start(&mut self, action: PowerAction) {
         self.0.borrow_mut().start(action)
     }
 
-    fn poll(&mut self) -> Option<Result<(), String>> {
+    fn poll(&mut self) -> Option<Result<(), PowerError>> {
         self.0.borrow_mut().poll()
     }
 }

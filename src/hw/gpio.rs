@@ -4,6 +4,7 @@
 
 use std::os::fd::{AsFd, BorrowedFd};
 use std::path::{Path, PathBuf};
+
 use std::time::Duration;
 
 use gpiocdev::line::{Bias as LineBias, EdgeDetection, EdgeKind, Value};
@@ -11,51 +12,7 @@ use gpiocdev::Request;
 
 use crate::config::{Bias, LineSelector};
 use crate::hw::missing_between;
-use crate::runtime::{EdgeBatch, LedPort};
-
-/// Why a GPIO line could not be used.
-#[derive(Debug, thiserror::Error)]
-pub enum GpioError {
-    /// No GPIO chip device exists.
-    #[error("no GPIO chip found (/dev/gpiochip*): this is not a Raspberry Pi, or the kernel lacks the GPIO character device")]
-    NoChips,
-    /// Chips exist but cannot be opened.
-    #[error("cannot open {chip}: {reason} (add the service user to the gpio group, or run the packaged unit, which has it)")]
-    Permission {
-        /// The chip device.
-        chip: PathBuf,
-        /// What the OS said.
-        reason: String,
-    },
-    /// No chip has a line of that name.
-    #[error("no GPIO line named {name} on {chips}: check the line name in the config, or give chip and offset instead")]
-    NotFound {
-        /// The name looked for.
-        name: String,
-        /// The chips searched.
-        chips: String,
-    },
-    /// The line is held by another program.
-    #[error("GPIO line {line} ({chip} offset {offset}) is busy: held by \"{consumer}\" — stop the other program first (an old infoscreen.py from rc.local? a second rackpi-panel?)")]
-    Busy {
-        /// The line.
-        line: String,
-        /// Its chip.
-        chip: PathBuf,
-        /// Its offset.
-        offset: u32,
-        /// The holder's consumer label.
-        consumer: String,
-    },
-    /// Any other failure from the GPIO character device.
-    #[error("GPIO line {line}: {reason}")]
-    Other {
-        /// The line.
-        line: String,
-        /// What went wrong.
-        reason: String,
-    },
-}
+use crate::ports::{EdgeBatch, EdgeSource, GpioError, LedPort};
 
 /// A line found on a chip.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,6 +25,17 @@ pub struct ResolvedLine {
     pub name: String,
     /// The label of whoever holds it, if anyone.
     pub consumer: Option<String>,
+}
+
+impl ResolvedLine {
+    /// The line's name, or its place for a line without one.
+    fn label(&self) -> String {
+        if self.name.is_empty() {
+            format!("{}:{}", self.chip.display(), self.offset)
+        } else {
+            self.name.clone()
+        }
+    }
 }
 
 /// Picks the line called `name` from `(chip, offset, name, consumer)` rows,
@@ -268,27 +236,48 @@ impl Button {
     }
 }
 
-impl crate::hw::EdgeSource for Button {
-    fn pressed(&self) -> std::io::Result<bool> {
+impl Button {
+    fn gpio_error(&self, err: gpiocdev::Error) -> GpioError {
+        GpioError::Other {
+            line: self.line.label(),
+            reason: os_reason(&err),
+        }
+    }
+}
+
+impl EdgeSource for Button {
+    fn pressed(&self) -> Result<bool, GpioError> {
         let value = self
             .request
             .value(self.line.offset)
-            .map_err(|err| std::io::Error::other(err.to_string()))?;
+            .map_err(|err| self.gpio_error(err))?;
         Ok(value == Value::Active)
     }
 
-    fn read_edges(&mut self) -> std::io::Result<Option<EdgeBatch>> {
-        let io = |err: gpiocdev::Error| std::io::Error::other(err.to_string());
+    fn read_edges(&mut self) -> Result<Option<EdgeBatch>, GpioError> {
         let mut batch = EdgeBatch::default();
         let event_size = self.request.edge_event_u64_size();
         // read() returns at most what is queued; poll first so it never blocks
-        while self.request.has_edge_event().map_err(io)? {
+        while self
+            .request
+            .has_edge_event()
+            .map_err(|err| self.gpio_error(err))?
+        {
             let words = self
                 .request
                 .read_edge_events_into_slice(&mut self.buffer)
-                .map_err(io)?;
+                .map_err(|err| GpioError::Other {
+                    line: self.line.label(),
+                    reason: os_reason(&err),
+                })?;
             for raw in self.buffer[..words].chunks_exact(event_size) {
-                let event = self.request.edge_event_from_slice(raw).map_err(io)?;
+                let event =
+                    self.request
+                        .edge_event_from_slice(raw)
+                        .map_err(|err| GpioError::Other {
+                            line: self.line.label(),
+                            reason: os_reason(&err),
+                        })?;
                 batch.lost += missing_between(self.last_seqno, event.line_seqno);
                 self.last_seqno = event.line_seqno;
                 batch.edges.push((
@@ -342,11 +331,14 @@ impl Led {
 }
 
 impl LedPort for Led {
-    fn set(&mut self, lit: bool) -> std::io::Result<()> {
+    fn set(&mut self, lit: bool) -> Result<(), GpioError> {
         let value = if lit { Value::Active } else { Value::Inactive };
         self.request
             .set_value(self.offset, value)
-            .map_err(|err| std::io::Error::other(err.to_string()))
+            .map_err(|err| GpioError::Other {
+                line: self.line.label(),
+                reason: os_reason(&err),
+            })
     }
 }
 

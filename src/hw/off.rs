@@ -6,9 +6,9 @@
 use std::fmt;
 
 use crate::config::Config;
-use crate::display::{BusOpener, DisplayFault, DisplayPort, LinuxBus, PanelSettings, Ssd1306Port};
-use crate::hw::gpio::{GpioError, Led};
-use crate::runtime::LedPort;
+use crate::hw::display::{LinuxBus, PanelSettings, Ssd1306Port};
+use crate::hw::gpio::Led;
+use crate::ports::{BusOpener, DisplayFault, DisplayPort, GpioError, LedPort};
 
 /// What became of one part of the panel.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -182,10 +182,17 @@ fn darken<L: LedPort>(requested: Result<(L, String), GpioError>) -> Outcome {
 
 /// Sends the panel its display-off command and nothing else: no
 /// initialisation (it would light the panel first), no pixels.
-pub fn display_off<B: BusOpener>(port: &mut Ssd1306Port<B>, place: String) -> Outcome {
+fn display_off<B: BusOpener>(port: &mut Ssd1306Port<B>, place: String) -> Outcome
+where
+    B::Bus: 'static,
+{
     match port.attach().and_then(|()| port.set_on(false)) {
         Ok(()) => Outcome::Off(place),
-        Err(fault @ DisplayFault::Bus { .. }) => Outcome::Failed(fault.to_string()),
+        Err(
+            fault @ (DisplayFault::NoBus { .. }
+            | DisplayFault::BusDenied { .. }
+            | DisplayFault::Bus { .. }),
+        ) => Outcome::Failed(fault.to_string()),
         Err(DisplayFault::NoAnswer { address, .. }) => Outcome::Absent(format!(
             "nothing answers at {address:#04x} (no display fitted, or not powered)"
         )),
@@ -197,7 +204,7 @@ mod tests {
     use super::*;
     use crate::config::PanelSize;
     use crate::frame::Frame;
-    use crate::sim::bus::{SimBus, SimClock, SimLed};
+    use crate::sim::{SimBus, SimClock, SimLed};
 
     fn settings() -> PanelSettings {
         PanelSettings {

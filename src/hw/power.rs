@@ -15,7 +15,7 @@ use nix::unistd::Pid;
 
 use crate::config::PowerConfig;
 use crate::core::PowerAction;
-use crate::runtime::PowerPort;
+use crate::ports::{PowerError, PowerPort};
 
 /// How long a power command may take before it counts as failed.
 pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
@@ -35,10 +35,8 @@ const STDERR_GRACE: Duration = Duration::from_secs(1);
 /// group is killed, so nothing it started there outlives it. Its stderr is read to
 /// the end (a closed pipe would kill a chatty command with SIGPIPE) and only
 /// the last [`STDERR_TAIL_BYTES`] are kept for the reason.
-pub fn run_command(argv: &[String], timeout: Duration) -> Result<(), String> {
-    let (program, args) = argv
-        .split_first()
-        .ok_or_else(|| "no command configured".to_string())?;
+pub fn run_command(argv: &[String], timeout: Duration) -> Result<(), PowerError> {
+    let (program, args) = argv.split_first().ok_or(PowerError::NoCommand)?;
     let shown = argv.join(" ");
     let mut child = Command::new(program)
         .args(args)
@@ -47,7 +45,7 @@ pub fn run_command(argv: &[String], timeout: Duration) -> Result<(), String> {
         .stderr(Stdio::piped())
         .process_group(0)
         .spawn()
-        .map_err(|err| spawn_error(&shown, program, &err))?;
+        .map_err(|err| spawn_error(&shown, program, err))?;
     let tail = Arc::new(Mutex::new(Tail::new(STDERR_TAIL_BYTES)));
     // The reader drops `reading` when stderr ends, which is what
     // `stderr_ended` waits for.
@@ -83,11 +81,11 @@ pub fn run_command(argv: &[String], timeout: Duration) -> Result<(), String> {
     };
     let _ = stderr_ended.recv_timeout(STDERR_GRACE);
     let last_line = lock(&tail).last_line();
-    if last_line.is_empty() {
-        Err(format!("`{shown}` {what}"))
-    } else {
-        Err(format!("`{shown}` {what}: {last_line}"))
-    }
+    Err(PowerError::Failed {
+        command: shown,
+        ending: what,
+        last_line,
+    })
 }
 
 /// How a command run ended.
@@ -148,16 +146,16 @@ fn describe_status(status: ExitStatus) -> String {
     }
 }
 
-fn spawn_error(shown: &str, program: &str, err: &std::io::Error) -> String {
-    match err.kind() {
-        ErrorKind::NotFound => format!(
-            "cannot start `{shown}`: `{program}` was not found; \
-             give its full path or install it"
-        ),
-        ErrorKind::PermissionDenied => {
-            format!("cannot start `{shown}`: `{program}` may not be run by this user ({err})")
-        }
-        _ => format!("cannot start `{shown}`: {err}"),
+fn spawn_error(shown: &str, program: &str, error: std::io::Error) -> PowerError {
+    let (command, program) = (shown.to_string(), program.to_string());
+    match error.kind() {
+        ErrorKind::NotFound => PowerError::NotFound { command, program },
+        ErrorKind::PermissionDenied => PowerError::Denied {
+            command,
+            program,
+            error,
+        },
+        _ => PowerError::Spawn { command, error },
     }
 }
 
@@ -228,8 +226,8 @@ pub struct CommandPower {
     config: PowerConfig,
     dry_run: bool,
     timeout: Duration,
-    sender: Sender<Result<(), String>>,
-    results: Receiver<Result<(), String>>,
+    sender: Sender<Result<(), PowerError>>,
+    results: Receiver<Result<(), PowerError>>,
     waker: UnixStream,
 }
 
@@ -276,7 +274,7 @@ impl PowerPort for CommandPower {
         });
     }
 
-    fn poll(&mut self) -> Option<Result<(), String>> {
+    fn poll(&mut self) -> Option<Result<(), PowerError>> {
         self.results.try_recv().ok()
     }
 }
@@ -291,7 +289,10 @@ mod tests {
 
     #[test]
     fn a_command_that_succeeds_is_ok() {
-        assert_eq!(run_command(&argv(&["true"]), COMMAND_TIMEOUT), Ok(()));
+        assert!(matches!(
+            run_command(&argv(&["true"]), COMMAND_TIMEOUT),
+            Ok(())
+        ));
     }
 
     #[test]
@@ -300,10 +301,13 @@ mod tests {
             &argv(&["sh", "-c", "echo 'Access denied' >&2; exit 3"]),
             COMMAND_TIMEOUT,
         )
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("exited with status 3"), "{err}");
         assert!(err.contains("Access denied"), "{err}");
-        let err = run_command(&argv(&["false"]), COMMAND_TIMEOUT).unwrap_err();
+        let err = run_command(&argv(&["false"]), COMMAND_TIMEOUT)
+            .unwrap_err()
+            .to_string();
         assert_eq!(err, "`false` exited with status 1");
     }
 
@@ -313,7 +317,8 @@ mod tests {
             &argv(&["/nonexistent/systemctl", "reboot"]),
             COMMAND_TIMEOUT,
         )
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(
             err.contains("cannot start `/nonexistent/systemctl reboot`"),
             "{err}"
@@ -326,7 +331,9 @@ mod tests {
 
     #[test]
     fn a_hanging_command_is_stopped_after_the_time_limit() {
-        let err = run_command(&argv(&["sleep", "30"]), Duration::from_millis(200)).unwrap_err();
+        let err = run_command(&argv(&["sleep", "30"]), Duration::from_millis(200))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("did not finish"), "{err}");
     }
 
@@ -384,7 +391,7 @@ mod tests {
         let argv = argv(words);
         let (sender, result) = channel();
         std::thread::spawn(move || {
-            let _ = sender.send(run_command(&argv, timeout));
+            let _ = sender.send(run_command(&argv, timeout).map_err(|err| err.to_string()));
         });
         result.recv_timeout(Duration::from_secs(30))
     }
@@ -523,8 +530,8 @@ mod tests {
         assert!(power.poll().unwrap().is_err());
         power.start(PowerAction::Shutdown);
         woken.read_exact(&mut byte).unwrap();
-        assert_eq!(power.poll(), Some(Ok(())));
-        assert_eq!(power.poll(), None);
+        assert!(matches!(power.poll(), Some(Ok(()))));
+        assert!(power.poll().is_none());
     }
 
     #[test]
@@ -537,6 +544,6 @@ mod tests {
         };
         let mut power = CommandPower::new(config, true, waker);
         power.start(PowerAction::Reboot);
-        assert_eq!(power.poll(), Some(Ok(())));
+        assert!(matches!(power.poll(), Some(Ok(()))));
     }
 }

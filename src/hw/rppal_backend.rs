@@ -12,9 +12,8 @@ use std::time::Duration;
 use rppal::gpio::{Gpio, InputPin, Level, OutputPin, Trigger};
 
 use crate::config::{Bias, LineSelector};
-use crate::hw::gpio::GpioError;
-use crate::hw::{missing_between, EdgeSource};
-use crate::runtime::{EdgeBatch, LedPort};
+use crate::hw::missing_between;
+use crate::ports::{EdgeBatch, EdgeSource, GpioError, LedPort};
 
 fn bcm_number(selector: &LineSelector) -> Result<u8, GpioError> {
     let number = match selector {
@@ -84,7 +83,7 @@ impl RppalButton {
 }
 
 impl EdgeSource for RppalButton {
-    fn pressed(&self) -> std::io::Result<bool> {
+    fn pressed(&self) -> Result<bool, GpioError> {
         Ok((self.pin.read() == Level::High) != self.active_low)
     }
 
@@ -92,7 +91,7 @@ impl EdgeSource for RppalButton {
         self.readable.as_fd()
     }
 
-    fn read_edges(&mut self) -> std::io::Result<Option<EdgeBatch>> {
+    fn read_edges(&mut self) -> Result<Option<EdgeBatch>, GpioError> {
         let mut wake_bytes = [0u8; 64];
         while matches!(std::io::Read::read(&mut self.readable, &mut wake_bytes), Ok(n) if n > 0) {}
         let mut batch = EdgeBatch::default();
@@ -105,7 +104,10 @@ impl EdgeSource for RppalButton {
                 }
                 Err(TryRecvError::Empty) => break,
                 Err(TryRecvError::Disconnected) => {
-                    return Err(std::io::Error::other("the rppal interrupt thread stopped"))
+                    return Err(GpioError::Other {
+                        line: format!("GPIO{}", self.pin.pin()),
+                        reason: "the rppal interrupt thread stopped".into(),
+                    })
                 }
             }
         }
@@ -140,7 +142,7 @@ impl RppalLed {
 }
 
 impl LedPort for RppalLed {
-    fn set(&mut self, lit: bool) -> std::io::Result<()> {
+    fn set(&mut self, lit: bool) -> Result<(), GpioError> {
         if lit != self.active_low {
             self.pin.set_high()
         } else {

@@ -1,46 +1,16 @@
-//! The simulated hardware: a clock (virtual or real), an I2C bus with an
-//! SSD1306 model at the panel's address, and what the LED and the power
-//! commands did.
+//! The simulated I2C bus: an SSD1306 model at the panel's address that can
+//! be unplugged, a log of every write, and fault injection.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::io::Write;
 use std::rc::Rc;
-use std::time::{Duration, Instant};
 
 use embedded_hal::i2c::{ErrorKind, ErrorType, NoAcknowledgeSource, Operation};
 
-use crate::core::PowerAction;
-use crate::display::{BusOpener, DisplayFault};
-use crate::runtime::{LedPort, PowerPort};
-use crate::ssd1306_model::Ssd1306Model;
+use crate::ports::{BusOpener, DisplayFault};
 
-/// The simulator's clock: advanced by the script, or the real one.
-#[derive(Debug, Clone)]
-pub enum SimClock {
-    /// Time moves only when the scenario says so.
-    Virtual(Rc<Cell<Duration>>),
-    /// Time since the simulator started.
-    Real(Instant),
-}
-
-impl SimClock {
-    /// A clock at zero.
-    pub fn new(virtual_time: bool) -> Self {
-        if virtual_time {
-            SimClock::Virtual(Rc::new(Cell::new(Duration::ZERO)))
-        } else {
-            SimClock::Real(Instant::now())
-        }
-    }
-
-    /// Now, since the start.
-    pub fn now(&self) -> Duration {
-        match self {
-            SimClock::Virtual(t) => t.get(),
-            SimClock::Real(start) => start.elapsed(),
-        }
-    }
-}
+use super::ssd1306_model::Ssd1306Model;
+use super::SimClock;
 
 /// Figures of the traffic on the bus.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -156,46 +126,5 @@ impl BusOpener for SimBus {
 
     fn open(&mut self) -> Result<Self::Bus, DisplayFault> {
         Ok(self.clone())
-    }
-}
-
-/// The simulated LED: remembers its level.
-#[derive(Debug, Clone, Default)]
-pub struct SimLed(pub Rc<Cell<bool>>);
-
-impl LedPort for SimLed {
-    fn set(&mut self, lit: bool) -> std::io::Result<()> {
-        self.0.set(lit);
-        Ok(())
-    }
-}
-
-/// Simulated power commands: recorded, never run.
-#[derive(Debug, Clone, Default)]
-pub struct SimPower {
-    /// True after `power fail`: the next commands fail.
-    pub failing: Rc<Cell<bool>>,
-    /// Every action started, in order.
-    pub started: Rc<RefCell<Vec<PowerAction>>>,
-    result: Rc<RefCell<Option<Result<(), String>>>>,
-}
-
-impl PowerPort for SimPower {
-    fn start(&mut self, action: PowerAction) {
-        self.started.borrow_mut().push(action);
-        let result = if self.failing.get() {
-            Err(format!(
-                "simulated failure: `{}` exited with status 1",
-                action.name()
-            ))
-        } else {
-            log::info!("simulation: {} recorded, not run", action.name());
-            Ok(())
-        };
-        *self.result.borrow_mut() = Some(result);
-    }
-
-    fn poll(&mut self) -> Option<Result<(), String>> {
-        self.result.borrow_mut().take()
     }
 }

@@ -1,6 +1,13 @@
-//! The simulator's scenario language: one command per line, `#` comments.
+//! The simulator's scenario language (one command per line, `#` comments)
+//! and the inputs that play a scenario.
 
+use std::collections::VecDeque;
 use std::time::Duration;
+
+use crate::core::Time;
+use crate::ports::{Inputs, Wake};
+
+use super::{SimBus, SimClock, SimPower};
 
 /// One scenario command.
 #[derive(Debug, Clone, PartialEq)]
@@ -136,6 +143,98 @@ pub fn timeline(commands: &[Command]) -> (Vec<(Duration, Step)>, Duration) {
         }
     }
     (steps, t)
+}
+
+/// Feeds a script's timeline as inputs.
+pub(crate) struct ScriptInputs {
+    steps: VecDeque<(Duration, Step)>,
+    quit_at: Duration,
+    clock: SimClock,
+    bus: SimBus,
+    power: SimPower,
+    level: bool,
+}
+
+impl ScriptInputs {
+    /// Inputs that play `steps` and stop at `quit_at`. What the script sets
+    /// at time 0 is how the hardware is at start — `down` a button held when
+    /// the program starts, `display unplug` a panel missing from the start —
+    /// and is set up here.
+    pub(crate) fn new(
+        steps: Vec<(Duration, Step)>,
+        quit_at: Duration,
+        clock: SimClock,
+        bus: SimBus,
+        power: SimPower,
+    ) -> Self {
+        let mut inputs = ScriptInputs {
+            steps: steps.into(),
+            quit_at,
+            clock,
+            bus,
+            power,
+            level: false,
+        };
+        while let Some((Duration::ZERO, step)) = inputs.steps.front().cloned() {
+            match step {
+                Step::Button(level) => inputs.level = level,
+                Step::Display(plugged) => inputs.bus.state().plugged = plugged,
+                Step::Power(ok) => inputs.power.failing.set(!ok),
+                Step::Quit => break,
+            }
+            inputs.steps.pop_front();
+        }
+        inputs
+    }
+
+    fn advance_to(&self, t: Duration) {
+        match &self.clock {
+            SimClock::Virtual(cell) => cell.set(cell.get().max(t)),
+            SimClock::Real(_) => {
+                let now = self.clock.now();
+                if t > now {
+                    std::thread::sleep(t - now);
+                }
+            }
+        }
+    }
+}
+
+impl Inputs for ScriptInputs {
+    fn now(&mut self) -> Time {
+        self.clock.now()
+    }
+
+    fn button_pressed(&mut self) -> std::io::Result<bool> {
+        Ok(self.level)
+    }
+
+    fn wait(&mut self, deadline: Option<Time>) -> std::io::Result<Wake> {
+        loop {
+            let next = self.steps.front().map_or(self.quit_at, |(t, _)| *t);
+            if let Some(deadline) = deadline.filter(|&d| d <= next) {
+                self.advance_to(deadline);
+                return Ok(Wake::Deadline);
+            }
+            self.advance_to(next);
+            let Some((_, step)) = self.steps.pop_front() else {
+                return Ok(Wake::Stop);
+            };
+            match step {
+                Step::Button(level) if level != self.level => {
+                    self.level = level;
+                    return Ok(Wake::Button {
+                        pressed: level,
+                        at: self.clock.now(),
+                    });
+                }
+                Step::Button(_) => {}
+                Step::Display(plugged) => self.bus.state().plugged = plugged,
+                Step::Power(ok) => self.power.failing.set(!ok),
+                Step::Quit => return Ok(Wake::Stop),
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -8,14 +8,15 @@ use std::os::fd::AsFd;
 use std::rc::Rc;
 use std::time::Duration;
 
-use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use nix::poll::{poll, PollFd, PollFlags};
 use nix::sys::termios::{self, LocalFlags, SetArg, Termios};
 
 use crate::core::{Event, Time};
 use crate::frame::Frame;
-use crate::runtime::{Inputs, Wake};
+use crate::hw::daemon::poll_timeout;
+use crate::ports::{Inputs, Wake};
 
-use super::bus::{SimBus, SimClock, SimPower};
+use super::{SimBus, SimClock, SimPower};
 
 /// The keys, as `--help` lists them.
 pub const KEYS: &str = "Keys: SPACE press/release the button · t tap (0.2 s) · r hold 9 s (reboot) · s hold 13 s (shutdown) · c hold 21 s (cancel) · u unplug/plug the display · f make power commands fail/succeed · q quit";
@@ -135,11 +136,7 @@ impl Inputs for KeyboardInputs {
                 .into_iter()
                 .flatten()
                 .min();
-            let timeout = match until {
-                Some(t) => PollTimeout::try_from((t - now).as_millis().min(60_000) as i32 + 1)
-                    .unwrap_or(PollTimeout::MAX),
-                None => PollTimeout::NONE,
-            };
+            let timeout = poll_timeout(now, until);
             let stdin = std::io::stdin();
             let mut fds = [PollFd::new(stdin.as_fd(), PollFlags::POLLIN)];
             match poll(&mut fds, timeout) {
@@ -190,10 +187,14 @@ impl Screen {
 
     /// Notes an event for the list under the panel.
     pub fn event(&mut self, at: Time, event: &Event) {
-        let detail = match event {
-            Event::Page(page) => format!(" {}", page.name()),
-            Event::Led(pattern) => format!(" {}", pattern.name()),
-            Event::ActionFailed { reason, .. } => format!(" {reason}"),
+        // the details as in the events file, without the field names
+        let detail: String = match serde_json::to_value(event) {
+            Ok(serde_json::Value::Object(fields)) => fields
+                .iter()
+                .filter(|(key, _)| *key != "event" && *key != "action")
+                .filter_map(|(_, value)| value.as_str())
+                .map(|value| format!(" {value}"))
+                .collect(),
             _ => String::new(),
         };
         self.log.push_back(format!(

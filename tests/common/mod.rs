@@ -4,9 +4,7 @@
 
 use std::time::Duration;
 
-use rackpi_panel::config::Timings;
-use rackpi_panel::core::{Effect, Event, Input, Panel, PowerAction};
-use rackpi_panel::led::LedPattern;
+use rackpi_panel::core::{Effect, Event, Input, LedPattern, Panel, PowerAction, Rules};
 
 pub fn ms(v: u64) -> Duration {
     Duration::from_millis(v)
@@ -21,8 +19,8 @@ pub struct Harness {
 }
 
 impl Harness {
-    pub fn new(timings: Timings, pressed_at_start: bool) -> Self {
-        let (panel, effects) = Panel::start(timings, ms(0), pressed_at_start);
+    pub fn new(rules: Rules, pressed_at_start: bool) -> Self {
+        let (panel, effects) = Panel::start(rules, ms(0), pressed_at_start);
         let mut h = Harness {
             panel,
             now: ms(0),
@@ -33,7 +31,7 @@ impl Harness {
     }
 
     pub fn default() -> Self {
-        Self::new(Timings::default(), false)
+        Self::new(Rules::default(), false)
     }
 
     pub fn record(&mut self, effects: Vec<Effect>) {

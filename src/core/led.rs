@@ -1,18 +1,23 @@
-//! LED patterns as data: what the status LED shows in each state, and when it
-//! next changes. No clock is read here; time is an argument.
+//! The status LED: patterns as data (what it shows in each state, and when
+//! it next changes) and the machine that follows the wanted pattern.
 
 use std::time::Duration;
 
+use super::{Effect, Event, Time};
+
 /// What the status LED is showing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum LedPattern {
     /// Dark (button down before the reboot stage; program stopped).
     Off,
     /// Lit (idle and alive; cancelled; an action in progress).
     On,
     /// 1 Hz blink: releasing now reboots.
+    #[serde(rename = "blink-1hz")]
     Blink1Hz,
     /// 4 Hz blink: releasing now shuts down.
+    #[serde(rename = "blink-4hz")]
     Blink4Hz,
     /// Two short flashes every 2 s: the display is missing or the last action failed.
     DoubleBlink,
@@ -58,15 +63,71 @@ impl LedPattern {
         let (period, toggles) = self.cycle()?;
         let period_ms = period.as_millis() as u64;
         let now_ms = elapsed.as_millis() as u64;
-        let cycle_start = now_ms - now_ms % period_ms;
-        let phase = now_ms - cycle_start;
+        let phase = now_ms % period_ms;
+        let cycle_start = now_ms - phase;
         let next = toggles
             .iter()
             .copied()
             .find(|&t| t > phase)
             .map(|t| cycle_start + t)
-            .unwrap_or(cycle_start + period_ms);
+            .unwrap_or(cycle_start.saturating_add(period_ms));
         Some(Duration::from_millis(next))
+    }
+}
+
+/// The LED's pattern and level, following the pattern the panel wants.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Led {
+    pattern: LedPattern,
+    since: Time,
+    level: bool,
+}
+
+impl Led {
+    /// A dark LED.
+    pub(crate) fn new(now: Time) -> Self {
+        Led {
+            pattern: LedPattern::Off,
+            since: now,
+            level: false,
+        }
+    }
+
+    pub(crate) fn pattern(&self) -> LedPattern {
+        self.pattern
+    }
+
+    /// When the level next changes.
+    pub(crate) fn deadline(&self, now: Time) -> Option<Time> {
+        let after = self.pattern.next_change(now.saturating_sub(self.since))?;
+        Some(self.since.saturating_add(after))
+    }
+
+    /// Shows `wanted` at `at`: an event when the pattern changes, a level
+    /// when the LED must change.
+    pub(crate) fn show(&mut self, wanted: LedPattern, at: Time, effects: &mut Vec<Effect>) {
+        if wanted != self.pattern {
+            self.pattern = wanted;
+            self.since = at;
+            effects.push(Effect::Event(Event::Led(wanted)));
+        }
+        let level = self.pattern.level_at(at.saturating_sub(self.since));
+        if level != self.level {
+            self.level = level;
+            effects.push(Effect::Led(level));
+        }
+    }
+
+    /// Darkens the LED for good (stop).
+    pub(crate) fn switch_off(&mut self, effects: &mut Vec<Effect>) {
+        if self.pattern != LedPattern::Off {
+            self.pattern = LedPattern::Off;
+            effects.push(Effect::Event(Event::Led(LedPattern::Off)));
+        }
+        if self.level {
+            effects.push(Effect::Led(false));
+        }
+        self.level = false;
     }
 }
 
@@ -127,5 +188,31 @@ mod tests {
             rises, 2,
             "two flashes per cycle (the second rise is the cycle restart)"
         );
+    }
+
+    #[test]
+    fn the_machine_reports_a_new_pattern_once_and_each_level_change() {
+        let mut led = Led::new(ms(0));
+        let mut effects = Vec::new();
+        led.show(LedPattern::On, ms(0), &mut effects);
+        led.show(LedPattern::On, ms(10), &mut effects);
+        assert_eq!(
+            effects,
+            vec![Effect::Event(Event::Led(LedPattern::On)), Effect::Led(true)]
+        );
+        assert_eq!(led.deadline(ms(10)), None);
+        effects.clear();
+        led.show(LedPattern::Blink1Hz, ms(1000), &mut effects);
+        assert_eq!(
+            effects,
+            vec![Effect::Event(Event::Led(LedPattern::Blink1Hz))]
+        );
+        assert_eq!(led.deadline(ms(1000)), Some(ms(1500)));
+        effects.clear();
+        led.show(LedPattern::Blink1Hz, ms(1500), &mut effects);
+        assert_eq!(effects, vec![Effect::Led(false)]);
+        effects.clear();
+        led.switch_off(&mut effects);
+        assert_eq!(effects, vec![Effect::Event(Event::Led(LedPattern::Off))]);
     }
 }

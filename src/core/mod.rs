@@ -1,54 +1,34 @@
-//! The firmware core: button debounce and hold stages, screen state and LED
-//! pattern, as a state machine that performs no I/O, reads no clock and cannot
-//! fail. `step` takes an input and the time, returns what to do;
-//! `next_deadline` says when to call it again if nothing happens.
+//! The firmware core: the panel as a composition of small machines —
+//! [`debounce`], [`hold`] stages, the [`screen`] and its timeout, the
+//! [`led`], power [`action`]s and [`display`] health. It performs no I/O,
+//! reads no clock and cannot fail: `step` takes an input and the time and
+//! returns what to do; `next_deadline` says when to call it again if nothing
+//! happens. Nothing here knows the configuration file, the hardware or the
+//! simulator.
+
+mod action;
+mod debounce;
+mod display;
+mod hold;
+mod led;
+mod rules;
+mod screen;
+
+use action::Mode;
+use debounce::Debounce;
+use display::DisplayHealth;
+use hold::Hold;
+use led::Led;
+use screen::Screen;
+
+pub use hold::HoldStage;
+pub use led::LedPattern;
+pub use rules::{PageKind, PowerAction, Rules, FAILED_SCREEN, REFRESH, SHIFT_EVERY};
 
 use std::time::Duration;
 
-use crate::config::{PageKind, Timings};
-use crate::led::LedPattern;
-
 /// A monotonic time, measured from an arbitrary origin.
 pub type Time = Duration;
-
-/// How long a failed action's reason stays on the screen.
-pub const FAILED_SCREEN: Duration = Duration::from_secs(10);
-/// The screen is redrawn this often while it is on.
-pub const REFRESH: Duration = Duration::from_secs(1);
-/// With no screen timeout, the content moves by a pixel this often (burn-in).
-pub const SHIFT_EVERY: Duration = Duration::from_secs(180);
-
-/// Which power action.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PowerAction {
-    /// Restart the machine.
-    Reboot,
-    /// Power the machine off.
-    Shutdown,
-}
-
-impl PowerAction {
-    /// The name used in events and logs.
-    pub fn name(self) -> &'static str {
-        match self {
-            PowerAction::Reboot => "reboot",
-            PowerAction::Shutdown => "shutdown",
-        }
-    }
-}
-
-/// How far a held press has got.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum HoldStage {
-    /// Released now: a short press.
-    Short,
-    /// Released now: reboot.
-    Reboot,
-    /// Released now: shut down.
-    Shutdown,
-    /// Held too long: release does nothing.
-    Cancelled,
-}
 
 /// Something that happens to the panel.
 #[derive(Debug, Clone, PartialEq)]
@@ -60,7 +40,7 @@ pub enum Input {
     },
     /// Nothing happened; a deadline passed.
     Tick,
-    /// The power command finished.
+    /// The power command finished (`Err` says why it failed).
     ActionDone(Result<(), String>),
     /// The kernel dropped button edges (its queue overflowed while the loop
     /// was stalled); the button is at `pressed` now. The press in progress,
@@ -69,7 +49,8 @@ pub enum Input {
         /// The line's real level, read after the loss.
         pressed: bool,
     },
-    /// The display answered again (true) or stopped answering (false).
+    /// The display answered an initialisation (true) or a display operation
+    /// failed (false).
     DisplayHealth(bool),
     /// Whether the machine has an IP address (for `show_until_ip`).
     IpKnown(bool),
@@ -77,8 +58,10 @@ pub enum Input {
     Stop,
 }
 
-/// Something observable that happened, for logs and the simulator's events.
-#[derive(Debug, Clone, PartialEq)]
+/// Something observable that happened, for logs and the simulator's events
+/// (serialised as `{"event": name, …details}`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
     /// The firmware started (reported by the runtime).
     Started,
@@ -91,6 +74,7 @@ pub enum Event {
     /// The display was switched off.
     ScreenOff,
     /// Another page is shown.
+    #[serde(serialize_with = "as_field::name")]
     Page(PageKind),
     /// Held to the reboot stage.
     RebootArmed,
@@ -106,7 +90,7 @@ pub enum Event {
     ActionFailed {
         /// Which one.
         action: PowerAction,
-        /// Why.
+        /// The command's own account of the failure.
         reason: String,
     },
     /// The display stopped answering.
@@ -114,13 +98,34 @@ pub enum Event {
     /// The display answers again.
     DisplayRestored,
     /// The LED pattern changed.
+    #[serde(serialize_with = "as_field::pattern")]
     Led(LedPattern),
     /// The firmware stopped.
     Stopped,
 }
 
+/// The details of the one-value events, as named fields.
+mod as_field {
+    use serde::ser::{SerializeStruct, Serializer};
+
+    pub(super) fn name<S: Serializer>(page: &super::PageKind, s: S) -> Result<S::Ok, S::Error> {
+        let mut fields = s.serialize_struct("Page", 1)?;
+        fields.serialize_field("name", page)?;
+        fields.end()
+    }
+
+    pub(super) fn pattern<S: Serializer>(
+        pattern: &super::LedPattern,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        let mut fields = s.serialize_struct("Led", 1)?;
+        fields.serialize_field("pattern", pattern)?;
+        fields.end()
+    }
+}
+
 impl Event {
-    /// The event's name in the simulator's JSON Lines.
+    /// The event's name, as in the simulator's JSON Lines.
     pub fn name(&self) -> &'static str {
         match self {
             Event::Started => "started",
@@ -148,13 +153,15 @@ impl Event {
 pub enum Effect {
     /// Report this.
     Event(Event),
+    /// (Re)initialise the display, and answer with `Input::DisplayHealth`.
+    InitDisplay,
     /// Switch the display on (true) or off (false).
     DisplayPower(bool),
     /// Draw `view()` now (only the parts that changed need to be sent).
     Draw,
     /// Drive the LED lit (true) or dark (false).
     Led(bool),
-    /// Start this power command.
+    /// Start this power command, and answer with `Input::ActionDone`.
     RunPower(PowerAction),
 }
 
@@ -183,90 +190,50 @@ pub enum View {
     Failed {
         /// Which one.
         action: PowerAction,
-        /// Why.
+        /// The command's own account of the failure.
         reason: String,
     },
-}
-
-#[derive(Debug, Clone, PartialEq)]
-enum Mode {
-    /// Pages and presses.
-    Normal,
-    /// A power command was started and has not finished yet.
-    Acting(PowerAction),
-    /// The command succeeded: the machine should be going down. If it is
-    /// still up at `until`, the action did not happen.
-    Settling { action: PowerAction, until: Time },
-    /// A power command failed; the reason is shown until `until`.
-    Failed {
-        action: PowerAction,
-        reason: String,
-        until: Time,
-    },
-}
-
-#[derive(Debug, Clone, PartialEq)]
-struct Hold {
-    since: Time,
-    stage: HoldStage,
-    /// This press switched the screen on (or dismissed a failure): its
-    /// release does not change the page.
-    woke_screen: bool,
 }
 
 /// The firmware's state.
 #[derive(Debug, Clone)]
 pub struct Panel {
-    timings: Timings,
-    start: Time,
+    rules: Rules,
     now: Time,
-    raw_pressed: bool,
-    raw_since: Time,
-    pressed: bool,
+    button: Debounce,
+    /// The button was down before anything could be timed (held at start,
+    /// or edges were lost): nothing happens until it is released.
     ignore_until_released: bool,
     hold: Option<Hold>,
     mode: Mode,
-    screen_on: bool,
-    page_index: usize,
-    last_activity: Time,
-    next_refresh: Option<Time>,
-    display_ok: bool,
+    /// A failed action not yet acknowledged by a press.
     action_failed: bool,
-    ip_known: bool,
-    led_pattern: LedPattern,
-    led_since: Time,
-    led_level: bool,
+    screen: Screen,
+    display: DisplayHealth,
+    led: Led,
     stopped: bool,
 }
 
 impl Panel {
     /// A panel started at `now` with the button at `pressed`. Returns the
-    /// panel and the effects of starting (screen on, first page, LED on).
-    pub fn start(timings: Timings, now: Time, pressed: bool) -> (Panel, Vec<Effect>) {
+    /// panel and the effects of starting (display initialised and on, first
+    /// page, LED on).
+    pub fn start(rules: Rules, now: Time, pressed: bool) -> (Panel, Vec<Effect>) {
         let mut panel = Panel {
-            timings,
-            start: now,
+            rules,
             now,
-            raw_pressed: pressed,
-            raw_since: now,
-            pressed,
+            button: Debounce::new(pressed, now),
             ignore_until_released: pressed,
             hold: None,
             mode: Mode::Normal,
-            screen_on: false,
-            page_index: 0,
-            last_activity: now,
-            next_refresh: None,
-            display_ok: true,
             action_failed: false,
-            ip_known: false,
-            led_pattern: LedPattern::Off,
-            led_since: now,
-            led_level: false,
+            screen: Screen::new(now),
+            display: DisplayHealth::new(),
+            led: Led::new(now),
             stopped: false,
         };
-        let mut effects = Vec::new();
-        panel.screen_on(now, &mut effects);
+        let mut effects = vec![Effect::InitDisplay];
+        panel.screen.switch_on(now, &mut effects);
         effects.push(Effect::Event(Event::Page(panel.page())));
         panel.update_led(now, &mut effects);
         (panel, effects)
@@ -283,64 +250,36 @@ impl Panel {
         self.now = now;
         match input {
             Input::Tick => {}
-            Input::Button { pressed } => {
-                if pressed != self.raw_pressed {
-                    self.raw_pressed = pressed;
-                    self.raw_since = now;
-                }
-            }
+            Input::Button { pressed } => self.button.raw(pressed, now),
             Input::ActionDone(result) => self.action_done(result, now, &mut effects),
             Input::EdgesLost { pressed } => self.edges_lost(pressed, now, &mut effects),
-            Input::DisplayHealth(ok) => {
-                if ok != self.display_ok {
-                    self.display_ok = ok;
-                    // (the runtime redraws a display that answers again)
-                    effects.push(Effect::Event(if ok {
-                        Event::DisplayRestored
-                    } else {
-                        Event::DisplayLost
-                    }));
-                }
-            }
-            Input::IpKnown(known) => {
-                if known && !self.ip_known && self.timings.show_until_ip {
-                    // the address was waited for: show it for a whole timeout
-                    self.last_activity = now;
-                }
-                self.ip_known = known;
-            }
+            Input::DisplayHealth(true) => self.display.answered(self.screen.is_on(), &mut effects),
+            Input::DisplayHealth(false) => self.display.failed(now, &mut effects),
+            Input::IpKnown(known) => self.screen.ip_known(known, now, &self.rules),
             Input::Stop => {
                 self.stopped = true;
-                if !self.action_under_way() {
-                    if self.screen_on {
-                        self.screen_on = false;
-                        effects.push(Effect::DisplayPower(false));
-                    }
-                    if self.led_pattern != LedPattern::Off {
-                        self.led_pattern = LedPattern::Off;
-                        effects.push(Effect::Event(Event::Led(LedPattern::Off)));
-                    }
-                    if self.led_level {
-                        effects.push(Effect::Led(false));
-                    }
-                    self.led_level = false;
+                if !self.mode.under_way() {
+                    self.screen.stop(&mut effects);
+                    self.led.switch_off(&mut effects);
                 }
                 effects.push(Effect::Event(Event::Stopped));
+                self.display.filter(&mut effects, self.screen.is_on(), now);
                 return effects;
             }
         }
         self.update_led(now, &mut effects);
+        self.display.filter(&mut effects, self.screen.is_on(), now);
         effects
     }
 
-    /// Replaces the timings (configuration reload); the current press, page
-    /// and screen carry on.
-    pub fn set_timings(&mut self, timings: Timings) {
-        if timings.pages.is_empty() {
+    /// Replaces the rules (configuration reload); the current press, page
+    /// and screen carry on. Rules without pages are ignored.
+    pub fn set_rules(&mut self, rules: Rules) {
+        if rules.pages.is_empty() {
             return;
         }
-        self.page_index %= timings.pages.len();
-        self.timings = timings;
+        self.screen.keep_page_within(rules.pages.len());
+        self.rules = rules;
     }
 
     /// When `step(Input::Tick, …)` must be called next, if nothing else happens.
@@ -349,13 +288,14 @@ impl Panel {
             return None;
         }
         [
-            self.debounce_deadline(),
+            self.button.deadline(self.rules.debounce),
             self.stage_deadline(),
             self.timeout_deadline(),
-            self.next_refresh,
-            self.failed_deadline(),
-            self.settle_deadline(),
-            self.led_deadline(),
+            self.screen.refresh_deadline(),
+            self.mode.failed_deadline(),
+            self.mode.settle_deadline(),
+            self.display.deadline(self.screen.is_on()),
+            self.led.deadline(self.now),
         ]
         .into_iter()
         .flatten()
@@ -367,7 +307,7 @@ impl Panel {
 
     /// What the screen shows now.
     pub fn view(&self) -> View {
-        if !self.screen_on {
+        if !self.screen.is_on() {
             return View::Off;
         }
         match &self.mode {
@@ -382,125 +322,49 @@ impl Panel {
         }
         if let Some(hold) = &self.hold {
             if hold.stage != HoldStage::Short {
-                let held = self.hold_clock() - hold.since;
-                let seconds_left = self
-                    .stage_end(hold.stage)
-                    .map(|next| next.saturating_sub(held).as_millis().div_ceil(1000) as u64)
-                    .unwrap_or(0);
                 return View::Stage {
                     stage: hold.stage,
-                    seconds_left,
+                    seconds_left: hold.seconds_left(self.button.hold_clock(self.now), &self.rules),
                 };
             }
         }
         View::Page {
             page: self.page(),
-            shift: self.shift(),
+            shift: self.screen.shift(&self.rules, self.now),
         }
     }
 
     /// The LED pattern now.
     pub fn led_pattern(&self) -> LedPattern {
-        self.led_pattern
+        self.led.pattern()
     }
 
     /// Whether the display is meant to be on.
     pub fn screen_is_on(&self) -> bool {
-        self.screen_on
+        self.screen.is_on()
+    }
+
+    /// Whether the display answers (as far as the panel was told).
+    pub fn display_answers(&self) -> bool {
+        self.display.answers()
     }
 
     /// The page a short press last chose.
     pub fn page(&self) -> PageKind {
-        self.timings.pages[self.page_index]
-    }
-
-    fn shift(&self) -> (i32, i32) {
-        if self.timings.screen_timeout.is_some() {
-            return (0, 0);
-        }
-        let step = (self.now - self.start).as_secs() / SHIFT_EVERY.as_secs();
-        [(0, 0), (1, 0), (1, 1), (0, 1)][(step % 4) as usize]
-    }
-
-    /// The time the hold is measured at: frozen at the raw release while
-    /// that release is still being debounced, so a release 1 ms before a
-    /// threshold never shows the next stage.
-    fn hold_clock(&self) -> Time {
-        if self.pressed && !self.raw_pressed {
-            self.raw_since
-        } else {
-            self.now
-        }
-    }
-
-    fn debounce_deadline(&self) -> Option<Time> {
-        (self.raw_pressed != self.pressed).then(|| self.raw_since + self.timings.debounce)
-    }
-
-    /// The hold time at which `stage` ends and the next one begins.
-    fn stage_end(&self, stage: HoldStage) -> Option<Duration> {
-        match stage {
-            HoldStage::Short => Some(self.timings.reboot_after),
-            HoldStage::Reboot => Some(self.timings.shutdown_after),
-            HoldStage::Shutdown => Some(self.timings.cancel_after),
-            HoldStage::Cancelled => None,
-        }
+        self.screen.page(&self.rules)
     }
 
     fn stage_deadline(&self) -> Option<Time> {
         let hold = self.hold.as_ref()?;
-        if !self.raw_pressed || self.mode != Mode::Normal {
+        if !self.button.raw_pressed() || self.mode != Mode::Normal {
             return None;
         }
-        Some(hold.since + self.stage_end(hold.stage)?)
+        hold.deadline(&self.rules)
     }
 
     fn timeout_deadline(&self) -> Option<Time> {
-        let timeout = self.timings.screen_timeout?;
-        if !self.screen_on
-            || self.hold.is_some()
-            || self.mode != Mode::Normal
-            || (self.timings.show_until_ip && !self.ip_known)
-        {
-            return None;
-        }
-        Some(self.last_activity + timeout)
-    }
-
-    fn failed_deadline(&self) -> Option<Time> {
-        match &self.mode {
-            Mode::Failed { until, .. } => Some(*until),
-            _ => None,
-        }
-    }
-
-    fn settle_deadline(&self) -> Option<Time> {
-        match &self.mode {
-            Mode::Settling { until, .. } => Some(*until),
-            _ => None,
-        }
-    }
-
-    /// A power command is running, or succeeded and the machine is going down.
-    fn action_under_way(&self) -> bool {
-        matches!(self.mode, Mode::Acting(_) | Mode::Settling { .. })
-    }
-
-    fn led_deadline(&self) -> Option<Time> {
-        let since = self.led_pattern.next_change(self.now - self.led_since)?;
-        Some(self.led_since + since)
-    }
-
-    fn stage_for(&self, held: Duration) -> HoldStage {
-        if held >= self.timings.cancel_after {
-            HoldStage::Cancelled
-        } else if held >= self.timings.shutdown_after {
-            HoldStage::Shutdown
-        } else if held >= self.timings.reboot_after {
-            HoldStage::Reboot
-        } else {
-            HoldStage::Short
-        }
+        let idle = self.hold.is_none() && self.mode == Mode::Normal;
+        self.screen.timeout_deadline(&self.rules, idle)
     }
 
     /// Runs every deadline up to `now`, each at its own time, in order.
@@ -508,29 +372,29 @@ impl Panel {
         while let Some(due) = self.next_deadline().filter(|&due| due <= now) {
             self.now = due.max(self.now);
             let at = self.now;
-            if self.debounce_deadline().is_some_and(|d| d <= at) {
+            let is_due = |deadline: Option<Time>| deadline.is_some_and(|d| d <= at);
+            if is_due(self.button.deadline(self.rules.debounce)) {
                 self.commit_level(at, effects);
             }
-            if self.stage_deadline().is_some_and(|d| d <= at) {
+            if is_due(self.stage_deadline()) {
                 self.enter_next_stage(at, effects);
             }
-            if self.settle_deadline().is_some_and(|d| d <= at) {
+            if is_due(self.mode.settle_deadline()) {
                 self.still_up(at, effects);
             }
-            if self.failed_deadline().is_some_and(|d| d <= at) {
+            if is_due(self.mode.failed_deadline()) {
                 self.mode = Mode::Normal;
-                self.last_activity = at;
+                self.screen.touch(at);
                 effects.push(Effect::Draw);
             }
-            if self.timeout_deadline().is_some_and(|d| d <= at) {
-                self.screen_on = false;
-                self.next_refresh = None;
-                effects.push(Effect::DisplayPower(false));
-                effects.push(Effect::Event(Event::ScreenOff));
+            if is_due(self.timeout_deadline()) {
+                self.screen.switch_off(effects);
             }
-            if self.next_refresh.is_some_and(|d| d <= at) {
-                self.next_refresh = Some(at + REFRESH);
-                effects.push(Effect::Draw);
+            if is_due(self.screen.refresh_deadline()) {
+                self.screen.refresh(at, effects);
+            }
+            if is_due(self.display.deadline(self.screen.is_on())) {
+                self.display.retry(effects);
             }
             self.update_led(at, effects);
         }
@@ -539,15 +403,16 @@ impl Panel {
     /// The raw level has been stable for the debounce period: it counts,
     /// dated from the edge that began it.
     fn commit_level(&mut self, at: Time, effects: &mut Vec<Effect>) {
-        let edge = self.raw_since;
-        self.pressed = self.raw_pressed;
+        let Some((pressed, edge)) = self.button.commit() else {
+            return;
+        };
         if self.ignore_until_released {
-            if !self.pressed {
+            if !pressed {
                 self.ignore_until_released = false;
             }
             return;
         }
-        if self.pressed {
+        if pressed {
             self.on_press(edge, at, effects);
         } else {
             self.on_release(edge, at, effects);
@@ -563,22 +428,18 @@ impl Panel {
                 // A press dismisses the failure and acknowledges it.
                 self.mode = Mode::Normal;
                 self.action_failed = false;
-                self.last_activity = at;
+                self.screen.touch(at);
                 effects.push(Effect::Draw);
                 woke_screen = true;
             }
             // any press acknowledges a failed action
             Mode::Normal => self.action_failed = false,
         }
-        if !self.screen_on {
-            self.screen_on(at, effects);
+        if !self.screen.is_on() {
+            self.screen.switch_on(at, effects);
             woke_screen = true;
         }
-        self.hold = Some(Hold {
-            since: edge,
-            stage: HoldStage::Short,
-            woke_screen,
-        });
+        self.hold = Some(Hold::new(edge, woke_screen));
     }
 
     fn on_release(&mut self, edge: Time, at: Time, effects: &mut Vec<Effect>) {
@@ -589,13 +450,11 @@ impl Panel {
         if self.mode != Mode::Normal {
             return;
         }
-        self.last_activity = at;
-        match self.stage_for(edge - hold.since) {
+        self.screen.touch(at);
+        match HoldStage::after(edge.saturating_sub(hold.since), &self.rules) {
             HoldStage::Short => {
                 if !hold.woke_screen {
-                    self.page_index = (self.page_index + 1) % self.timings.pages.len();
-                    effects.push(Effect::Event(Event::Page(self.page())));
-                    effects.push(Effect::Draw);
+                    self.screen.next_page(&self.rules, effects);
                 }
             }
             HoldStage::Cancelled => effects.push(Effect::Draw),
@@ -619,18 +478,18 @@ impl Panel {
             return;
         };
         match result {
-            Ok(()) if self.timings.settle.is_zero() => {
+            Ok(()) if self.rules.settle.is_zero() => {
                 // nothing was meant to go down (a dry run): back to normal
                 self.action_failed = false;
                 self.mode = Mode::Normal;
-                self.last_activity = now;
+                self.screen.touch(now);
                 self.show(now, effects);
             }
             Ok(()) => {
                 self.action_failed = false;
                 self.mode = Mode::Settling {
                     action,
-                    until: now.saturating_add(self.timings.settle),
+                    until: now.saturating_add(self.rules.settle),
                 };
             }
             Err(reason) => self.fail(action, reason, now, effects),
@@ -642,7 +501,7 @@ impl Panel {
         let Mode::Settling { action, .. } = self.mode else {
             return;
         };
-        let reason = format!("machine still up after {} s", self.timings.settle.as_secs());
+        let reason = format!("machine still up after {} s", self.rules.settle.as_secs());
         self.fail(action, reason, at, effects);
     }
 
@@ -659,18 +518,16 @@ impl Panel {
 
     /// The screen shows the current view: switched on, or redrawn.
     fn show(&mut self, now: Time, effects: &mut Vec<Effect>) {
-        if self.screen_on {
+        if self.screen.is_on() {
             effects.push(Effect::Draw);
         } else {
-            self.screen_on(now, effects);
+            self.screen.switch_on(now, effects);
         }
     }
 
     /// Edges were lost: the level is known again, the hold is not.
     fn edges_lost(&mut self, pressed: bool, now: Time, effects: &mut Vec<Effect>) {
-        self.raw_pressed = pressed;
-        self.raw_since = now;
-        self.pressed = pressed;
+        self.button.reset(pressed, now);
         self.ignore_until_released = pressed;
         if let Some(hold) = self.hold.take() {
             if hold.stage != HoldStage::Short && self.mode == Mode::Normal {
@@ -678,8 +535,8 @@ impl Panel {
             }
             effects.push(Effect::Event(Event::Release));
             if self.mode == Mode::Normal {
-                self.last_activity = now;
-                if self.screen_on {
+                self.screen.touch(now);
+                if self.screen.is_on() {
                     effects.push(Effect::Draw);
                 }
             }
@@ -690,34 +547,24 @@ impl Panel {
         let Some(hold) = self.hold.as_mut() else {
             return;
         };
-        let (stage, event) = match hold.stage {
-            HoldStage::Short => (HoldStage::Reboot, Event::RebootArmed),
-            HoldStage::Reboot => (HoldStage::Shutdown, Event::ShutdownArmed),
-            HoldStage::Shutdown => (HoldStage::Cancelled, Event::Cancelled),
-            HoldStage::Cancelled => return,
+        let Some(stage) = hold.stage.next() else {
+            return;
         };
         hold.stage = stage;
-        effects.push(Effect::Event(event));
-        if !self.screen_on {
-            self.screen_on(at, effects);
+        effects.push(Effect::Event(match stage {
+            HoldStage::Reboot => Event::RebootArmed,
+            HoldStage::Shutdown => Event::ShutdownArmed,
+            _ => Event::Cancelled,
+        }));
+        if !self.screen.is_on() {
+            self.screen.switch_on(at, effects);
         } else {
-            effects.push(Effect::Draw);
-            // keep the countdown ticking on whole seconds of the hold
-            self.next_refresh = Some(at + REFRESH);
+            self.screen.redraw_from(at, effects);
         }
     }
 
-    fn screen_on(&mut self, at: Time, effects: &mut Vec<Effect>) {
-        self.screen_on = true;
-        self.last_activity = at;
-        self.next_refresh = Some(at + REFRESH);
-        effects.push(Effect::DisplayPower(true));
-        effects.push(Effect::Event(Event::ScreenOn));
-        effects.push(Effect::Draw);
-    }
-
     fn wanted_led(&self) -> LedPattern {
-        if self.action_under_way() {
+        if self.mode.under_way() {
             return LedPattern::On;
         }
         if let Some(hold) = &self.hold {
@@ -728,7 +575,7 @@ impl Panel {
                 HoldStage::Cancelled => LedPattern::On,
             };
         }
-        if !self.display_ok || self.action_failed {
+        if !self.display.answers() || self.action_failed {
             LedPattern::DoubleBlink
         } else {
             LedPattern::On
@@ -737,15 +584,6 @@ impl Panel {
 
     fn update_led(&mut self, at: Time, effects: &mut Vec<Effect>) {
         let wanted = self.wanted_led();
-        if wanted != self.led_pattern {
-            self.led_pattern = wanted;
-            self.led_since = at;
-            effects.push(Effect::Event(Event::Led(wanted)));
-        }
-        let level = self.led_pattern.level_at(at - self.led_since);
-        if level != self.led_level {
-            self.led_level = level;
-            effects.push(Effect::Led(level));
-        }
+        self.led.show(wanted, at, effects);
     }
 }
