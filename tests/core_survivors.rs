@@ -1,0 +1,69 @@
+//! Behaviour the mutation tests of the core showed no other test pinned
+//! down: a reload's new rules take effect at once, the display's health as
+//! the panel reports it, and the names the events and logs carry.
+
+use std::time::Duration;
+
+use rackpi_panel::core::{Input, PageKind, PowerAction, Rules};
+
+mod common;
+
+use common::Harness;
+
+#[test]
+fn a_reload_with_new_thresholds_applies_to_the_next_press() {
+    let mut h = Harness::default();
+    h.panel.set_rules(Rules {
+        reboot_after: Duration::from_secs(3),
+        shutdown_after: Duration::from_secs(5),
+        cancel_after: Duration::from_secs(7),
+        ..Default::default()
+    });
+    h.press(1_000, 3_500);
+    h.run_until(6_000);
+    assert_eq!(h.actions(), vec![PowerAction::Reboot]);
+}
+
+#[test]
+fn a_reload_with_fewer_pages_keeps_the_page_shown_within_them() {
+    let mut h = Harness::default();
+    h.press(1_000, 100);
+    h.press(2_000, 100);
+    h.run_until(2_500);
+    assert_eq!(h.panel.page(), PageKind::Network);
+    h.panel.set_rules(Rules {
+        pages: vec![PageKind::Info, PageKind::System],
+        ..Default::default()
+    });
+    assert_ne!(h.panel.page(), PageKind::Network);
+    h.press(3_000, 100);
+    h.press(4_000, 100);
+    h.run_until(4_500);
+    let shown: Vec<_> = h
+        .events()
+        .into_iter()
+        .filter_map(|(t, e)| match e {
+            rackpi_panel::core::Event::Page(p) if t >= 3_000 => Some(p),
+            _ => None,
+        })
+        .collect();
+    assert!(shown.iter().all(|p| *p != PageKind::Network), "{shown:?}");
+}
+
+#[test]
+fn the_panel_knows_when_its_display_stops_and_starts_answering() {
+    let mut h = Harness::default();
+    assert!(h.panel.display_answers());
+    h.input(1_000, Input::DisplayHealth(false));
+    assert!(!h.panel.display_answers());
+    h.input(2_000, Input::DisplayHealth(true));
+    assert!(h.panel.display_answers());
+}
+
+#[test]
+fn actions_and_pages_have_the_names_the_events_use() {
+    assert_eq!(PowerAction::Reboot.name(), "reboot");
+    assert_eq!(PowerAction::Shutdown.name(), "shutdown");
+    let names: Vec<_> = PageKind::ALL.iter().map(|p| p.name()).collect();
+    assert_eq!(names, ["info", "system", "network"]);
+}
