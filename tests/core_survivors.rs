@@ -67,3 +67,38 @@ fn actions_and_pages_have_the_names_the_events_use() {
     let names: Vec<_> = PageKind::ALL.iter().map(|p| p.name()).collect();
     assert_eq!(names, ["info", "system", "network"]);
 }
+
+#[test]
+fn a_reload_during_a_hold_never_changes_what_its_release_does() {
+    use rackpi_panel::core::Event;
+    let later = Rules {
+        reboot_after: Duration::from_secs(15),
+        shutdown_after: Duration::from_secs(30),
+        cancel_after: Duration::from_secs(60),
+        ..Default::default()
+    };
+    // shown "release now to shut down", reloaded, released: shuts down
+    let mut h = Harness::default();
+    h.level(1_000, true);
+    h.run_until(14_000);
+    h.panel.set_rules(later.clone());
+    h.level(15_000, false);
+    h.run_until(16_000);
+    assert_eq!(h.actions(), vec![PowerAction::Shutdown]);
+    // cancelled, reloaded with a later cancel, released: nothing
+    let mut h = Harness::default();
+    h.level(1_000, true);
+    h.run_until(22_500);
+    assert_eq!(h.count(&Event::Cancelled), 1);
+    h.panel.set_rules(later.clone());
+    h.level(22_500, false);
+    h.run_until(30_000);
+    assert_eq!(h.actions(), vec![]);
+    // and the next press goes by the new rules
+    h.press(31_000, 9_000);
+    h.run_until(45_000);
+    assert_eq!(h.actions(), vec![]);
+    h.press(50_000, 16_000);
+    h.run_until(70_000);
+    assert_eq!(h.actions(), vec![PowerAction::Reboot]);
+}

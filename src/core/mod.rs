@@ -212,6 +212,9 @@ pub struct Panel {
     display: DisplayHealth,
     led: Led,
     stopped: bool,
+    /// Rules reloaded during a hold: they apply once it ends, so a release
+    /// always does what the screen said when it was let go.
+    pending_rules: Option<Rules>,
 }
 
 impl Panel {
@@ -231,6 +234,7 @@ impl Panel {
             display: DisplayHealth::new(),
             led: Led::new(now),
             stopped: false,
+            pending_rules: None,
         };
         let mut effects = vec![Effect::InitDisplay];
         panel.screen.switch_on(now, &mut effects);
@@ -278,8 +282,19 @@ impl Panel {
         if rules.pages.is_empty() {
             return;
         }
+        if self.hold.is_some() {
+            self.pending_rules = Some(rules);
+            return;
+        }
         self.screen.keep_page_within(rules.pages.len());
         self.rules = rules;
+    }
+
+    /// Rules reloaded during the hold that just ended take effect.
+    fn hold_ended(&mut self) {
+        if let Some(rules) = self.pending_rules.take() {
+            self.set_rules(rules);
+        }
     }
 
     /// When `step(Input::Tick, …)` must be called next, if nothing else happens.
@@ -447,11 +462,13 @@ impl Panel {
         let Some(hold) = self.hold.take() else {
             return;
         };
+        let stage = HoldStage::after(edge.saturating_sub(hold.since), &self.rules);
+        self.hold_ended();
         if self.mode != Mode::Normal {
             return;
         }
         self.screen.touch(at);
-        match HoldStage::after(edge.saturating_sub(hold.since), &self.rules) {
+        match stage {
             HoldStage::Short => {
                 if !hold.woke_screen {
                     self.screen.next_page(&self.rules, effects);
@@ -530,6 +547,7 @@ impl Panel {
         self.button.reset(pressed, now);
         self.ignore_until_released = pressed;
         if let Some(hold) = self.hold.take() {
+            self.hold_ended();
             if hold.stage != HoldStage::Short && self.mode == Mode::Normal {
                 effects.push(Effect::Event(Event::Cancelled));
             }
