@@ -321,6 +321,52 @@ impl Config {
         Ok(config)
     }
 
+    /// For `rackpi-panel off`, which runs after the daemon died and must
+    /// not leave the panel lit because the file on disk is broken: the file
+    /// as `load` reads it when it is valid (without looking up the power
+    /// programs, which `off` never runs); otherwise whatever of `[led]` and
+    /// `[display]` can be read, the defaults for the rest, and a warning.
+    pub fn load_lenient(path: Option<&Path>) -> (Config, Option<String>) {
+        let (path, required) = match path {
+            Some(path) => (path.to_path_buf(), true),
+            None => (PathBuf::from(DEFAULT_PATH), false),
+        };
+        let text = match read_config_file(&path) {
+            Ok(text) => text,
+            Err(ConfigError::Read { error, .. })
+                if !required && error.kind() == std::io::ErrorKind::NotFound =>
+            {
+                return (Config::default(), None)
+            }
+            Err(err) => {
+                let warning = format!("{err}; using the default LED and display");
+                return (Config::default(), Some(warning));
+            }
+        };
+        let err = match Self::parse(&text, &path) {
+            Ok(config) => return (config, None),
+            Err(err) => err,
+        };
+        let mut config = Config::default();
+        let table = text.parse::<toml::Table>().ok();
+        let section = |name: &str| table.as_ref().and_then(|t| t.get(name)).cloned();
+        let mut used = Vec::new();
+        if let Some(led) = section("led").and_then(|v| v.try_into::<LedConfig>().ok()) {
+            config.led = led;
+            used.push("[led]");
+        }
+        if let Some(display) = section("display").and_then(|v| v.try_into::<DisplayConfig>().ok()) {
+            config.display = display;
+            used.push("[display]");
+        }
+        let used = if used.is_empty() {
+            "the default LED and display".to_string()
+        } else {
+            format!("its {} and defaults for the rest", used.join(" and "))
+        };
+        (config, Some(format!("{err}; using {used}")))
+    }
+
     /// Checks that each power program can be run: a path must be an
     /// executable file, a bare name must be one in a directory of
     /// `search_path` (a `PATH` value). Found now rather than when someone has

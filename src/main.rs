@@ -109,9 +109,10 @@ the panel off already, or has left the Rebooting/Shutting down screen up on
 purpose while the machine goes down.
 
 Exit status: 0 when everything that is there is off; 1 when a part could not
-be switched off (the LED line held by a running daemon, permission denied);
-78 for a bad configuration. The `-` before the path in the unit keeps a
-failure from failing the stop.";
+be switched off (the LED line held by a running daemon, permission denied).
+A configuration file that `run` would refuse does not stop it: it warns and
+uses what it can read of [led] and [display], the defaults for the rest. The
+`-` before the path in the unit keeps a failure from failing the stop.";
 
 /// The pages `render` draws.
 #[derive(Clone, Copy, ValueEnum)]
@@ -176,8 +177,17 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             })
         }
         Command::Off { config } => {
-            let config = Config::load(config.as_deref())?;
-            let report = rackpi_panel::hw::off::off(&config, &ServiceExit::from_env());
+            let service = ServiceExit::from_env();
+            let config = if service.clean() {
+                Config::default()
+            } else {
+                let (config, warning) = Config::load_lenient(config.as_deref());
+                if let Some(warning) = warning {
+                    eprintln!("rackpi-panel off: {warning}");
+                }
+                config
+            };
+            let report = rackpi_panel::hw::off::off(&config, &service);
             eprint!("{report}");
             Ok(if report.ok() {
                 ExitCode::SUCCESS
