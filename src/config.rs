@@ -540,6 +540,10 @@ pub struct RuleError {
     pub problem: String,
 }
 
+/// The shortest a hold stage may last, in milliseconds: long enough to see
+/// it on the panel and let go within it.
+const MIN_STAGE_MS: i64 = 500;
+
 impl TryFrom<&Config> for Rules {
     type Error = RuleError;
 
@@ -566,33 +570,39 @@ impl TryFrom<&Config> for Rules {
                 ));
             }
         }
-        let debounce_s = b.debounce_ms as f64 / 1000.0;
-        if b.reboot_after_s <= debounce_s {
-            return Err(invalid(
+        // Compared in whole milliseconds, with room for a person to see each
+        // stage and let go in it: 8.0 and 8.0000000001 are one threshold.
+        let millis = |seconds: f64| (seconds * 1000.0).round() as i64;
+        for (key, value, before_key, before) in [
+            (
                 "button.reboot_after_s",
-                format!(
-                    "is {} s: it must be longer than button.debounce_ms ({} ms)",
-                    b.reboot_after_s, b.debounce_ms
-                ),
-            ));
-        }
-        if b.shutdown_after_s <= b.reboot_after_s {
-            return Err(invalid(
+                b.reboot_after_s,
+                "button.debounce_ms",
+                b.debounce_ms,
+            ),
+            (
                 "button.shutdown_after_s",
-                format!(
-                    "is {} s: it must be longer than button.reboot_after_s ({} s)",
-                    b.shutdown_after_s, b.reboot_after_s
-                ),
-            ));
-        }
-        if b.cancel_after_s <= b.shutdown_after_s {
-            return Err(invalid(
+                b.shutdown_after_s,
+                "button.reboot_after_s",
+                millis(b.reboot_after_s),
+            ),
+            (
                 "button.cancel_after_s",
-                format!(
-                    "is {} s: it must be longer than button.shutdown_after_s ({} s)",
-                    b.cancel_after_s, b.shutdown_after_s
-                ),
-            ));
+                b.cancel_after_s,
+                "button.shutdown_after_s",
+                millis(b.shutdown_after_s),
+            ),
+        ] {
+            if millis(value) < before + MIN_STAGE_MS {
+                return Err(invalid(
+                    key,
+                    format!(
+                        "is {value} s: it must be longer than {before_key} ({} s) by at least {} s",
+                        before as f64 / 1000.0,
+                        MIN_STAGE_MS as f64 / 1000.0
+                    ),
+                ));
+            }
         }
         if !(0..=86_400).contains(&d.timeout_s) {
             return Err(invalid(
@@ -615,11 +625,12 @@ impl TryFrom<&Config> for Rules {
                 return Err(invalid("display.pages", format!("names \"{name}\" twice")));
             }
         }
-        if !(0..=3600).contains(&config.power.settle_s) {
+        // under 10 s a real reboot that takes a moment would be called a failure
+        if !(10..=3600).contains(&config.power.settle_s) {
             return Err(invalid(
                 "power.settle_s",
                 format!(
-                    "is {}: it must be a number of seconds from 0 to 3600",
+                    "is {}: it must be a number of seconds from 10 to 3600 (the machine needs time to go down)",
                     config.power.settle_s
                 ),
             ));
@@ -971,10 +982,13 @@ settle_s = 120
         assert_eq!(Rules::default().settle, Duration::from_secs(120));
         let t = Rules::try_from(&parse("[power]\nsettle_s = 30\n").unwrap()).unwrap();
         assert_eq!(t.settle, Duration::from_secs(30));
-        let t = Rules::try_from(&parse("[power]\nsettle_s = 0\n").unwrap()).unwrap();
-        assert_eq!(t.settle, Duration::ZERO);
         assert!(parse("[power]\nsettle_s = 3600\n").is_ok());
-        for text in ["settle_s = -1", "settle_s = 3601"] {
+        for text in [
+            "settle_s = -1",
+            "settle_s = 0",
+            "settle_s = 9",
+            "settle_s = 3601",
+        ] {
             let msg = problem(&format!("[power]\n{text}\n"));
             assert!(msg.contains("`power.settle_s`"), "{text}: {msg}");
         }

@@ -303,8 +303,11 @@ fn a_bare_program_name_is_looked_up_on_path() {
 fn settle_s_is_read_and_checked() {
     let (_dir, path) = config_file("[power]\nsettle_s = 30\n");
     accepted(&simulate(&path));
-    let (_dir, path) = config_file("[power]\nsettle_s = 0\n");
+    let (_dir, path) = config_file("[power]\nsettle_s = 10\n");
     accepted(&simulate(&path));
+    // 0 would take a real reboot for a dry run, 9 a slow reboot for a failure
+    refuses_text("[power]\nsettle_s = 0\n", "power.settle_s", "10 to 3600");
+    refuses_text("[power]\nsettle_s = 9\n", "power.settle_s", "10 to 3600");
     refuses_text("[power]\nsettle_s = -1\n", "power.settle_s", "3600");
     refuses_text("[power]\nsettle_s = 3601\n", "power.settle_s", "3600");
 }
