@@ -91,6 +91,16 @@ enum Command {
         #[arg(long, value_name = "FILE.png")]
         out: PathBuf,
     },
+    /// The unit's ExecReload=: SIGHUP to $MAINPID, then wait for the daemon's
+    /// answer; fails when it refused the new configuration.
+    #[command(hide = true)]
+    Reload,
+    /// Write the man page and the shell completions into DIR (packaging).
+    #[command(hide = true)]
+    GenerateDocs {
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+    },
 }
 
 const OFF_HELP: &str = "\
@@ -228,6 +238,14 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::Reload => {
+            rackpi_panel::hw::daemon::request_reload(std::time::Duration::from_secs(30))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::GenerateDocs { dir } => {
+            generate_docs(&dir)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Render { page, size, out } => {
             let frame = rackpi_panel::layout::render_page(page.into(), size.dimensions());
             frame
@@ -236,4 +254,48 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// rackpi-panel.1 and the bash, zsh and fish completions, from the same CLI
+/// definition as the parser (hidden subcommands left out).
+fn generate_docs(dir: &std::path::Path) -> anyhow::Result<()> {
+    use anyhow::Context;
+    use clap::CommandFactory;
+    use clap_complete::Shell;
+    let write = |name: &str, bytes: &[u8]| {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))
+    };
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    // rackpi-panel.1 lists the subcommands as rackpi-panel-NAME(1): one page each
+    let cli = Cli::command();
+    let subcommands = cli.get_subcommands().filter(|sub| !sub.is_hide_set());
+    let pages = std::iter::once(cli.clone()).chain(subcommands.map(|sub| {
+        // clap names are &'static str; this runs once, at packaging time
+        let name: &'static str = format!("rackpi-panel-{}", sub.get_name()).leak();
+        sub.clone()
+            .name(name)
+            .bin_name(format!("rackpi-panel {}", sub.get_name()))
+            .version(env!("CARGO_PKG_VERSION"))
+    }));
+    for command in pages {
+        let name = format!("{}.1", command.get_name());
+        let mut page = Vec::new();
+        clap_mangen::Man::new(command)
+            .section("1")
+            .render(&mut page)
+            .with_context(|| format!("cannot render {name}"))?;
+        write(&name, &page)?;
+    }
+    for shell in [Shell::Bash, Shell::Zsh, Shell::Fish] {
+        let mut script = Vec::new();
+        clap_complete::generate(shell, &mut Cli::command(), "rackpi-panel", &mut script);
+        let name = match shell {
+            Shell::Bash => "rackpi-panel",
+            Shell::Zsh => "_rackpi-panel",
+            _ => "rackpi-panel.fish",
+        };
+        write(name, &script)?;
+    }
+    Ok(())
 }

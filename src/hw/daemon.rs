@@ -295,15 +295,23 @@ pub fn run(
         display: "ok",
         last_action: "no action yet".into(),
     };
+    let mut reloads = 0u64;
     let mut reload_config = || -> Result<Rules, String> {
-        let new = Config::load(config_path.as_deref()).map_err(|e| e.to_string())?;
-        if new.button != config.button || new.led != config.led || new.display != config.display {
-            log::warn!("changes to [button], [led] and [display] take effect after a restart");
-        }
-        power.borrow_mut().set_config(new.power.clone());
-        Rules::try_from(&new)
-            .map(dry_run_rules)
-            .map_err(|e| e.to_string())
+        let outcome = (|| {
+            let new = Config::load(config_path.as_deref()).map_err(|e| e.to_string())?;
+            if new.button != config.button || new.led != config.led || new.display != config.display
+            {
+                log::warn!("changes to [button], [led] and [display] take effect after a restart");
+            }
+            let rules = Rules::try_from(&new)
+                .map(dry_run_rules)
+                .map_err(|e| e.to_string())?;
+            power.borrow_mut().set_config(new.power.clone());
+            Ok(rules)
+        })();
+        reloads += 1;
+        answer_reload(reloads, &outcome);
+        outcome
     };
     let _ = sd_notify::notify(
         false,
@@ -339,5 +347,75 @@ impl PowerPort for SharedPower {
 
     fn poll(&mut self) -> Option<Result<(), PowerError>> {
         self.0.borrow_mut().poll()
+    }
+}
+
+/// The file in the unit's RuntimeDirectory= where the daemon answers each
+/// SIGHUP, for `rackpi-panel reload` (ExecReload=) to wait on: systemd 252
+/// has no way for a Type=notify daemon to fail a reload by itself.
+const RELOAD_ANSWER: &str = "reload";
+
+/// Writes "<pid>.<n> ok" or "<pid>.<n> refused: <why>" atomically (rename),
+/// so a reader never sees half an answer. Without RUNTIME_DIRECTORY (not
+/// started by the unit) nobody waits for it.
+fn answer_reload<T>(n: u64, outcome: &Result<T, String>) {
+    let Some(dir) = std::env::var_os("RUNTIME_DIRECTORY") else {
+        return;
+    };
+    let dir = std::path::PathBuf::from(dir);
+    let text = match outcome {
+        Ok(_) => format!("{}.{n} ok\n", std::process::id()),
+        Err(why) => format!("{}.{n} refused: {why}\n", std::process::id()),
+    };
+    let tmp = dir.join(format!("{RELOAD_ANSWER}.tmp"));
+    if let Err(err) =
+        std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, dir.join(RELOAD_ANSWER)))
+    {
+        log::warn!(
+            "cannot answer the reload in {}: {err}; systemctl reload will time out",
+            dir.display()
+        );
+    }
+}
+
+/// `rackpi-panel reload`, the unit's ExecReload=: sends SIGHUP to the daemon
+/// ($MAINPID) and waits for its answer, so that `systemctl reload` fails when
+/// the daemon refuses the new configuration (and keeps the old one).
+pub fn request_reload(timeout: Duration) -> anyhow::Result<()> {
+    use nix::sys::signal::{kill, Signal};
+    use nix::unistd::Pid;
+    let pid: i32 = std::env::var("MAINPID")
+        .ok()
+        .and_then(|pid| pid.parse().ok())
+        .filter(|&pid| pid > 0)
+        .context("MAINPID is not set: this is the unit's ExecReload=; use `systemctl reload rackpi-panel`")?;
+    let dir = std::env::var_os("RUNTIME_DIRECTORY")
+        .map(std::path::PathBuf::from)
+        .context("RUNTIME_DIRECTORY is not set: the unit needs RuntimeDirectory=rackpi-panel")?;
+    let answer = dir.join(RELOAD_ANSWER);
+    let read = || std::fs::read_to_string(&answer).unwrap_or_default();
+    let before = read();
+    kill(Pid::from_raw(pid), Signal::SIGHUP)
+        .with_context(|| format!("cannot send SIGHUP to rackpi-panel (PID {pid})"))?;
+    let start = monotonic_now();
+    loop {
+        let now = read();
+        if now != before && !now.is_empty() {
+            let verdict = now.trim_end().split_once(' ').map_or("", |(_, rest)| rest);
+            return match verdict {
+                "ok" => Ok(()),
+                _ => Err(anyhow::anyhow!(
+                    "the new configuration was not loaded, the daemon keeps the old one: {}",
+                    verdict.strip_prefix("refused: ").unwrap_or(verdict)
+                )),
+            };
+        }
+        if monotonic_now() - start > timeout {
+            anyhow::bail!(
+                "rackpi-panel (PID {pid}) did not answer the reload within {} s; see journalctl -u rackpi-panel",
+                timeout.as_secs()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
