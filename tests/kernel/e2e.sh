@@ -2,7 +2,8 @@
 # i2c-dev (i2c-recorder), in the kernel-sim guest. busybox sh. Run by
 # tests/kernel/run, which builds the static binary and decodes the saved I2C
 # logs on the host afterwards. Each scenario starts a fresh daemon, because a
-# started reboot/shutdown keeps its screen until the machine goes down.
+# started reboot/shutdown keeps its screen and ignores the button until the
+# machine goes down (or power.settle_s, 120 s, has passed).
 . /opt/kernel-sim/lib.sh
 set -u
 cd /mnt/host
@@ -11,10 +12,12 @@ mkdir -p out
 BIN=./rackpi-panel
 CONFIG=guest.toml
 
-start_daemon() { # NAME: start in the background, wait until it is running
-    $BIN -v run --config $CONFIG > "out/$1.log" 2>&1 &
+start_daemon() { # NAME [RUN ARGS]: start in the background (default: --config $CONFIG), wait until it is running
+    _name=$1; shift
+    [ $# -gt 0 ] || set -- --config $CONFIG
+    $BIN -v run "$@" > "out/$_name.log" 2>&1 &
     DAEMON=$!
-    wait_for "out/$1.log" 'started' 60
+    wait_for "out/$_name.log" 'started' 60
 }
 
 stop_daemon() { # expect exit 0 on SIGTERM
@@ -190,6 +193,212 @@ check "display_plug: the screen comes back within 31 s" wait_for out/d5.log 'dis
 check_eq "the loss was logged once, not once per retry" 1 "$(grep -c 'display lost' out/d5.log)"
 sleep 1
 i2c_log_save out/restored.log
+stop_daemon
+
+# ---------------------------------------------------------------- scenario 5
+echo "== 5: stalls: the daemon stopped (SIGSTOP) while the button moves, then resumed"
+# As a slow SD card, a blocked I2C transfer or a blocking reload would stall
+# it. The kernel queues the edges with their own timestamps meanwhile; none
+# of these may run a power command, and a real hold afterwards acts once.
+mark() { T0=$(now); }
+at() { # SECS: wait until SECS after the last mark
+    _end=$(awk -v t="$T0" -v s="$1" 'BEGIN { printf "%d", (t + s) * 100 }')
+    while read -r _up _ < /proc/uptime && [ "${_up%.*}${_up#*.}" -lt "$_end" ]; do usleep 10000; done
+}
+stall() { kill -STOP "$DAEMON"; }
+resume() { kill -CONT "$DAEMON"; }
+calls() { wc -l < out/power.log; }
+presses() { grep -c ' press$' "out/$STALL_LOG.log"; }
+wait_presses() { # COUNT [SECS]: wait until the daemon has logged COUNT presses; 1 if fewer or more
+    _end=$(awk -v s="${2:-5}" '{ print $1 + s }' /proc/uptime)
+    until [ "$(presses)" -ge "$1" ]; do
+        awk -v e="$_end" '{ exit !($1 >= e) }' /proc/uptime && return 1
+        usleep 50000
+    done
+    [ "$(presses)" -eq "$1" ]
+}
+led_after_resume() { # DESC: the LED is lit again once the daemon has caught up (it saw the button released)
+    # (a daemon that missed a release keeps it dark, as for a hold, until the
+    # reboot stage 8 s after the press it saw)
+    sleep 1
+    check "$1" wait_line "$KS_LED_LINE" 1 4
+}
+no_action() { # DESC: no power command since the scenario began ($CALLS)
+    sleep 2
+    check_eq "$1" "$CALLS" "$(calls)"
+    if [ "$(calls)" != "$CALLS" ]; then
+        # it is busy with that action now: the next scenario gets a fresh daemon
+        stop_daemon
+        STALL_LOG=stalls-after-$(calls)
+        start_daemon "$STALL_LOG"
+        CALLS=$(calls)
+    fi
+}
+
+STALL_LOG=stalls
+start_daemon "$STALL_LOG"
+CALLS=$(calls)
+
+# 1: a tap while stalled, an ordinary tap 9 s later
+mark
+stall
+at 0.2; button_press
+at 0.5; button_release
+at 1.5; resume
+led_after_resume "stall 1: a 0.3 s tap during a 1.5 s stall: afterwards the LED is lit (the release was seen)"
+at 9.2; button_press
+at 9.5; button_release
+no_action "stall 1: ... and an ordinary tap 9 s later runs no power command"
+
+# 2: many taps while stalled, then an ordinary tap
+pressed_before=$(presses)
+mark
+stall
+at 0.2
+i=0
+while [ $i -lt 12 ]; do button_press; usleep 100000; button_release; usleep 100000; i=$((i + 1)); done
+resume
+mark
+led_after_resume "stall 2: 12 taps during one stall: afterwards the LED is lit"
+check "stall 2: every one of the 12 taps is counted" wait_presses $((pressed_before + 12))
+at 9; button_press
+at 9.3; button_release
+no_action "stall 2: ... and an ordinary tap 9 s later runs no power command"
+
+# 2b: more taps than the kernel queues: the oldest edges are lost
+mark
+stall
+at 0.2
+i=0
+while [ $i -lt 40 ]; do button_press; usleep 40000; button_release; usleep 40000; i=$((i + 1)); done
+resume
+mark
+led_after_resume "stall 2b: 40 taps during one stall (80 edges): afterwards the LED is lit"
+check "stall 2b: the lost edges are logged" grep -q 'edges were lost' "out/$STALL_LOG.log"
+at 9; button_press
+at 9.3; button_release
+no_action "stall 2b: ... and an ordinary tap 9 s later runs no power command"
+
+# 3: a stall during a real hold shorter than reboot_after
+mark
+button_press
+at 2; stall
+at 6; button_release
+at 10; resume
+no_action "stall 3: held 6 s, stalled from 2 s to 10 s of the hold: no power command"
+
+# 4: a stall across the reboot threshold
+mark
+button_press
+at 5; stall
+at 7; button_release
+at 12; resume
+no_action "stall 4: held 7 s, stalled from 5 s to 12 s of the hold: no power command"
+
+# 5: real holds still act, once
+reboots=$(power_calls reboot)
+mark
+button_press
+at 9.5; button_release
+check "stall 5: after the stalls a real 9.5 s hold reboots" wait_calls reboot $((reboots + 1)) 10
+sleep 1
+check_eq "stall 5: exactly one reboot and nothing else" "$((CALLS + 1)) $((reboots + 1))" "$(calls) $(power_calls reboot)"
+stop_daemon
+
+start_daemon stall-release
+CALLS=$(calls)
+reboots=$(power_calls reboot)
+mark
+button_press
+at 6; stall
+at 9.5; button_release
+at 13; resume
+check "stall 5: a 9.5 s hold released during a stall (6 s to 13 s) reboots" wait_calls reboot $((reboots + 1)) 10
+sleep 1
+check_eq "stall 5: the kernel timed the release: exactly one reboot, no shutdown" "$((CALLS + 1)) $((reboots + 1))" "$(calls) $(power_calls reboot)"
+stop_daemon
+
+# ---------------------------------------------------------------- scenario 6
+echo "== 6: --dry-run returns to normal at once"
+led_samples() { # SECS FILE: "uptime level" of the LED every ~20 ms for SECS seconds
+    # Builtins only: read -t on an idle FIFO waits without starting a
+    # process, so even on a loaded host no 120 ms flash falls between samples.
+    [ -p /tmp/tick ] || mkfifo /tmp/tick
+    exec 3<>/tmp/tick
+    _end=$(awk -v s="$1" '{ printf "%d", ($1 + s) * 100 }' /proc/uptime)
+    while read -r _up _ < /proc/uptime && [ "${_up%.*}${_up#*.}" -lt "$_end" ]; do
+        read -r _v < "$KS_GPIO_SYSFS/sim_gpio$KS_LED_LINE/value"
+        echo "$_up $_v"
+        read -r -t 0.01 -u 3 _
+    done > "$2"
+    exec 3>&-
+}
+steady() { ! grep -q ' 0$' "$1"; }
+
+CALLS=$(calls)
+i2c_log_clear
+start_daemon dry-run --config $CONFIG --dry-run
+mark
+button_press
+at 9.5; button_release
+check "dry run: the reboot is logged" wait_for out/dry-run.log 'dry run: would reboot' 10
+at 10.5
+led_samples 1 out/dry-run-led.txt
+check "dry run: then the LED is lit steadily" steady out/dry-run-led.txt
+i2c_log_save out/dry-run-back.log
+button_press
+check "dry run: a short press right after is seen (LED dark while held)" wait_line "$KS_LED_LINE" 0 3
+sleep 0.3
+button_release
+check "dry run: ... and turns the page" wait_for out/dry-run.log ' page system' 5
+sleep 1
+i2c_log_save out/dry-run-press.log
+check_eq "dry run: no power command ran" "$CALLS" "$(calls)"
+stop_daemon
+
+# ---------------------------------------------------------------- scenario 7
+echo "== 7: power.settle_s: the machine is still up after a command that succeeded"
+{ cat $CONFIG; echo 'settle_s = 3'; } > settle.toml       # [power] is the last table
+CALLS=$(calls)
+reboots=$(power_calls reboot)
+i2c_log_clear
+start_daemon settle --config settle.toml
+mark
+button_press
+at 9.5; button_release
+released=$(now)
+check "settle: a 9.5 s hold runs the reboot command (which returns)" wait_calls reboot $((reboots + 1)) 10
+at 10
+led_samples 11 out/settle-led.txt &
+sampler=$!
+check "settle: the panel says the reboot did not happen" wait_for out/settle.log 'reboot failed: machine still up after 3 s' 15
+sleep 1
+i2c_log_save out/settle-failed.log     # the failure screen stays up for 10 s
+wait $sampler
+# the first dark moment after the release, and the flashes from then on
+read -r dark flashes short long share <<EOF2
+$(awk -v rel="$released" '
+    first == "" && $2 == 0 { first = $1 }
+    first != "" { n++; lit += $2; if ($2 == 1 && prev == 0) rise[++r] = $1 }
+    { prev = $2 }
+    END {
+        for (i = 2; i <= r; i++) { gap = rise[i] - rise[i - 1]; if (gap < 0.6) s++; else if (gap >= 1.2 && gap <= 2.2) l++ }
+        printf "%.2f %d %d %d %d\n", first == "" ? -1 : first - rel, r, s, l, n ? 100 * lit / n : 100
+    }' out/settle-led.txt)
+EOF2
+echo "   LED: first dark ${dark} s after the release; then $flashes flashes, $short short and $long long gaps, lit ${share}% of the time"
+check "settle: the LED stays lit for settle_s, then goes dark after about 3 s" \
+    awk -v d="$dark" 'BEGIN { exit !(d >= 2.5 && d <= 8) }'
+check "settle: then it double-blinks (pairs of short flashes every 2 s)" \
+    sh -c "[ $flashes -ge 3 ] && [ $short -ge 1 ] && [ $long -ge 1 ] && [ $share -lt 35 ]"
+button_press
+sleep 0.3
+button_release
+sleep 0.5
+led_samples 2.5 out/settle-ack-led.txt
+check "settle: a press is accepted again: it acknowledges the failure (LED steady)" steady out/settle-ack-led.txt
+i2c_log_save out/settle-ack.log
+check_eq "settle: exactly one power command" "$((CALLS + 1))" "$(calls)"
 stop_daemon
 
 ks_summary
