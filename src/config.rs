@@ -405,6 +405,15 @@ impl Config {
 
     /// Parses and validates the text of a configuration file.
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        // the TOML parser would point at the wrong token: name the byte
+        if let Some((line, column, byte)) = control_byte(text) {
+            return Err(ConfigError::Parse {
+                path: path.to_path_buf(),
+                message: format!(
+                    "line {line}, column {column}: a control character (byte {byte:#04x}) is not allowed in a config file"
+                ),
+            });
+        }
         let config: Config = toml::from_str(text).map_err(|err| ConfigError::Parse {
             path: path.to_path_buf(),
             message: err.to_string().trim_end().to_string(),
@@ -690,6 +699,16 @@ fn pages<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<PageKi
 
 /// Reads a configuration file without ever blocking or reading more than
 /// [`MAX_FILE_BYTES`]: a FIFO, a device or a growing file is refused.
+/// The first control character other than tab, newline and carriage
+/// return: (line, column, byte), both counted from 1.
+fn control_byte(text: &str) -> Option<(usize, usize, u8)> {
+    text.lines().enumerate().find_map(|(number, line)| {
+        line.char_indices()
+            .find(|&(_, c)| c.is_ascii_control() && c != '\t' && c != '\r')
+            .map(|(index, c)| (number + 1, line[..index].chars().count() + 1, c as u8))
+    })
+}
+
 fn read_config_file(path: &Path) -> Result<String, ConfigError> {
     let read_error = |error| ConfigError::Read {
         path: path.to_path_buf(),

@@ -311,3 +311,14 @@ fn settle_s_is_read_and_checked() {
     refuses_text("[power]\nsettle_s = -1\n", "power.settle_s", "3600");
     refuses_text("[power]\nsettle_s = 3601\n", "power.settle_s", "3600");
 }
+
+#[test]
+fn a_raw_control_byte_in_the_file_is_named_with_its_line_and_column() {
+    let (_dir, path) = config_file("[button]\ndebounce_ms = 30\u{0}\n");
+    refused(
+        &simulate(&path),
+        &["line 2, column 17", "control character (byte 0x00)"],
+    );
+    let (_dir, path) = config_file("# fine\n\u{1b}[31m\n");
+    refused(&simulate(&path), &["line 2, column 1", "byte 0x1b"]);
+}

@@ -12,7 +12,9 @@ use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::time::{clock_gettime, ClockId};
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 
-use crate::config::Config;
+use std::path::Path;
+
+use crate::config::{Config, ConfigError, LineSelector};
 use crate::core::{Event, PowerAction, Rules, Time};
 use crate::hw::display::{LinuxBus, PanelSettings, Ssd1306Port};
 use crate::hw::gpio::{Button, Led};
@@ -197,6 +199,7 @@ type GpioPorts = (Box<dyn EdgeSource>, Box<dyn LedPort>);
 /// Requests the button and the LED from the chosen backend.
 fn open_gpio(
     config: &Config,
+    config_path: Option<&Path>,
     debounce: Duration,
     backend: GpioBackend,
 ) -> anyhow::Result<GpioPorts> {
@@ -209,6 +212,24 @@ fn open_gpio(
                 debounce,
             )
             .context("cannot use the button")?;
+            if let Ok(led_line) = crate::hw::gpio::resolve(&config.led_line()) {
+                if led_line.chip == button.line.chip && led_line.offset == button.line.offset {
+                    let key = match config.led_line() {
+                        LineSelector::Named(_) => "led.line",
+                        LineSelector::Offset { .. } => "led.offset",
+                    };
+                    return Err(ConfigError::Invalid {
+                        path: config_path.unwrap_or(Path::new(crate::config::DEFAULT_PATH)).to_path_buf(),
+                        key,
+                        problem: format!(
+                            "is the button's line ({} offset {}): the LED needs a line of its own",
+                            led_line.chip.display(),
+                            led_line.offset
+                        ),
+                    }
+                    .into());
+                }
+            }
             let led = Led::request(&config.led_line(), config.led.active_low)
                 .context("cannot use the LED")?;
             log::info!(
@@ -260,7 +281,7 @@ pub fn run(
         rules
     };
     let rules = dry_run_rules(Rules::try_from(&config)?);
-    let (button, mut led) = open_gpio(&config, rules.debounce, backend)?;
+    let (button, mut led) = open_gpio(&config, config_path.as_deref(), rules.debounce, backend)?;
 
     let (stop, stop_signal) = wake_pipe()?;
     let (reload, reload_signal) = wake_pipe()?;

@@ -44,6 +44,10 @@ pub fn run_command(argv: &[String], timeout: Duration) -> Result<(), PowerError>
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .process_group(0)
+        // the service's own systemd channels are not the command's to use
+        .env_remove("NOTIFY_SOCKET")
+        .env_remove("WATCHDOG_PID")
+        .env_remove("WATCHDOG_USEC")
         .spawn()
         .map_err(|err| spawn_error(&shown, program, err))?;
     let tail = Arc::new(Mutex::new(Tail::new(STDERR_TAIL_BYTES)));
@@ -394,6 +398,21 @@ mod tests {
             let _ = sender.send(run_command(&argv, timeout).map_err(|err| err.to_string()));
         });
         result.recv_timeout(Duration::from_secs(30))
+    }
+
+    #[test]
+    fn the_command_does_not_inherit_the_services_notify_socket() {
+        std::env::set_var("NOTIFY_SOCKET", "/run/systemd/notify");
+        let result = run_bounded(
+            &[
+                "sh",
+                "-c",
+                "if [ -n \"$NOTIFY_SOCKET\" ]; then echo inherited >&2; exit 1; fi",
+            ],
+            COMMAND_TIMEOUT,
+        );
+        std::env::remove_var("NOTIFY_SOCKET");
+        assert_eq!(result, Ok(()));
     }
 
     #[test]

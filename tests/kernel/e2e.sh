@@ -150,6 +150,14 @@ check_eq "three reboots so far" 3 "$(power_calls reboot)"
 cp guest.toml.orig $CONFIG
 stop_daemon
 
+# the LED on the button's line under another spelling (chip + offset)
+{ cat $CONFIG; printf '[led]\nchip = "/dev/gpiochip0"\noffset = 20\n'; } > same-line.toml
+$BIN run --config same-line.toml > out/same-line.log 2>&1
+status=$?
+cat out/same-line.log
+check_eq "the LED on the button's line by chip and offset: refused as a config error" 78 "$status"
+check "its message names the key" grep -q 'led.offset.*button' out/same-line.log
+
 start_daemon d4b
 $BIN run --config $CONFIG > out/second.log 2>&1
 status=$?
