@@ -213,6 +213,16 @@ pub enum PowerError {
         /// The program.
         program: String,
     },
+    /// The program is a script whose interpreter does not exist.
+    #[error("cannot start `{command}`: its interpreter `{interpreter}` (the #! line of {program}) was not found")]
+    NoInterpreter {
+        /// The whole command line.
+        command: String,
+        /// The script.
+        program: String,
+        /// What its `#!` line names.
+        interpreter: String,
+    },
     /// The program may not be run by this user.
     #[error("cannot start `{command}`: `{program}` may not be run by this user ({error})")]
     Denied {

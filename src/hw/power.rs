@@ -153,7 +153,14 @@ fn describe_status(status: ExitStatus) -> String {
 fn spawn_error(shown: &str, program: &str, error: std::io::Error) -> PowerError {
     let (command, program) = (shown.to_string(), program.to_string());
     match error.kind() {
-        ErrorKind::NotFound => PowerError::NotFound { command, program },
+        ErrorKind::NotFound => match interpreter_of(&program) {
+            Some(interpreter) => PowerError::NoInterpreter {
+                command,
+                program,
+                interpreter,
+            },
+            None => PowerError::NotFound { command, program },
+        },
         ErrorKind::PermissionDenied => PowerError::Denied {
             command,
             program,
@@ -161,6 +168,22 @@ fn spawn_error(shown: &str, program: &str, error: std::io::Error) -> PowerError 
         },
         _ => PowerError::Spawn { command, error },
     }
+}
+
+/// What the `#!` line of an existing script names: exec(2) says "not found"
+/// for a script whose interpreter is missing, though the script is there.
+fn interpreter_of(program: &str) -> Option<String> {
+    if !program.contains('/') {
+        return None;
+    }
+    let mut head = [0u8; 256];
+    let n = std::fs::File::open(program)
+        .and_then(|mut file| std::io::Read::read(&mut file, &mut head))
+        .ok()?;
+    let line = head[..n].strip_prefix(b"#!")?;
+    let line = line.split(|&b| b == b'\n').next()?;
+    let interpreter = String::from_utf8_lossy(line);
+    interpreter.split_whitespace().next().map(str::to_string)
 }
 
 fn lock(tail: &Mutex<Tail>) -> MutexGuard<'_, Tail> {
@@ -398,6 +421,27 @@ mod tests {
             let _ = sender.send(run_command(&argv, timeout).map_err(|err| err.to_string()));
         });
         result.recv_timeout(Duration::from_secs(30))
+    }
+
+    #[test]
+    fn a_script_whose_interpreter_is_missing_names_the_interpreter() {
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("reboot.sh");
+        std::fs::write(&script, "#!/nonexistent/interpreter -e\nexit 0\n").unwrap();
+        std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        let Err(err) = run_bounded(&[script.to_str().unwrap()], COMMAND_TIMEOUT) else {
+            panic!("the script ran");
+        };
+        let text = err.to_string();
+        assert!(
+            text.contains("/nonexistent/interpreter") && text.contains("#!"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("was not found; give its full path"),
+            "{text}"
+        );
     }
 
     #[test]
