@@ -74,10 +74,12 @@ pub enum ConfigError {
         message: String,
     },
     /// A key has a value the panel cannot use.
-    #[error("config file {path}: `{key}` {problem}")]
+    #[error("config file {path}{}: `{key}` {problem}", at_line(.line))]
     Invalid {
         /// The file (or `<built-in>` for defaults given on the command line).
         path: PathBuf,
+        /// The line the key is on, where the file has it.
+        line: Option<usize>,
         /// The key, as written in the file (`button.reboot_after_s`).
         key: &'static str,
         /// What is wrong and what is allowed.
@@ -304,8 +306,12 @@ impl Config {
             Some(path) => (path.to_path_buf(), true),
             None => (PathBuf::from(DEFAULT_PATH), false),
         };
+        let mut text = String::new();
         let (config, shown_path) = match read_config_file(&path) {
-            Ok(text) => (Self::parse(&text, &path)?, path),
+            Ok(read) => {
+                text = read;
+                (Self::parse(&text, &path)?, path)
+            }
             Err(ConfigError::Read { error, .. })
                 if !required && error.kind() == std::io::ErrorKind::NotFound =>
             {
@@ -317,7 +323,9 @@ impl Config {
         let search_path = search_path
             .as_deref()
             .unwrap_or(OsStr::new(DEFAULT_SEARCH_PATH));
-        config.check_programs(&shown_path, search_path)?;
+        config
+            .check_programs(&shown_path, search_path)
+            .map_err(|err| err.located_in(&text))?;
         Ok(config)
     }
 
@@ -395,6 +403,7 @@ impl Config {
                 )
             };
             return Err(ConfigError::Invalid {
+                line: None,
                 path: path.to_path_buf(),
                 key,
                 problem,
@@ -418,13 +427,31 @@ impl Config {
             path: path.to_path_buf(),
             message: err.to_string().trim_end().to_string(),
         })?;
-        config.validate(path)?;
+        let located = |err: ConfigError| err.located_in(text);
+        // `line` has a default, so only the text shows that it was given
+        if let Ok(table) = toml::from_str::<toml::Table>(text) {
+            for section in ["button", "led"] {
+                let keys = table.get(section).and_then(toml::Value::as_table);
+                if keys.is_some_and(|k| {
+                    k.contains_key("line") && (k.contains_key("chip") || k.contains_key("offset"))
+                }) {
+                    return Err(located(ConfigError::Invalid {
+                        path: path.to_path_buf(),
+                        line: None,
+                        key: line_key(section, "line"),
+                        problem: "is given together with chip and offset: give either the line's name or chip and offset, not both".into(),
+                    }));
+                }
+            }
+        }
+        config.validate(path).map_err(located)?;
         Ok(config)
     }
 
     /// Checks every value; the first problem found is returned.
     pub fn validate(&self, path: &Path) -> Result<(), ConfigError> {
         let invalid = |key: &'static str, problem: String| ConfigError::Invalid {
+            line: None,
             path: path.to_path_buf(),
             key,
             problem,
@@ -575,7 +602,10 @@ impl TryFrom<&Config> for Rules {
             if !value.is_finite() || value <= 0.0 || value > 3600.0 {
                 return Err(invalid(
                     key,
-                    format!("is {value}: it must be a number of seconds above 0 and at most 3600"),
+                    format!(
+                        "is {}: it must be a number of seconds above 0 and at most 3600",
+                        shown(value)
+                    ),
                 ));
             }
         }
@@ -606,7 +636,8 @@ impl TryFrom<&Config> for Rules {
                 return Err(invalid(
                     key,
                     format!(
-                        "is {value} s: it must be longer than {before_key} ({} s) by at least {} s",
+                        "is {} s: it must be longer than {before_key} ({} s) by at least {} s",
+                        shown(value),
                         before as f64 / 1000.0,
                         MIN_STAGE_MS as f64 / 1000.0
                     ),
@@ -845,6 +876,61 @@ fn line_key(section: &str, key: &str) -> &'static str {
         (_, "offset") => "led.offset",
         (_, "chip") => "led.chip",
         _ => "led.line",
+    }
+}
+
+/// A number as short as it can be read: `8.5`, `1e298` (not 299 digits).
+fn shown(value: f64) -> String {
+    let plain = value.to_string();
+    if plain.len() <= 12 {
+        plain
+    } else {
+        format!("{value:e}")
+    }
+}
+
+fn at_line(line: &Option<usize>) -> String {
+    line.map(|n| format!(" line {n}")).unwrap_or_default()
+}
+
+/// The 1-based line of `key` (`section.name`) in the TOML `text`, where it
+/// is written as `name = …` inside `[section]`.
+fn line_of(text: &str, key: &str) -> Option<usize> {
+    let (section, name) = key.split_once('.')?;
+    let mut current = "";
+    for (index, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        if let Some(header) = line.strip_prefix('[') {
+            current = header.split(']').next().unwrap_or("").trim();
+            continue;
+        }
+        let Some((left, _)) = line.split_once('=') else {
+            continue;
+        };
+        if current == section && left.trim().trim_matches('"') == name {
+            return Some(index + 1);
+        }
+    }
+    None
+}
+
+impl ConfigError {
+    /// Adds the line of the key an `Invalid` error names, found in `text`.
+    fn located_in(self, text: &str) -> ConfigError {
+        match self {
+            ConfigError::Invalid {
+                path,
+                line: None,
+                key,
+                problem,
+            } => ConfigError::Invalid {
+                line: line_of(text, key),
+                path,
+                key,
+                problem,
+            },
+            other => other,
+        }
     }
 }
 

@@ -122,6 +122,63 @@ impl Frame {
             .collect()
     }
 
+    /// Two by two pixels per character with Unicode quadrant blocks: half
+    /// the width of [`Frame::to_half_blocks`], for an 80-column terminal.
+    pub fn to_quadrants(&self) -> Vec<String> {
+        const QUADRANTS: [char; 16] = [
+            ' ', '▘', '▝', '▀', '▖', '▌', '▞', '▛', '▗', '▚', '▐', '▜', '▄', '▙', '▟', '█',
+        ];
+        (0..self.height.div_ceil(2))
+            .map(|row| {
+                (0..self.width.div_ceil(2))
+                    .map(|col| {
+                        let (x, y) = (col * 2, row * 2);
+                        let bits = [(0, 0, 1), (1, 0, 2), (0, 1, 4), (1, 1, 8)]
+                            .iter()
+                            .filter(|&&(dx, dy, _)| self.get(x + dx, y + dy))
+                            .fold(0, |acc, &(_, _, bit)| acc | bit);
+                        QUADRANTS[bits]
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// Two by four pixels per character with Unicode Braille patterns: a
+    /// 128×64 panel in 64 columns and 16 lines.
+    pub fn to_braille(&self) -> Vec<String> {
+        // dot numbering of the Braille block: bit for (dx, dy)
+        const DOTS: [(u32, u32, u32); 8] = [
+            (0, 0, 0x01),
+            (0, 1, 0x02),
+            (0, 2, 0x04),
+            (1, 0, 0x08),
+            (1, 1, 0x10),
+            (1, 2, 0x20),
+            (0, 3, 0x40),
+            (1, 3, 0x80),
+        ];
+        (0..self.height.div_ceil(4))
+            .map(|row| {
+                (0..self.width.div_ceil(2))
+                    .map(|col| {
+                        let (x, y) = (col * 2, row * 4);
+                        let bits = DOTS
+                            .iter()
+                            .filter(|&&(dx, dy, _)| self.get(x + dx, y + dy))
+                            .fold(0, |acc, &(_, _, bit)| acc | bit);
+                        // a blank cell as a space: some fonts draw U+2800 as dots
+                        if bits == 0 {
+                            ' '
+                        } else {
+                            char::from_u32(0x2800 + bits).unwrap_or('?')
+                        }
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
     /// Encodes the frame as a PNG, each panel pixel `scale` × `scale` image
     /// pixels, lit pixels in the OLED's white on black.
     pub fn to_png(&self, scale: u32) -> Vec<u8> {
@@ -210,6 +267,21 @@ impl DrawTarget for Frame {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quadrants_and_braille_place_every_pixel() {
+        let mut frame = Frame::new(4, 4);
+        frame.set(0, 0, true); // upper left of the first cell
+        frame.set(3, 1, true); // lower right of the second
+        frame.set(1, 3, true);
+        assert_eq!(frame.to_quadrants(), vec!["▘▗", "▗ "]);
+        // braille: dot 1 in the first cell, dot 5 in the second, dot 8 in the first
+        assert_eq!(frame.to_braille(), vec!["\u{2881}\u{2810}"]);
+        let blank = Frame::new(128, 64);
+        assert!(blank.to_braille().iter().all(|l| l.chars().count() == 64));
+        assert_eq!(blank.to_braille().len(), 16);
+        assert_eq!(blank.to_quadrants().len(), 32);
+    }
 
     #[test]
     fn png_round_trips() {

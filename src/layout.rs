@@ -53,7 +53,7 @@ where
                 PowerAction::Shutdown => "Shutdown failed:",
             };
             let mut text = vec![title.to_string()];
-            text.extend(wrap(reason, COLUMNS, if tall { 5 } else { 2 }));
+            text.extend(failure_lines(reason, COLUMNS, if tall { 5 } else { 2 }));
             lines(target, &text, tall)
         }
     }
@@ -282,6 +282,21 @@ fn fit(text: &str, width: usize) -> String {
     out
 }
 
+/// A failure's reason in at most `max_lines` lines: when the whole of it
+/// does not fit, the command it names goes first (the title says which
+/// action failed), so that how it ended — the exit status — stays readable.
+fn failure_lines(reason: &str, width: usize, max_lines: usize) -> Vec<String> {
+    let whole = wrap(reason, width, usize::MAX);
+    if whole.len() <= max_lines {
+        return whole;
+    }
+    let shorter = reason
+        .strip_prefix('`')
+        .and_then(|rest| rest.split_once("` "))
+        .map_or(reason, |(_, ending)| ending);
+    wrap(shorter, width, max_lines)
+}
+
 /// Word-wraps `text` into at most `max_lines` lines of `width` characters.
 fn wrap(text: &str, width: usize, max_lines: usize) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
@@ -311,6 +326,17 @@ fn wrap(text: &str, width: usize, max_lines: usize) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_failure_keeps_its_exit_status_on_a_128x32_panel() {
+        let reason = "`systemctl reboot` exited with status 1: Failed to reboot system via logind";
+        let lines = failure_lines(reason, COLUMNS, 2);
+        assert_eq!(lines.len(), 2);
+        assert!(lines.join(" ").contains("status 1"), "{lines:?}");
+        // what fits is left whole
+        let short = failure_lines("`reboot` exited with status 1", COLUMNS, 2);
+        assert_eq!(short.join(" "), "`reboot` exited with status 1");
+    }
 
     #[test]
     fn cpu_and_memory_never_overflow_the_line() {

@@ -1,6 +1,7 @@
 //! The `rackpi-panel` command: parse arguments, load the configuration, hand
 //! over to the library. Nothing else happens here.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -10,6 +11,7 @@ use rackpi_panel::config::{Config, ConfigError, PanelSize, EXIT_CONFIG};
 use rackpi_panel::core::PageKind;
 use rackpi_panel::hw::off::ServiceExit;
 use rackpi_panel::hw::GpioBackend;
+use rackpi_panel::sim::terminal::{Cells, PaneLog};
 use rackpi_panel::sim::{self, SimOptions};
 
 #[derive(Parser)]
@@ -55,7 +57,7 @@ enum Command {
         config: Option<PathBuf>,
     },
     /// Run the firmware against simulated hardware.
-    #[command(after_help = sim::terminal::KEYS)]
+    #[command(after_help = sim::HELP)]
     Simulate {
         /// Configuration file [default: built-in defaults].
         #[arg(long, value_name = "FILE")]
@@ -72,12 +74,18 @@ enum Command {
         /// Write events as JSON Lines (- = standard output).
         #[arg(long, value_name = "FILE")]
         events: Option<PathBuf>,
-        /// Write one PNG per distinct frame into DIR.
+        /// Write one PNG per distinct frame into DIR (new or empty; only DIR itself is created).
         #[arg(long, value_name = "DIR")]
         frames: Option<PathBuf>,
+        /// Delete the frames of an earlier run from the --frames directory when the run starts.
+        #[arg(long, requires = "frames")]
+        replace_frames: bool,
         /// Write every I2C write transaction: T_MS ADDR BYTES.
         #[arg(long, value_name = "FILE")]
         i2c_log: Option<PathBuf>,
+        /// How the interactive panel is drawn: auto picks what fits the terminal.
+        #[arg(long, value_enum, value_name = "CELLS", default_value_t = Cells::Auto)]
+        cells: Cells,
     },
     /// Draw a page with sample data into a PNG (for documentation).
     Render {
@@ -87,7 +95,7 @@ enum Command {
         /// The panel's size.
         #[arg(long, value_enum, default_value_t = PanelSize::W128H32)]
         size: PanelSize,
-        /// The PNG to write.
+        /// The PNG to write (- = standard output); a FIFO or device is written through.
         #[arg(long, value_name = "FILE.png")]
         out: PathBuf,
     },
@@ -145,12 +153,33 @@ impl From<Page> for PageKind {
     }
 }
 
+/// Log lines on stderr: under systemd with the journal's priority prefixes
+/// (`journalctl -p err` works, the journal adds the time); in the
+/// interactive simulator into its event pane.
+fn init_logging(verbose: bool, command: &Command) {
+    let default_level = if verbose { "debug" } else { "info" };
+    let mut builder =
+        env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(default_level));
+    if rackpi_panel::hw::daemon::stderr_is_journal() {
+        builder.format(|buf, record| {
+            use std::io::Write;
+            let priority = rackpi_panel::hw::daemon::journal_priority(record.level());
+            writeln!(buf, "<{priority}>{}", record.args())
+        });
+    } else {
+        builder.format_timestamp(None);
+    }
+    if matches!(command, Command::Simulate { script: None, .. })
+        && sim::terminal::stdout_is_terminal()
+    {
+        builder.target(env_logger::Target::Pipe(Box::new(PaneLog)));
+    }
+    builder.init();
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let default_level = if cli.verbose { "debug" } else { "info" };
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(default_level))
-        .format_timestamp(None)
-        .init();
+    init_logging(cli.verbose, &cli.command);
     match run(cli.command) {
         Ok(code) => code,
         Err(err) => {
@@ -212,10 +241,13 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             fake_stats,
             events,
             frames,
+            replace_frames,
             i2c_log,
+            cells,
         } => {
-            let config = match config {
-                Some(path) => Config::load(Some(&path))?,
+            let config_path = config;
+            let config = match &config_path {
+                Some(path) => Config::load(Some(path))?,
                 None => Config::default(),
             };
             let options = SimOptions {
@@ -226,6 +258,9 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                 frames,
                 i2c_log,
                 fail_every: 0,
+                config_path,
+                replace_frames,
+                cells,
             };
             let summary = sim::simulate(&config, &options)?;
             log::info!(
@@ -247,10 +282,11 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Render { page, size, out } => {
+            if out == std::path::Path::new("-") && std::io::stdout().is_terminal() {
+                anyhow::bail!("--out - writes a PNG to standard output, which is a terminal: redirect it (> page.png) or give a file name");
+            }
             let frame = rackpi_panel::layout::render_page(page.into(), size.dimensions());
-            frame
-                .write_png(&out, sim::PNG_SCALE)
-                .map_err(|err| anyhow::anyhow!("cannot write {}: {err}", out.display()))?;
+            sim::write_output_file(&out, &frame.to_png(sim::PNG_SCALE))?;
             Ok(ExitCode::SUCCESS)
         }
     }

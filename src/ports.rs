@@ -124,8 +124,14 @@ pub type Reloader<'a> = dyn FnMut() -> Result<Rules, String> + 'a;
 #[derive(Debug, thiserror::Error)]
 pub enum GpioError {
     /// No GPIO chip device exists.
-    #[error("no GPIO chip found (/dev/gpiochip*): this is not a Raspberry Pi, or the kernel lacks the GPIO character device")]
+    #[error("no GPIO chip found (/dev/gpiochip*): this is not a Raspberry Pi, or the kernel lacks the GPIO character device (to try the panel without one: rackpi-panel simulate)")]
     NoChips,
+    /// The chip named in the configuration does not exist.
+    #[error("GPIO chip {chip} does not exist: check `chip` in the config (ls /dev/gpiochip*), or name the line instead (line = \"GPIO20\")")]
+    NoSuchChip {
+        /// The chip device named.
+        chip: PathBuf,
+    },
     /// Chips exist but cannot be opened.
     #[error("cannot open {chip}: {reason} (add the service user to the gpio group, or run the packaged unit, which has it)")]
     Permission {

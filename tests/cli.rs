@@ -126,7 +126,18 @@ fn help_lists_the_simulator_keys_and_commands() {
         "--frames",
         "--i2c-log",
         "SPACE",
-        "hold 9 s",
+        "9 / 13 / 21 s",
+        // the script language, every command
+        "press SECONDS",
+        "down | up",
+        "wait SECONDS",
+        "display unplug | display plug",
+        "power fail | power ok",
+        "quit",
+        "SIGTERM",
+        "SIGHUP reloads --config",
+        "--replace-frames",
+        "--cells",
     ] {
         assert!(text.contains(needle), "{needle} missing from:\n{text}");
     }
@@ -262,4 +273,49 @@ fn off_with_a_broken_config_still_uses_its_led_and_display() {
     let (code, err) = off("[[[ not toml", Some(("killed", "KILL")));
     assert_ne!(code, Some(78), "{err}");
     assert!(err.contains("using the default LED and display"), "{err}");
+}
+
+#[test]
+fn under_systemd_log_lines_carry_the_journal_priority_and_no_level_text() {
+    use std::os::unix::fs::MetadataExt;
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("s.txt");
+    // a button held at start is a warning; the summary at the end is info
+    std::fs::write(&script, "down\nwait 1\nup\nwait 1\n").unwrap();
+    let stderr_path = dir.path().join("stderr");
+    let stderr = std::fs::File::create(&stderr_path).unwrap();
+    let meta = stderr.metadata().unwrap();
+    let out = Command::new(BIN)
+        .args(["simulate", "--virtual-time", "--fake-stats", "--script"])
+        .arg(&script)
+        .env("JOURNAL_STREAM", format!("{}:{}", meta.dev(), meta.ino()))
+        .env_remove("RUST_LOG")
+        .stderr(stderr)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = std::fs::read_to_string(&stderr_path).unwrap();
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("<4>the button is held at start")),
+        "{text}"
+    );
+    assert!(
+        text.lines().any(|l| l.starts_with("<6>simulation ended")),
+        "{text}"
+    );
+    assert!(!text.contains("[INFO") && !text.contains("[WARN"), "{text}");
+
+    // a JOURNAL_STREAM that is not this stderr (inherited by a child that
+    // writes elsewhere) leaves the lines as they are
+    let out = Command::new(BIN)
+        .args(["simulate", "--virtual-time", "--fake-stats", "--script"])
+        .arg(&script)
+        .env("JOURNAL_STREAM", "1:1")
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(!text.contains("<6>"), "{text}");
+    assert!(text.contains("simulation ended"), "{text}");
 }

@@ -1,92 +1,380 @@
-//! The interactive simulator in a pseudo-terminal, driven by keys as a
-//! person would: the panel appears, a press and release turn the page, `q`
-//! quits with status 0 and gives the terminal back.
+//! The interactive simulator in an 80×24 pseudo-terminal, driven by keys as
+//! a person would, its output fed to a small terminal emulator: the panel,
+//! the status line and the keys are on the screen, no line is wider than the
+//! terminal, nothing scrolls, and the terminal is given back however the
+//! run ends (q, SIGTERM).
 
 use std::io::{Read, Write};
 use std::os::fd::AsFd;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use nix::pty::Winsize;
 
 const BIN: &str = env!("CARGO_BIN_EXE_rackpi-panel");
 
-/// Reads from the terminal until `needle` appears (or 10 s pass).
-fn read_until(master: &mut std::fs::File, seen: &mut String, needle: &str) -> bool {
-    let end = Instant::now() + Duration::from_secs(10);
-    while !seen.contains(needle) {
-        if Instant::now() > end {
-            return false;
-        }
-        let mut fds = [PollFd::new(master.as_fd(), PollFlags::POLLIN)];
-        if poll(&mut fds, PollTimeout::from(100u16)).unwrap_or(0) == 0 {
-            continue;
-        }
-        let mut buf = [0u8; 4096];
-        match master.read(&mut buf) {
-            Ok(0) | Err(_) => return seen.contains(needle),
-            Ok(n) => seen.push_str(&String::from_utf8_lossy(&buf[..n])),
+/// Just enough of a VT100 to see what a person would: cursor positioning,
+/// erasing, the alternate screen; and to notice a wrap or a scroll.
+struct Vt {
+    cols: usize,
+    rows: usize,
+    grid: Vec<Vec<char>>,
+    row: usize,
+    col: usize,
+    pending_wrap: bool,
+    wrapped: Vec<String>,
+    scrolled: bool,
+    alternate: bool,
+    cursor_visible: bool,
+    bytes: Vec<u8>,
+}
+
+impl Vt {
+    fn new(cols: usize, rows: usize) -> Self {
+        Vt {
+            cols,
+            rows,
+            grid: vec![vec![' '; cols]; rows],
+            row: 0,
+            col: 0,
+            pending_wrap: false,
+            wrapped: Vec::new(),
+            scrolled: false,
+            alternate: false,
+            cursor_visible: true,
+            bytes: Vec::new(),
         }
     }
-    true
+
+    fn line_feed(&mut self) {
+        if self.row + 1 == self.rows {
+            self.scrolled = true;
+            self.grid.remove(0);
+            self.grid.push(vec![' '; self.cols]);
+        } else {
+            self.row += 1;
+        }
+    }
+
+    fn csi(&mut self, params: &str, fin: char) {
+        let nums: Vec<usize> = params
+            .trim_start_matches('?')
+            .split(';')
+            .map(|p| p.parse().unwrap_or(0))
+            .collect();
+        let arg =
+            |i: usize, default: usize| nums.get(i).copied().filter(|&n| n > 0).unwrap_or(default);
+        match fin {
+            'H' | 'f' => {
+                self.row = (arg(0, 1) - 1).min(self.rows - 1);
+                self.col = (arg(1, 1) - 1).min(self.cols - 1);
+                self.pending_wrap = false;
+            }
+            'K' => {
+                let from = if nums[0] == 0 { self.col } else { 0 };
+                for c in &mut self.grid[self.row][from..] {
+                    *c = ' ';
+                }
+            }
+            'J' => {
+                let from_row = if nums[0] == 2 || nums[0] == 3 {
+                    0
+                } else {
+                    self.row + 1
+                };
+                if nums[0] == 0 {
+                    let col = self.col;
+                    for c in &mut self.grid[self.row][col..] {
+                        *c = ' ';
+                    }
+                }
+                for row in &mut self.grid[from_row..] {
+                    row.fill(' ');
+                }
+            }
+            'h' | 'l' if params.starts_with('?') => {
+                let on = fin == 'h';
+                match nums[0] {
+                    1049 | 47 | 1047 => {
+                        self.alternate = on;
+                        for row in &mut self.grid {
+                            row.fill(' ');
+                        }
+                    }
+                    25 => self.cursor_visible = on,
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Puts back an unfinished escape sequence for the next read.
+    fn keep(&mut self, rest: &[char]) {
+        let mut bytes = rest.iter().collect::<String>().into_bytes();
+        bytes.append(&mut self.bytes);
+        self.bytes = bytes;
+    }
+
+    fn feed(&mut self, bytes: &[u8]) {
+        self.bytes.extend_from_slice(bytes);
+        let valid = match std::str::from_utf8(&self.bytes) {
+            Ok(text) => text.len(),
+            Err(err) => err.valid_up_to(),
+        };
+        let text: Vec<char> = String::from_utf8_lossy(&self.bytes[..valid])
+            .chars()
+            .collect();
+        self.bytes.drain(..valid);
+        let mut i = 0;
+        while i < text.len() {
+            let c = text[i];
+            i += 1;
+            match c {
+                '\x1b' => {
+                    // an escape sequence split across reads waits for the rest
+                    let start = i - 1;
+                    match text.get(i) {
+                        None => {
+                            self.keep(&text[start..]);
+                            return;
+                        }
+                        Some('[') => {
+                            let end = text[i + 1..].iter().position(|c| ('@'..='~').contains(c));
+                            let Some(end) = end.map(|e| i + 1 + e) else {
+                                self.keep(&text[start..]);
+                                return;
+                            };
+                            let params: String = text[i + 1..end].iter().collect();
+                            self.csi(&params, text[end]);
+                            i = end + 1;
+                        }
+                        Some(_) => i += 1,
+                    }
+                }
+                '\r' => {
+                    self.col = 0;
+                    self.pending_wrap = false;
+                }
+                '\n' => {
+                    self.pending_wrap = false;
+                    self.line_feed();
+                }
+                c if (c as u32) < 0x20 => {}
+                c => {
+                    if self.pending_wrap {
+                        self.wrapped.push(self.text(self.row));
+                        self.col = 0;
+                        self.pending_wrap = false;
+                        self.line_feed();
+                    }
+                    self.grid[self.row][self.col] = c;
+                    if self.col + 1 == self.cols {
+                        self.pending_wrap = true;
+                    } else {
+                        self.col += 1;
+                    }
+                }
+            }
+        }
+    }
+
+    fn text(&self, row: usize) -> String {
+        self.grid[row]
+            .iter()
+            .collect::<String>()
+            .trim_end()
+            .to_owned()
+    }
+
+    fn screen(&self) -> String {
+        (0..self.rows).map(|r| self.text(r) + "\n").collect()
+    }
+}
+
+struct Panel {
+    child: Child,
+    master: std::fs::File,
+    vt: Vt,
+}
+
+impl Panel {
+    fn start(config: &str) -> (Panel, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let config_path = dir.path().join("config.toml");
+        std::fs::write(&config_path, config).unwrap();
+        let size = Winsize {
+            ws_row: 24,
+            ws_col: 80,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
+        let pty = nix::pty::openpty(Some(&size), None).unwrap();
+        // the child gets the slave as its terminal, never the master
+        nix::fcntl::fcntl(
+            &pty.master,
+            nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
+        )
+        .unwrap();
+        let slave = std::fs::File::from(pty.slave);
+        let child = Command::new(BIN)
+            .args(["simulate", "--fake-stats", "--config"])
+            .arg(&config_path)
+            .stdin(Stdio::from(slave.try_clone().unwrap()))
+            .stdout(Stdio::from(slave.try_clone().unwrap()))
+            .stderr(Stdio::from(slave))
+            .spawn()
+            .unwrap();
+        let panel = Panel {
+            child,
+            master: std::fs::File::from(pty.master),
+            vt: Vt::new(80, 24),
+        };
+        (panel, dir)
+    }
+
+    /// Reads until the screen satisfies `done` (or 10 s pass).
+    fn until(&mut self, what: &str, done: impl Fn(&Vt) -> bool) {
+        let end = Instant::now() + Duration::from_secs(10);
+        while !done(&self.vt) {
+            assert!(
+                Instant::now() < end,
+                "waited for {what}; the screen:\n{}",
+                self.vt.screen()
+            );
+            self.read_some();
+        }
+    }
+
+    fn read_some(&mut self) -> bool {
+        let mut fds = [PollFd::new(self.master.as_fd(), PollFlags::POLLIN)];
+        if poll(&mut fds, PollTimeout::from(50u16)).unwrap_or(0) == 0 {
+            return true;
+        }
+        let mut buf = [0u8; 8192];
+        match self.master.read(&mut buf) {
+            Ok(0) | Err(_) => false,
+            Ok(n) => {
+                self.vt.feed(&buf[..n]);
+                true
+            }
+        }
+    }
+
+    fn key(&mut self, key: &[u8]) {
+        self.master.write_all(key).unwrap();
+    }
+
+    /// Waits for the exit, reading all the while (the child must never
+    /// block on a full terminal).
+    fn exit(&mut self) -> std::process::ExitStatus {
+        let end = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                while self.read_some() {
+                    let mut fds = [PollFd::new(self.master.as_fd(), PollFlags::POLLIN)];
+                    if poll(&mut fds, PollTimeout::ZERO).unwrap_or(0) == 0 {
+                        break;
+                    }
+                }
+                return status;
+            }
+            assert!(Instant::now() < end, "the simulator did not end");
+            self.read_some();
+        }
+    }
+
+    fn assert_fits(&self, size: &str) {
+        assert!(
+            self.vt.wrapped.is_empty(),
+            "{size}: lines wider than 80 columns wrapped: {:#?}",
+            self.vt.wrapped
+        );
+        assert!(
+            !self.vt.scrolled,
+            "{size}: the screen scrolled:\n{}",
+            self.vt.screen()
+        );
+    }
+}
+
+impl Drop for Panel {
+    /// A failed test leaves no simulator running.
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn has(needle: &'static str) -> impl Fn(&Vt) -> bool {
+    move |vt| vt.screen().contains(needle)
 }
 
 #[test]
-fn keys_press_the_button_and_q_quits() {
-    let pty = nix::pty::openpty(None, None).unwrap();
-    let slave = std::fs::File::from(pty.slave);
-    let mut master = std::fs::File::from(pty.master);
-    let mut child = Command::new(BIN)
-        .args(["simulate", "--fake-stats"])
-        .stdin(Stdio::from(slave.try_clone().unwrap()))
-        .stdout(Stdio::from(slave))
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut seen = String::new();
-    assert!(
-        read_until(&mut master, &mut seen, "page info"),
-        "no start-up screen:\n{seen}"
-    );
-    assert!(seen.contains("rackpi-panel simulator"));
-    assert!(
-        read_until(&mut master, &mut seen, "▄"),
-        "the panel is drawn with half blocks"
-    );
-    assert!(
-        read_until(&mut master, &mut seen, "LED ●"),
-        "the LED is shown lit"
-    );
+fn in_80_by_24_both_panel_sizes_fit_keys_work_and_q_gives_the_terminal_back() {
+    for size in ["128x32", "128x64"] {
+        let (mut panel, _dir) = Panel::start(&format!("[display]\nsize = \"{size}\"\n"));
+        panel.until("the alternate screen", |vt| vt.alternate);
+        panel.until("the first page", has("page info"));
+        panel.until("the panel's border", has("┌ rackpi-panel simulator"));
+        panel.until("the status line", has("LED ●"));
+        let screen = panel.vt.screen();
+        assert!(screen.contains("q quit"), "{size}: the key line:\n{screen}");
+        assert!(screen.contains("r hold 9 s: reboot"), "{size}:\n{screen}");
+        assert!(
+            !panel.vt.cursor_visible,
+            "the cursor is hidden while drawing"
+        );
 
-    master.write_all(b" ").unwrap();
-    assert!(
-        read_until(&mut master, &mut seen, "press"),
-        "SPACE presses:\n{seen}"
-    );
-    std::thread::sleep(Duration::from_millis(200));
-    master.write_all(b" ").unwrap();
-    assert!(
-        read_until(&mut master, &mut seen, "page system"),
-        "SPACE again releases, the page turns"
-    );
+        panel.key(b" ");
+        panel.until("the press", has("press"));
+        std::thread::sleep(Duration::from_millis(200));
+        panel.key(b" ");
+        panel.until("the page to turn", has("page system"));
 
-    master.write_all(b"q").unwrap();
-    let end = Instant::now() + Duration::from_secs(10);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < end, "q did not quit");
-        // keep draining, so the child never blocks on a full terminal
-        let mut fds = [PollFd::new(master.as_fd(), PollFlags::POLLIN)];
-        if poll(&mut fds, PollTimeout::from(50u16)).unwrap_or(0) > 0 {
-            let mut buf = [0u8; 4096];
-            if let Ok(n) = master.read(&mut buf) {
-                seen.push_str(&String::from_utf8_lossy(&buf[..n]));
-            }
-        }
-    };
-    assert!(status.success());
-    let _ = read_until(&mut master, &mut seen, "\x1b[?25h");
-    assert!(seen.contains("\x1b[?25h"), "the cursor is given back");
+        // keys that change no input of the firmware repaint at once
+        panel.key(b"f");
+        panel.until("the status line after f", has("power commands fail"));
+        panel.key(b"u");
+        panel.until("the status line after u", has("display UNPLUGGED"));
+        panel.assert_fits(size);
+
+        panel.key(b"q");
+        let status = panel.exit();
+        assert!(status.success(), "{size}: q exits with 0, got {status:?}");
+        assert!(!panel.vt.alternate, "{size}: the alternate screen is left");
+        assert!(panel.vt.cursor_visible, "{size}: the cursor is given back");
+    }
+}
+
+#[test]
+fn the_keys_follow_the_configured_thresholds() {
+    let (mut panel, _dir) = Panel::start(
+        "[button]\nreboot_after_s = 3.0\nshutdown_after_s = 4.0\ncancel_after_s = 6.0\n",
+    );
+    panel.until("the key line", has("r hold 3.5 s: reboot"));
+    assert!(panel.vt.screen().contains("s hold 5 s: shut down"));
+    assert!(panel.vt.screen().contains("c hold 7 s: cancel"));
+    panel.key(b"r");
+    panel.until("a reboot after 3.5 s", has("s  reboot\n"));
+    panel.until(
+        "the status line after the reboot",
+        has("reboot recorded, not run: panel back in"),
+    );
+    panel.assert_fits("128x32");
+    panel.key(b"q");
+    assert!(panel.exit().success());
+}
+
+#[test]
+fn sigterm_ends_the_interactive_run_and_gives_the_terminal_back() {
+    let (mut panel, _dir) = Panel::start("");
+    panel.until("the first page", has("page info"));
+    let pid = nix::unistd::Pid::from_raw(panel.child.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+    let status = panel.exit();
+    assert_eq!(status.code(), Some(0), "SIGTERM ends the run as q does");
+    assert!(!panel.vt.alternate, "the alternate screen is left");
+    assert!(panel.vt.cursor_visible, "the cursor is given back");
 }

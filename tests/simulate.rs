@@ -419,3 +419,146 @@ fn render_writes_a_page_png() {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("weather"));
     assert!(!Path::new("x.png").exists());
 }
+
+/// A real-time run of `script` in the background, with `-v` logs on a pipe
+/// and the events and I2C log in files; returns once it has started.
+struct Background {
+    child: std::process::Child,
+    logs: std::sync::mpsc::Receiver<String>,
+    dir: tempfile::TempDir,
+}
+
+impl Background {
+    fn start(script: &str, config: Option<&str>) -> Background {
+        use std::io::BufRead;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("scenario.txt");
+        std::fs::write(&path, script).unwrap();
+        let mut command = Command::new(BIN);
+        command
+            .args(["-v", "simulate", "--fake-stats", "--script"])
+            .arg(&path)
+            .arg("--events")
+            .arg(dir.path().join("events.jsonl"))
+            .arg("--i2c-log")
+            .arg(dir.path().join("i2c.log"))
+            .stderr(std::process::Stdio::piped());
+        if let Some(config) = config {
+            let config_path = dir.path().join("config.toml");
+            std::fs::write(&config_path, config).unwrap();
+            command.arg("--config").arg(config_path);
+        }
+        let mut child = command.spawn().unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let (send, logs) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                if send.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let background = Background { child, logs, dir };
+        background.wait_for_log("started");
+        background
+    }
+
+    fn wait_for_log(&self, needle: &str) {
+        let end = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let left = end.saturating_duration_since(std::time::Instant::now());
+            match self.logs.recv_timeout(left) {
+                Ok(line) if line.contains(needle) => return,
+                Ok(_) => {}
+                Err(_) => panic!("no log line with {needle:?}"),
+            }
+        }
+    }
+
+    fn signal(&self, signal: nix::sys::signal::Signal) {
+        let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
+        nix::sys::signal::kill(pid, signal).unwrap();
+    }
+
+    fn exit(&mut self) -> std::process::ExitStatus {
+        let end = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(std::time::Instant::now() < end, "the simulator did not end");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
+    fn events(&self) -> Vec<Value> {
+        std::fs::read_to_string(self.dir.path().join("events.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+            .collect()
+    }
+}
+
+impl Drop for Background {
+    /// A failed test leaves no simulator running.
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn sigterm_and_sigint_end_a_run_as_quit_does_with_every_output_complete() {
+    use nix::sys::signal::Signal;
+    for signal in [Signal::SIGTERM, Signal::SIGINT] {
+        let mut run = Background::start("wait 60\n", None);
+        run.signal(signal);
+        let status = run.exit();
+        assert_eq!(status.code(), Some(0), "{signal}: exit status 0");
+        let events = run.events();
+        assert_eq!(events[0]["event"], "started", "{signal}: {events:?}");
+        assert_eq!(
+            events.last().unwrap()["event"],
+            "stopped",
+            "{signal}: {events:?}"
+        );
+        assert!(
+            t_ms(events.last().unwrap()) < 60_000,
+            "{signal}: stopped at once"
+        );
+        let log = std::fs::read_to_string(run.dir.path().join("i2c.log")).unwrap();
+        let writes = parse_i2c_log(&log);
+        assert!(!writes.is_empty(), "{signal}: the I2C log is written");
+        assert_eq!(
+            writes.last().unwrap().2,
+            vec![0x00, 0xae],
+            "{signal}: the last write switches the display off"
+        );
+    }
+}
+
+#[test]
+fn sighup_reloads_the_config_and_the_new_thresholds_apply() {
+    let mut run = Background::start(
+        "wait 2\npress 3.5\nwait 0.5\n",
+        Some("[power]\nsettle_s = 10\n"),
+    );
+    std::fs::write(
+        run.dir.path().join("config.toml"),
+        "[button]\nreboot_after_s = 3.0\nshutdown_after_s = 5.0\ncancel_after_s = 7.0\n[power]\nsettle_s = 10\n",
+    )
+    .unwrap();
+    run.signal(nix::sys::signal::Signal::SIGHUP);
+    run.wait_for_log("configuration reloaded");
+    let status = run.exit();
+    assert_eq!(status.code(), Some(0));
+    let events = run.events();
+    assert_eq!(
+        named(&events, "reboot").len(),
+        1,
+        "a 3.5 s press reboots with reboot_after_s = 3: {events:?}"
+    );
+    assert_eq!(events.last().unwrap()["event"], "stopped");
+}

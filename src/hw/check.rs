@@ -99,6 +99,9 @@ fn line_check(selector: &LineSelector, own_consumer: &str) -> Result<String, (St
                 GpioError::Permission { .. } => {
                     "add the user to the gpio group (sudo usermod -aG gpio $USER), then log in again".to_string()
                 }
+                GpioError::NoSuchChip { .. } => {
+                    "check [button]/[led] chip in the config; `gpiodetect` lists the chips".to_string()
+                }
                 GpioError::NotFound { .. } => {
                     "check [button]/[led] line in the config; `gpioinfo` lists the line names".to_string()
                 }
@@ -107,6 +110,13 @@ fn line_check(selector: &LineSelector, own_consumer: &str) -> Result<String, (St
             Err((err.to_string(), fix))
         }
     }
+}
+
+/// `pid 3081` or `pids 3081, 3082`.
+fn pids(pids: &[u32]) -> String {
+    let list: Vec<String> = pids.iter().map(u32::to_string).collect();
+    let word = if pids.len() == 1 { "pid" } else { "pids" };
+    format!("{word} {}", list.join(", "))
 }
 
 /// Processes whose command line mentions the old script.
@@ -175,7 +185,10 @@ pub fn check(config: &Config) -> Report {
             Ok("no infoscreen.py running".into())
         } else {
             Err((
-                format!("infoscreen.py is running (pid {old:?}) and may hold the pins"),
+                format!(
+                    "infoscreen.py is running ({}) and may hold the pins",
+                    pids(&old)
+                ),
                 "remove its line from /etc/rc.local and stop it (sudo pkill -f infoscreen.py)"
                     .into(),
             ))
@@ -187,6 +200,12 @@ pub fn check(config: &Config) -> Report {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn process_ids_read_as_a_person_writes_them() {
+        assert_eq!(pids(&[3081]), "pid 3081");
+        assert_eq!(pids(&[3081, 3082]), "pids 3081, 3082");
+    }
 
     #[test]
     fn the_report_lists_a_fix_under_each_problem() {

@@ -220,6 +220,7 @@ fn open_gpio(
                     };
                     return Err(ConfigError::Invalid {
                         path: config_path.unwrap_or(Path::new(crate::config::DEFAULT_PATH)).to_path_buf(),
+                        line: None,
                         key,
                         problem: format!(
                             "is the button's line ({} offset {}): the LED needs a line of its own",
@@ -281,6 +282,10 @@ pub fn run(
         rules
     };
     let rules = dry_run_rules(Rules::try_from(&config)?);
+    warn_if_no_such_interface(
+        &config.network.interface,
+        std::path::Path::new("/sys/class/net"),
+    );
     let (button, mut led) = open_gpio(&config, config_path.as_deref(), rules.debounce, backend)?;
 
     let (stop, stop_signal) = wake_pipe()?;
@@ -439,4 +444,55 @@ pub fn request_reload(timeout: Duration) -> anyhow::Result<()> {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// Whether stderr is the systemd journal's stream for this service: the
+/// device and inode in `JOURNAL_STREAM` are stderr's own (a child that
+/// inherited the variable but writes elsewhere gets plain lines).
+pub fn stderr_is_journal() -> bool {
+    let Some((dev, ino)) = std::env::var("JOURNAL_STREAM").ok().and_then(|value| {
+        let (dev, ino) = value.split_once(':')?;
+        Some((dev.parse::<u64>().ok()?, ino.parse::<u64>().ok()?))
+    }) else {
+        return false;
+    };
+    use std::os::unix::fs::MetadataExt;
+    // through a duplicate, for MetadataExt's u64 fields on every target
+    std::io::stderr()
+        .as_fd()
+        .try_clone_to_owned()
+        .and_then(|fd| std::fs::File::from(fd).metadata())
+        .is_ok_and(|meta| meta.dev() == dev && meta.ino() == ino)
+}
+
+/// The syslog priority the journal reads from a `<N>` line prefix.
+pub fn journal_priority(level: log::Level) -> u8 {
+    match level {
+        log::Level::Error => 3,
+        log::Level::Warn => 4,
+        log::Level::Info => 6,
+        log::Level::Debug | log::Level::Trace => 7,
+    }
+}
+
+/// Warns once at start when `network.interface` names no interface of this
+/// machine (a typo such as `wlan9` would otherwise only show `no network`).
+/// `interfaces` is the directory listing them (`/sys/class/net`).
+pub fn warn_if_no_such_interface(name: &str, interfaces: &std::path::Path) {
+    if name.is_empty() || interfaces.join(name).exists() {
+        return;
+    }
+    let mut known: Vec<String> = std::fs::read_dir(interfaces)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    known.sort();
+    log::warn!(
+        "network.interface = \"{name}\" is not an interface of this machine (it has: {}): the panel shows `no network` until it appears",
+        known.join(", ")
+    );
 }

@@ -178,7 +178,8 @@ where
 
     fn fault(&self, err: DisplayError) -> DisplayFault {
         let detail = match self.last_error.take() {
-            Some(ErrorKind::NoAcknowledge(_)) | None => format!("{err:?}"),
+            Some(ErrorKind::NoAcknowledge(_)) => "no acknowledgement on the bus".to_string(),
+            None => describe_display_error(&err),
             Some(kind) => format!("the bus failed: {kind}"),
         };
         DisplayFault::NoAnswer {
@@ -261,5 +262,17 @@ where
 
     fn dimensions(&self) -> (u32, u32) {
         self.settings.size.dimensions()
+    }
+}
+
+/// The display driver's error in words (its `Debug` name means nothing to
+/// an owner reading the log).
+fn describe_display_error(err: &DisplayError) -> String {
+    match err {
+        DisplayError::BusWriteError => "no acknowledgement on the bus".into(),
+        DisplayError::InvalidFormatError => "the driver refused the data format".into(),
+        DisplayError::DataFormatNotImplemented => "the driver lacks this data format".into(),
+        DisplayError::OutOfBoundsError => "a write outside the panel".into(),
+        other => format!("the driver failed ({other:?})"),
     }
 }

@@ -135,9 +135,8 @@ pub fn resolve(selector: &LineSelector) -> Result<ResolvedLine, GpioError> {
 fn open_chip(chip: &Path) -> Result<gpiocdev::Chip, GpioError> {
     if let Err(err) = std::fs::File::open(chip) {
         return Err(match err.kind() {
-            std::io::ErrorKind::NotFound => GpioError::NotFound {
-                name: chip.display().to_string(),
-                chips: "this machine".into(),
+            std::io::ErrorKind::NotFound => GpioError::NoSuchChip {
+                chip: chip.to_path_buf(),
             },
             _ => GpioError::Permission {
                 chip: chip.to_path_buf(),

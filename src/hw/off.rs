@@ -168,7 +168,7 @@ fn darken<L: LedPort>(requested: Result<(L, String), GpioError>) -> Outcome {
             Ok(()) => Outcome::Off(place),
             Err(err) => Outcome::Failed(format!("{place}: {err}")),
         },
-        Err(err @ (GpioError::NoChips | GpioError::NotFound { .. })) => {
+        Err(err @ (GpioError::NoChips | GpioError::NoSuchChip { .. } | GpioError::NotFound { .. })) => {
             Outcome::Absent(err.to_string())
         }
         Err(GpioError::Busy { consumer, line, .. }) if consumer == DAEMON_LED => {

@@ -7,11 +7,14 @@ mod clock;
 mod devices;
 mod outputs;
 pub mod script;
+mod signals;
 mod ssd1306_model;
 pub mod terminal;
 
+use std::cell::{Cell, RefCell};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use anyhow::{bail, Context};
 
@@ -21,13 +24,45 @@ use crate::hw::display::{PanelSettings, Ssd1306Port};
 use crate::hw::stats::SystemStats;
 use crate::ports::{Inputs, StatsSource};
 use crate::runtime::{self, Ports};
-use outputs::{create_output, prepare_frames_dir, SimReporter};
+use outputs::{check_distinct, FramesDir, Output, SimReporter};
 use script::ScriptInputs;
+use signals::Signals;
+use terminal::{Cells, KeyTimes};
 
 pub use bus::{BusCounters, Nack, SimBus};
 pub use clock::SimClock;
 pub use devices::{FakeStats, SimLed, SimPower};
+pub use outputs::write_output_file;
 pub use ssd1306_model::Ssd1306Model;
+
+/// `simulate --help`: the keys and the scenario language.
+pub const HELP: &str = "\
+Interactive (no --script, standard output a terminal): the panel is drawn in
+the terminal, on the alternate screen, in whatever fits (80x24 is enough).
+Keys: SPACE press/release the button, t tap (0.2 s), r / s / c hold until
+the reboot / shutdown / cancel stage (1 s past reboot_after_s, shutdown_after_s
+and cancel_after_s: 9 / 13 / 21 s with the defaults; the key line shows the
+configured holds), u unplug/plug the display, f make power commands fail or
+succeed, q (or Ctrl-C) quit. Power actions are recorded, never run; after a
+successful one the action screen stays up power.settle_s (120 s by default)
+and the panel returns, as on a Pi that did not go down.
+
+Scripts (--script FILE, - = standard input), one command per line, # comments:
+  press SECONDS                  press, hold for SECONDS, release
+  down | up                      set the button level (pressed / released)
+  wait SECONDS                   let time pass
+  display unplug | display plug  the panel stops / starts acknowledging I2C
+  power fail | power ok          the next power commands fail / succeed
+  quit                           stop (as on SIGTERM)
+The run ends after the last command (quit implied). Example:
+  printf 'wait 1\\npress 8.1\\nwait 1\\n' |
+    rackpi-panel simulate --virtual-time --fake-stats --script - --events -
+
+Signals: SIGTERM and SIGINT end the run as quit does (outputs complete, a
+stopped event, exit 0); SIGHUP reloads --config.
+Outputs are checked before the run starts and nothing is emptied until then;
+a FIFO or device is written through; --frames must be new or empty (or hold
+only frames of an earlier run, with --replace-frames).";
 
 /// Scale of the PNG frames (panel pixels to image pixels).
 pub const PNG_SCALE: u32 = 4;
@@ -49,6 +84,12 @@ pub struct SimOptions {
     pub i2c_log: Option<PathBuf>,
     /// Fault injection: every n-th I2C transaction is refused.
     pub fail_every: u64,
+    /// The configuration file, reloaded on SIGHUP.
+    pub config_path: Option<PathBuf>,
+    /// Remove an earlier run's frames from `frames` when the run starts.
+    pub replace_frames: bool,
+    /// How the interactive panel is drawn.
+    pub cells: Cells,
 }
 
 /// What a simulation did.
@@ -76,6 +117,71 @@ fn read_script(path: &Path) -> anyhow::Result<Vec<script::Command>> {
     script::parse(&text).with_context(|| format!("in script {name}"))
 }
 
+/// The outputs, opened and checked, none emptied yet.
+#[derive(Default)]
+struct Outputs {
+    events: Option<Output>,
+    i2c_log: Option<Output>,
+    frames: Option<FramesDir>,
+}
+
+impl Outputs {
+    fn open(options: &SimOptions) -> anyhow::Result<Outputs> {
+        let mut outputs = Outputs::default();
+        let opened = (|| -> anyhow::Result<()> {
+            if let Some(path) = &options.events {
+                outputs.events = Some(Output::open(path, "events")?);
+            }
+            if let Some(path) = &options.i2c_log {
+                outputs.i2c_log = Some(Output::open(path, "I2C log")?);
+            }
+            let files: Vec<&Output> = [&outputs.events, &outputs.i2c_log]
+                .into_iter()
+                .flatten()
+                .collect();
+            let mut inputs = Vec::new();
+            if let Some(config) = &options.config_path {
+                inputs.push(("configuration", config.as_path()));
+            }
+            if let Some(script) = options.script.as_deref().filter(|p| *p != Path::new("-")) {
+                inputs.push(("script", script));
+            }
+            check_distinct(&files, &inputs)?;
+            if let Some(dir) = &options.frames {
+                outputs.frames = Some(FramesDir::prepare(dir, options.replace_frames)?);
+            }
+            Ok(())
+        })();
+        match opened {
+            Ok(()) => Ok(outputs),
+            Err(err) => {
+                outputs.abandon();
+                Err(err)
+            }
+        }
+    }
+
+    fn abandon(&mut self) {
+        for output in [&mut self.events, &mut self.i2c_log].into_iter().flatten() {
+            output.abandon();
+        }
+        if let Some(frames) = self.frames.as_mut() {
+            frames.abandon();
+        }
+    }
+}
+
+type Writer = Option<Box<dyn Write>>;
+
+/// The run really starts: files are emptied, old frames removed.
+fn start_outputs(outputs: Outputs) -> anyhow::Result<(Writer, Writer, Option<PathBuf>)> {
+    Ok((
+        outputs.events.map(Output::start).transpose()?,
+        outputs.i2c_log.map(Output::start).transpose()?,
+        outputs.frames.map(FramesDir::start).transpose()?,
+    ))
+}
+
 /// Runs the simulator.
 pub fn simulate(config: &Config, options: &SimOptions) -> anyhow::Result<SimSummary> {
     let rules = Rules::try_from(config)?;
@@ -86,46 +192,32 @@ pub fn simulate(config: &Config, options: &SimOptions) -> anyhow::Result<SimSumm
     if interactive && !terminal::stdout_is_terminal() {
         bail!("no --script given and standard output is not a terminal: give --script FILE (or - for standard input) to run a scenario");
     }
+    if interactive && options.events.as_deref() == Some(Path::new("-")) {
+        bail!("--events - would be painted over by the interactive panel, which lists the events itself: give --events FILE to keep them");
+    }
+    if interactive && options.i2c_log.as_deref() == Some(Path::new("-")) {
+        bail!("--i2c-log - would be painted over by the interactive panel: give --i2c-log FILE");
+    }
     let commands = match &options.script {
         Some(path) => read_script(path)?,
         None => Vec::new(),
     };
-    // Outputs are opened before anything runs, so a bad path fails at once;
-    // if one cannot be opened, the files already created are removed again.
-    let mut created = Vec::new();
-    let opened = (|| -> anyhow::Result<_> {
-        let mut open = |path: &PathBuf, what: &str| -> anyhow::Result<Box<dyn Write>> {
-            let existed = path.exists();
-            let out = create_output(path, what)?;
-            if !existed {
-                created.push(path.clone());
-            }
-            Ok(out)
-        };
-        let events_out = options
-            .events
-            .as_ref()
-            .map(|p| open(p, "events"))
-            .transpose()?;
-        let i2c_log = options
-            .i2c_log
-            .as_ref()
-            .map(|p| open(p, "I2C log"))
-            .transpose()?;
-        if let Some(dir) = &options.frames {
-            prepare_frames_dir(dir)?;
-        }
-        Ok((events_out, i2c_log))
-    })();
-    let (events_out, i2c_log) = match opened {
-        Ok(outputs) => outputs,
+    let mut outputs = Outputs::open(options)?;
+    let signals = match Signals::install(interactive) {
+        Ok(signals) => signals,
         Err(err) => {
-            for path in &created {
-                let _ = std::fs::remove_file(path);
-            }
-            return Err(err);
+            outputs.abandon();
+            return Err(anyhow::Error::new(err).context("cannot install the signal handlers"));
         }
     };
+    let session = match interactive.then(terminal::Session::start).transpose() {
+        Ok(session) => session,
+        Err(err) => {
+            outputs.abandon();
+            return Err(anyhow::Error::new(err).context("cannot set up the terminal"));
+        }
+    };
+    let (events_out, i2c_log, frames_dir) = start_outputs(outputs)?;
 
     let clock = SimClock::new(options.virtual_time);
     let settings = PanelSettings::from_config(config);
@@ -140,14 +232,20 @@ pub fn simulate(config: &Config, options: &SimOptions) -> anyhow::Result<SimSumm
     let stats: &mut dyn StatsSource = if options.fake_stats {
         &mut fake
     } else {
+        crate::hw::daemon::warn_if_no_such_interface(
+            &config.network.interface,
+            Path::new("/sys/class/net"),
+        );
         system = SystemStats::new(&config.network.interface);
         &mut system
     };
-    let rows = settings.size.dimensions().1 as usize;
+    let (width, height) = settings.size.dimensions();
+    let rows = height as usize;
+    let times = Rc::new(Cell::new(KeyTimes::from_rules(&rules)));
     let mut reporter = SimReporter {
         events_out,
         events_error: None,
-        frames_dir: options.frames.clone(),
+        frames_dir,
         frames_error: None,
         bus: bus.clone(),
         rows,
@@ -160,14 +258,24 @@ pub fn simulate(config: &Config, options: &SimOptions) -> anyhow::Result<SimSumm
     };
 
     let mut inputs: Box<dyn Inputs> = if interactive {
-        let keyboard = terminal::KeyboardInputs::new(clock.clone(), bus.clone(), power.clone())?;
-        reporter.echo = Some(terminal::Screen::new(
-            rows,
+        let screen = Rc::new(RefCell::new(terminal::Screen::new(
+            (width, height),
+            options.cells,
             led.0.clone(),
             bus.clone(),
             power.failing.clone(),
-        ));
-        Box::new(keyboard)
+            times.clone(),
+            clock.clone(),
+        )));
+        reporter.echo = Some(screen.clone());
+        Box::new(terminal::KeyboardInputs::new(
+            clock.clone(),
+            bus.clone(),
+            power.clone(),
+            times.clone(),
+            screen,
+            signals,
+        ))
     } else {
         let (steps, end) = script::timeline(&commands);
         // the implied quit lets a release at the very end be debounced
@@ -178,7 +286,25 @@ pub fn simulate(config: &Config, options: &SimOptions) -> anyhow::Result<SimSumm
             clock.clone(),
             bus.clone(),
             power.clone(),
+            Some(signals),
         ))
+    };
+    let reload_config = |path: &Path| -> Result<Rules, String> {
+        let new = Config::load(Some(path)).map_err(|e| e.to_string())?;
+        if new.display != config.display {
+            log::warn!("changes to [display] take effect after a restart of the simulator");
+        }
+        let rules = Rules::try_from(&new).map_err(|e| e.to_string())?;
+        times.set(KeyTimes::from_rules(&rules));
+        Ok(rules)
+    };
+    let mut reload_from_path;
+    let reload: Option<&mut crate::ports::Reloader<'_>> = match &options.config_path {
+        Some(path) => {
+            reload_from_path = move || reload_config(path);
+            Some(&mut reload_from_path)
+        }
+        None => None,
     };
     let outcome = runtime::run(
         Ports {
@@ -188,12 +314,15 @@ pub fn simulate(config: &Config, options: &SimOptions) -> anyhow::Result<SimSumm
             power: &mut power,
             stats,
             reporter: &mut reporter,
-            reload: None,
+            reload,
         },
         rules,
-    )?;
-    // (the keyboard's inputs give the terminal back when dropped)
+    );
+    // the terminal is given back before anything is reported
     drop(inputs);
+    reporter.echo = None;
+    drop(session);
+    let outcome = outcome?;
 
     if let Some(out) = reporter.events_out.as_mut() {
         if let Err(err) = out.flush() {

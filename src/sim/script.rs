@@ -5,8 +5,10 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use crate::core::Time;
+use crate::hw::daemon::poll_timeout;
 use crate::ports::{Inputs, Wake};
 
+use super::signals::{Signals, Woke};
 use super::{SimBus, SimClock, SimPower};
 
 /// One scenario command.
@@ -153,6 +155,7 @@ pub(crate) struct ScriptInputs {
     bus: SimBus,
     power: SimPower,
     level: bool,
+    signals: Option<Signals>,
 }
 
 impl ScriptInputs {
@@ -166,6 +169,7 @@ impl ScriptInputs {
         clock: SimClock,
         bus: SimBus,
         power: SimPower,
+        signals: Option<Signals>,
     ) -> Self {
         let mut inputs = ScriptInputs {
             steps: steps.into(),
@@ -174,6 +178,7 @@ impl ScriptInputs {
             bus,
             power,
             level: false,
+            signals,
         };
         while let Some((Duration::ZERO, step)) = inputs.steps.front().cloned() {
             match step {
@@ -187,14 +192,42 @@ impl ScriptInputs {
         inputs
     }
 
-    fn advance_to(&self, t: Duration) {
-        match &self.clock {
-            SimClock::Virtual(cell) => cell.set(cell.get().max(t)),
-            SimClock::Real(_) => {
-                let now = self.clock.now();
-                if t > now {
-                    std::thread::sleep(t - now);
+    /// Lets time pass until `t`, unless a signal comes first: SIGTERM and
+    /// SIGINT stop the run as `quit` does, SIGHUP asks for a reload.
+    fn advance_to(&mut self, t: Duration) -> std::io::Result<Option<Wake>> {
+        loop {
+            let woke = match (&self.clock, self.signals.as_mut()) {
+                (SimClock::Virtual(cell), signals) => {
+                    let woke = match signals {
+                        Some(signals) => signals.pending()?,
+                        None => None,
+                    };
+                    if !matches!(woke, Some(Woke::Stop | Woke::Reload)) {
+                        cell.set(cell.get().max(t));
+                        return Ok(None);
+                    }
+                    woke
                 }
+                (SimClock::Real(_), signals) => {
+                    let now = self.clock.now();
+                    if t <= now {
+                        return Ok(None);
+                    }
+                    match signals {
+                        Some(signals) => Some(signals.wait(poll_timeout(now, Some(t)), None)?),
+                        None => {
+                            std::thread::sleep(t - now);
+                            None
+                        }
+                    }
+                }
+            };
+            match woke {
+                None => return Ok(None),
+                Some(Woke::Stop) => return Ok(Some(Wake::Stop)),
+                Some(Woke::Reload) => return Ok(Some(Wake::Reload)),
+                // real time: the timeout passed, or nothing of ours woke us
+                Some(Woke::Resize | Woke::Ready | Woke::Timeout) => {}
             }
         }
     }
@@ -213,10 +246,11 @@ impl Inputs for ScriptInputs {
         loop {
             let next = self.steps.front().map_or(self.quit_at, |(t, _)| *t);
             if let Some(deadline) = deadline.filter(|&d| d <= next) {
-                self.advance_to(deadline);
-                return Ok(Wake::Deadline);
+                return Ok(self.advance_to(deadline)?.unwrap_or(Wake::Deadline));
             }
-            self.advance_to(next);
+            if let Some(wake) = self.advance_to(next)? {
+                return Ok(wake);
+            }
             let Some((_, step)) = self.steps.pop_front() else {
                 return Ok(Wake::Stop);
             };

@@ -1,68 +1,309 @@
-//! The interactive simulator: the panel drawn in the terminal with Unicode
-//! half blocks, the button worked from the keyboard.
+//! The interactive simulator: the panel drawn in the terminal, the button
+//! worked from the keyboard. Everything fits the terminal it runs in (an
+//! 80×24 one included): the panel is drawn with half blocks, quadrant blocks
+//! or Braille cells, whichever fits; every line is cut to the width and
+//! placed by cursor position, so nothing wraps and nothing scrolls. The
+//! terminal is put back however the run ends: `q`, Ctrl-C, SIGTERM, the end
+//! of input, an error or a panic.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Write};
 use std::os::fd::AsFd;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, Once};
 use std::time::Duration;
 
-use nix::poll::{poll, PollFd, PollFlags};
-use nix::sys::termios::{self, LocalFlags, SetArg, Termios};
+use crossterm::{cursor, terminal, QueueableCommand};
 
-use crate::core::{Event, Time};
+use crate::core::{Event, Rules, Time};
 use crate::frame::Frame;
 use crate::hw::daemon::poll_timeout;
 use crate::ports::{Inputs, Wake};
 
+use super::signals::{Signals, Woke};
 use super::{SimBus, SimClock, SimPower};
 
-/// The keys, as `--help` lists them.
-pub const KEYS: &str = "Keys: SPACE press/release the button · t tap (0.2 s) · r hold 9 s (reboot) · s hold 13 s (shutdown) · c hold 21 s (cancel) · u unplug/plug the display · f make power commands fail/succeed · q quit";
+/// How the panel's pixels become characters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Cells {
+    /// The most detailed of the three that fits the terminal.
+    #[default]
+    Auto,
+    /// 1×2 pixels per character: 130 columns for a 128-pixel panel.
+    HalfBlocks,
+    /// 2×2 pixels per character (quadrant blocks).
+    Quadrants,
+    /// 2×4 pixels per character (Braille patterns).
+    Braille,
+}
+
+impl Cells {
+    fn name(self) -> &'static str {
+        match self {
+            Cells::Auto => "auto",
+            Cells::HalfBlocks => "half blocks",
+            Cells::Quadrants => "quadrants",
+            Cells::Braille => "braille",
+        }
+    }
+
+    /// Pixels per character, across and down.
+    fn pixels(self) -> (u32, u32) {
+        match self {
+            Cells::Auto | Cells::HalfBlocks => (1, 2),
+            Cells::Quadrants => (2, 2),
+            Cells::Braille => (2, 4),
+        }
+    }
+
+    fn draw(self, frame: &Frame) -> Vec<String> {
+        match self {
+            Cells::Auto | Cells::HalfBlocks => frame.to_half_blocks(),
+            Cells::Quadrants => frame.to_quadrants(),
+            Cells::Braille => frame.to_braille(),
+        }
+    }
+}
+
+/// Lines around the panel: the status line, two key lines, and at least
+/// three lines of events.
+const CHROME_LINES: u32 = 1 + 2 + 3;
+
+/// The cells for a `panel` (pixels) in a terminal of `size` (columns, rows):
+/// the forced choice, or the most detailed one whose panel, border and
+/// surrounding lines fit.
+pub fn choose_cells(forced: Cells, panel: (u32, u32), size: (u16, u16)) -> Cells {
+    if forced != Cells::Auto {
+        return forced;
+    }
+    let (cols, rows) = (u32::from(size.0), u32::from(size.1));
+    [Cells::HalfBlocks, Cells::Quadrants]
+        .into_iter()
+        .find(|cells| {
+            let (px, py) = cells.pixels();
+            panel.0.div_ceil(px) + 2 <= cols && panel.1.div_ceil(py) + 2 + CHROME_LINES <= rows
+        })
+        .unwrap_or(Cells::Braille)
+}
+
+/// What the keys `r`, `s` and `c` hold, and how long an action's screen
+/// stays up, from the configured thresholds (followed on SIGHUP).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct KeyTimes {
+    /// Hold for `r`: past the reboot threshold, short of the shutdown one.
+    pub reboot: Duration,
+    /// Hold for `s`: past the shutdown threshold, short of the cancel one.
+    pub shutdown: Duration,
+    /// Hold for `c`: past the cancel threshold.
+    pub cancel: Duration,
+    /// `power.settle_s`.
+    pub settle: Duration,
+}
+
+impl KeyTimes {
+    /// One second past each threshold, or halfway to the next one if that
+    /// is closer, so each key lands in its own stage.
+    pub fn from_rules(rules: &Rules) -> Self {
+        let second = Duration::from_secs(1);
+        let between = |from: Duration, to: Duration| (from + second).min(from + (to - from) / 2);
+        KeyTimes {
+            reboot: between(rules.reboot_after, rules.shutdown_after),
+            shutdown: between(rules.shutdown_after, rules.cancel_after),
+            cancel: rules.cancel_after + second,
+            settle: rules.settle,
+        }
+    }
+}
+
+impl Default for KeyTimes {
+    fn default() -> Self {
+        KeyTimes::from_rules(&Rules::default())
+    }
+}
+
+/// Seconds as people write them: `9 s`, `4.5 s`.
+fn seconds(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms % 1000 == 0 {
+        format!("{} s", ms / 1000)
+    } else {
+        let text = format!("{:.3}", d.as_secs_f64());
+        format!("{} s", text.trim_end_matches('0'))
+    }
+}
+
+/// The keys, each as shown on the key line, with the configured holds.
+pub fn key_items(times: &KeyTimes) -> Vec<String> {
+    vec![
+        "SPACE press/release".into(),
+        "t tap".into(),
+        format!("r hold {}: reboot", seconds(times.reboot)),
+        format!("s hold {}: shut down", seconds(times.shutdown)),
+        format!("c hold {}: cancel", seconds(times.cancel)),
+        "u unplug/plug display".into(),
+        "f power fail/ok".into(),
+        "q quit".into(),
+    ]
+}
+
+/// Items joined by two spaces into lines of at most `width` characters.
+fn wrap(items: &[String], width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for item in items {
+        match lines.last_mut() {
+            Some(line) if line.chars().count() + 2 + item.chars().count() <= width => {
+                line.push_str("  ");
+                line.push_str(item);
+            }
+            _ => lines.push(item.clone()),
+        }
+    }
+    lines
+}
+
+fn clip(line: &str, width: usize) -> String {
+    line.chars().take(width).collect()
+}
+
+/// The size of the terminal on standard output (the one drawn on, even
+/// when the process has another controlling terminal), 80×24 if unknown.
+fn terminal_size() -> (u16, u16) {
+    match rustix::termios::tcgetwinsize(std::io::stdout()) {
+        Ok(size) if size.ws_col > 0 && size.ws_row > 0 => (size.ws_col, size.ws_row),
+        _ => (80, 24),
+    }
+}
 
 /// Whether standard output is a terminal.
 pub fn stdout_is_terminal() -> bool {
     std::io::stdout().is_terminal()
 }
 
-/// Keys in, button edges out; restores the terminal when dropped.
-pub struct KeyboardInputs {
+/// Set while the terminal is in the simulator's hands (raw mode, alternate
+/// screen): log lines go to the event pane, and a panic restores it first.
+static ACTIVE: AtomicBool = AtomicBool::new(false);
+
+/// Log lines waiting for the event pane.
+static PANE_LOG: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// Where the logger writes in interactive mode: into the event pane while
+/// the panel is drawn (so nothing is painted over), to stderr otherwise.
+#[derive(Debug, Default)]
+pub struct PaneLog;
+
+impl Write for PaneLog {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if ACTIVE.load(Ordering::SeqCst) {
+            let text = String::from_utf8_lossy(buf);
+            if let Ok(mut pane) = PANE_LOG.lock() {
+                pane.extend(
+                    text.lines()
+                        .filter(|line| !line.is_empty())
+                        .map(str::to_owned),
+                );
+            }
+            Ok(buf.len())
+        } else {
+            std::io::stderr().write(buf)
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}
+
+fn restore_terminal() {
+    if ACTIVE.swap(false, Ordering::SeqCst) {
+        let mut out = std::io::stdout();
+        let _ = out.queue(cursor::Show);
+        let _ = out.queue(terminal::LeaveAlternateScreen);
+        let _ = out.flush();
+        let _ = terminal::disable_raw_mode();
+        // what was logged in the last moments, where it can still be read
+        if let Ok(mut pane) = PANE_LOG.lock() {
+            for line in pane.drain(..) {
+                eprintln!("{line}");
+            }
+        }
+    }
+}
+
+/// The terminal in raw mode on the alternate screen, with the cursor
+/// hidden; given back when dropped, and by a panic hook before a panic
+/// message is printed (the release build aborts on panic, which runs no
+/// destructors).
+pub(crate) struct Session;
+
+impl Session {
+    pub(crate) fn start() -> std::io::Result<Self> {
+        static HOOK: Once = Once::new();
+        HOOK.call_once(|| {
+            let previous = std::panic::take_hook();
+            std::panic::set_hook(Box::new(move |info| {
+                restore_terminal();
+                previous(info);
+            }));
+        });
+        terminal::enable_raw_mode()?;
+        ACTIVE.store(true, Ordering::SeqCst);
+        let mut out = std::io::stdout();
+        out.queue(terminal::EnterAlternateScreen)?;
+        out.queue(cursor::Hide)?;
+        out.queue(terminal::Clear(terminal::ClearType::All))?;
+        out.flush()?;
+        Ok(Session)
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        restore_terminal();
+    }
+}
+
+/// Keys in, button edges out; repaints the screen for keys that change
+/// no input of the firmware, on resize, and once a second for the clock.
+pub(crate) struct KeyboardInputs {
     clock: SimClock,
     bus: SimBus,
     power: SimPower,
+    times: Rc<Cell<KeyTimes>>,
+    screen: Rc<RefCell<Screen>>,
+    signals: Signals,
     level: bool,
     scheduled: VecDeque<(Duration, bool)>,
-    saved: Option<Termios>,
+    /// Keys read but not yet acted on (a paste brings several at once).
+    keys: VecDeque<u8>,
 }
 
 impl KeyboardInputs {
-    /// Puts the terminal in raw mode (no echo, no line buffering).
-    pub fn new(clock: SimClock, bus: SimBus, power: SimPower) -> std::io::Result<Self> {
-        let stdin = std::io::stdin();
-        let saved = termios::tcgetattr(stdin.as_fd()).ok();
-        if let Some(saved) = &saved {
-            let mut raw = saved.clone();
-            raw.local_flags
-                .remove(LocalFlags::ICANON | LocalFlags::ECHO | LocalFlags::ISIG);
-            termios::tcsetattr(stdin.as_fd(), SetArg::TCSANOW, &raw)
-                .map_err(std::io::Error::from)?;
-        }
-        print!("\x1b[?25l\x1b[2J");
-        Ok(KeyboardInputs {
+    pub(crate) fn new(
+        clock: SimClock,
+        bus: SimBus,
+        power: SimPower,
+        times: Rc<Cell<KeyTimes>>,
+        screen: Rc<RefCell<Screen>>,
+        signals: Signals,
+    ) -> Self {
+        KeyboardInputs {
             clock,
             bus,
             power,
+            times,
+            screen,
+            signals,
             level: false,
             scheduled: VecDeque::new(),
-            saved,
-        })
+            keys: VecDeque::new(),
+        }
     }
 
-    fn hold(&mut self, now: Duration, secs: f64) -> Option<Wake> {
+    fn hold(&mut self, now: Duration, hold: Duration) -> Option<Wake> {
         self.scheduled.clear();
-        self.scheduled
-            .push_back((now + Duration::from_secs_f64(secs), false));
+        self.scheduled.push_back((now + hold, false));
         self.set_level(true, now)
     }
 
@@ -74,37 +315,32 @@ impl KeyboardInputs {
     }
 
     fn key(&mut self, key: u8, now: Duration) -> Option<Wake> {
+        let times = self.times.get();
         match key {
             b' ' => {
                 self.scheduled.clear();
                 self.set_level(!self.level, now)
             }
-            b't' => self.hold(now, 0.2),
-            b'r' => self.hold(now, 9.0),
-            b's' => self.hold(now, 13.0),
-            b'c' => self.hold(now, 21.0),
+            b't' => self.hold(now, Duration::from_millis(200)),
+            b'r' => self.hold(now, times.reboot),
+            b's' => self.hold(now, times.shutdown),
+            b'c' => self.hold(now, times.cancel),
             b'u' => {
-                let mut bus = self.bus.state();
-                bus.plugged = !bus.plugged;
+                {
+                    let mut bus = self.bus.state();
+                    bus.plugged = !bus.plugged;
+                }
+                self.screen.borrow_mut().paint();
                 None
             }
             b'f' => {
                 self.power.failing.set(!self.power.failing.get());
+                self.screen.borrow_mut().paint();
                 None
             }
             b'q' | 3 | 4 => Some(Wake::Stop),
             _ => None,
         }
-    }
-}
-
-impl Drop for KeyboardInputs {
-    fn drop(&mut self) {
-        if let Some(saved) = &self.saved {
-            let _ = termios::tcsetattr(std::io::stdin().as_fd(), SetArg::TCSANOW, saved);
-        }
-        println!("\x1b[?25h");
-        let _ = std::io::stdout().flush();
     }
 }
 
@@ -119,6 +355,12 @@ impl Inputs for KeyboardInputs {
 
     fn wait(&mut self, deadline: Option<Time>) -> std::io::Result<Wake> {
         loop {
+            if let Some(key) = self.keys.pop_front() {
+                if let Some(wake) = self.key(key, self.clock.now()) {
+                    return Ok(wake);
+                }
+                continue;
+            }
             let now = self.clock.now();
             if let Some(&(at, level)) = self.scheduled.front() {
                 if at <= now {
@@ -132,61 +374,97 @@ impl Inputs for KeyboardInputs {
             if deadline.is_some_and(|d| d <= now) {
                 return Ok(Wake::Deadline);
             }
+            // the clock in the title and any countdown move once a second
+            let next_second = Duration::from_secs(now.as_secs() + 1);
             let until = [deadline, self.scheduled.front().map(|s| s.0)]
                 .into_iter()
                 .flatten()
+                .chain([next_second])
                 .min();
-            let timeout = poll_timeout(now, until);
             let stdin = std::io::stdin();
-            let mut fds = [PollFd::new(stdin.as_fd(), PollFlags::POLLIN)];
-            match poll(&mut fds, timeout) {
-                Ok(0) => continue,
-                Ok(_) => {
-                    let mut byte = [0u8; 1];
-                    if std::io::stdin().read(&mut byte)? == 0 {
-                        return Ok(Wake::Stop);
-                    }
-                    if let Some(wake) = self.key(byte[0], self.clock.now()) {
-                        return Ok(wake);
+            let woke = self
+                .signals
+                .wait(poll_timeout(now, until), Some(stdin.as_fd()))?;
+            match woke {
+                Woke::Stop => return Ok(Wake::Stop),
+                Woke::Reload => return Ok(Wake::Reload),
+                Woke::Resize => self.screen.borrow_mut().resize(),
+                Woke::Timeout => {
+                    if self.clock.now() >= next_second {
+                        self.screen.borrow_mut().paint();
                     }
                 }
-                Err(nix::errno::Errno::EINTR) => continue,
-                Err(err) => return Err(err.into()),
+                Woke::Ready => {
+                    // straight from the descriptor: a buffered reader could
+                    // keep keys that poll(2) then no longer reports
+                    let mut bytes = [0u8; 64];
+                    match nix::unistd::read(stdin.as_fd(), &mut bytes) {
+                        Ok(0) => return Ok(Wake::Stop),
+                        Ok(n) => self.keys.extend(&bytes[..n]),
+                        Err(nix::errno::Errno::EINTR | nix::errno::Errno::EAGAIN) => {}
+                        Err(err) => return Err(err.into()),
+                    }
+                }
             }
         }
     }
 }
 
-/// Draws the panel, the LED and the latest events.
-pub struct Screen {
-    rows: usize,
+/// Draws the panel, the LED and status line, the keys, and the latest
+/// events and log lines in a pane of their own.
+pub(crate) struct Screen {
+    cells: Cells,
     led: Rc<Cell<bool>>,
     bus: SimBus,
     power_failing: Rc<Cell<bool>>,
+    times: Rc<Cell<KeyTimes>>,
+    clock: SimClock,
     frame: Frame,
-    log: VecDeque<String>,
+    events: VecDeque<String>,
+    /// The action recorded last, and when, while its screen is up.
+    action: Option<(&'static str, Time)>,
 }
 
+/// Event and log lines kept for the pane (more than any terminal shows).
+const PANE_KEEP: usize = 200;
+
 impl Screen {
-    /// A screen for a panel `rows` tall.
-    pub fn new(
-        rows: usize,
+    pub(crate) fn new(
+        size: (u32, u32),
+        cells: Cells,
         led: Rc<Cell<bool>>,
         bus: SimBus,
         power_failing: Rc<Cell<bool>>,
+        times: Rc<Cell<KeyTimes>>,
+        clock: SimClock,
     ) -> Self {
         Screen {
-            rows,
+            cells,
             led,
             bus,
             power_failing,
-            frame: Frame::new(128, rows as u32),
-            log: VecDeque::new(),
+            times,
+            clock,
+            frame: Frame::new(size.0, size.1),
+            events: VecDeque::new(),
+            action: None,
         }
     }
 
-    /// Notes an event for the list under the panel.
-    pub fn event(&mut self, at: Time, event: &Event) {
+    fn push_line(&mut self, line: String) {
+        self.events.push_back(line);
+        while self.events.len() > PANE_KEEP {
+            self.events.pop_front();
+        }
+    }
+
+    /// Notes an event for the pane under the panel.
+    pub(crate) fn event(&mut self, at: Time, event: &Event) {
+        match event {
+            Event::Reboot | Event::Shutdown => self.action = Some((event.name(), at)),
+            Event::ActionFailed { .. } | Event::Stopped => self.action = None,
+            _ => {}
+        }
         // the details as in the events file, without the field names
         let detail: String = match serde_json::to_value(event) {
             Ok(serde_json::Value::Object(fields)) => fields
@@ -197,54 +475,215 @@ impl Screen {
                 .collect(),
             _ => String::new(),
         };
-        self.log.push_back(format!(
+        self.push_line(format!(
             "{:>9.3} s  {}{}",
             at.as_secs_f64(),
             event.name(),
             detail
         ));
-        while self.log.len() > 8 {
-            self.log.pop_front();
-        }
-        self.paint();
     }
 
     /// Shows a new frame.
-    pub fn frame(&mut self, frame: &Frame) {
+    pub(crate) fn frame(&mut self, frame: &Frame) {
         self.frame = frame.clone();
         self.paint();
     }
 
-    fn paint(&self) {
-        let mut out = String::from("\x1b[H");
-        out.push_str("rackpi-panel simulator\x1b[K\r\n");
-        out.push_str(&format!("┌{}┐\x1b[K\r\n", "─".repeat(128)));
-        for line in self
-            .frame
-            .to_half_blocks()
-            .iter()
-            .take(self.rows.div_ceil(2))
-        {
-            out.push_str(&format!("│{line}│\x1b[K\r\n"));
-        }
-        out.push_str(&format!("└{}┘\x1b[K\r\n", "─".repeat(128)));
-        let plugged = self.bus.state().plugged;
-        out.push_str(&format!(
-            "LED {}   display {}   power commands {}\x1b[K\r\n",
-            if self.led.get() { "●" } else { "○" },
-            if plugged { "plugged" } else { "UNPLUGGED" },
-            if self.power_failing.get() {
-                "FAIL"
-            } else {
-                "succeed (recorded, never run)"
-            },
+    /// The terminal changed size: clear what the old layout left, repaint.
+    pub(crate) fn resize(&mut self) {
+        let mut out = std::io::stdout();
+        let _ = out.queue(terminal::Clear(terminal::ClearType::All));
+        self.paint();
+    }
+
+    /// The status line: the LED, the display, and what the power commands
+    /// do; after an action, when the panel returns.
+    fn status(&self, now: Time) -> String {
+        let led = if self.led.get() { "●" } else { "○" };
+        let display = if self.bus.state().plugged {
+            "display plugged"
+        } else {
+            "display UNPLUGGED"
+        };
+        let power = match self.action {
+            Some((name, at)) => {
+                let back = at.saturating_add(self.times.get().settle);
+                format!(
+                    "{name} recorded, not run: panel back in {}",
+                    seconds(Duration::from_secs(back.saturating_sub(now).as_secs()))
+                )
+            }
+            None if self.power_failing.get() => "power commands fail (f)".into(),
+            None => "power commands succeed (recorded, not run)".into(),
+        };
+        format!("LED {led}  {display}  {power}")
+    }
+
+    /// Every line of the screen for a terminal of `size` (columns, rows):
+    /// none longer than the width, no more than the rows.
+    pub(crate) fn compose(&self, size: (u16, u16), now: Time) -> Vec<String> {
+        let (cols, rows) = (usize::from(size.0), usize::from(size.1));
+        let (w, h) = (self.frame.width(), self.frame.height());
+        let cells = choose_cells(self.cells, (w, h), size);
+        let body = cells.draw(&self.frame);
+        let inner = body.first().map_or(0, |line| line.chars().count());
+        let title = format!(
+            " rackpi-panel simulator · {w}×{h} · {} · {} ",
+            cells.name(),
+            seconds(Duration::from_secs(now.as_secs()))
+        );
+        let title = clip(&title, inner);
+        let mut lines = Vec::with_capacity(rows);
+        lines.push(format!(
+            "┌{title}{}┐",
+            "─".repeat(inner - title.chars().count())
         ));
-        out.push_str(&format!("{KEYS}\x1b[K\r\n"));
-        for line in &self.log {
-            out.push_str(&format!("{line}\x1b[K\r\n"));
+        lines.extend(body.iter().map(|line| format!("│{line}│")));
+        lines.push(format!("└{}┘", "─".repeat(inner)));
+        lines.push(self.status(now));
+        lines.extend(wrap(&key_items(&self.times.get()), cols.max(1)));
+        let room = rows.saturating_sub(lines.len());
+        let skip = self.events.len().saturating_sub(room);
+        lines.extend(self.events.iter().skip(skip).cloned());
+        lines.truncate(rows);
+        lines.iter().map(|line| clip(line, cols)).collect()
+    }
+
+    /// Paints the whole screen in place: each line at its own row, the
+    /// rest of the row cleared, nothing written past the last row.
+    pub(crate) fn paint(&mut self) {
+        let pending: Vec<String> = PANE_LOG
+            .lock()
+            .map(|mut pane| pane.drain(..).collect())
+            .unwrap_or_default();
+        for line in pending {
+            self.push_line(line);
         }
-        out.push_str("\x1b[J");
-        print!("{out}");
-        let _ = std::io::stdout().flush();
+        let size = terminal_size();
+        let lines = self.compose(size, self.clock.now());
+        let mut out = std::io::stdout().lock();
+        let mut draw = || -> std::io::Result<()> {
+            for (row, line) in lines.iter().enumerate() {
+                out.queue(cursor::MoveTo(0, row as u16))?;
+                out.write_all(line.as_bytes())?;
+                // (at the full width the cursor waits on the last column:
+                // clearing from there would erase that column's character)
+                if line.chars().count() < usize::from(size.0) {
+                    out.queue(terminal::Clear(terminal::ClearType::UntilNewLine))?;
+                }
+            }
+            if lines.len() < usize::from(size.1) {
+                out.queue(cursor::MoveTo(0, lines.len() as u16))?;
+                out.queue(terminal::Clear(terminal::ClearType::FromCursorDown))?;
+            }
+            out.flush()
+        };
+        if let Err(err) = draw() {
+            log::debug!("cannot draw on the terminal: {err}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn screen(height: u32) -> Screen {
+        let mut screen = Screen::new(
+            (128, height),
+            Cells::Auto,
+            Rc::default(),
+            SimBus::new(0x3c, SimClock::new(true)),
+            Rc::default(),
+            Rc::new(Cell::new(KeyTimes::default())),
+            SimClock::new(true),
+        );
+        for i in 0..50 {
+            screen.push_line(format!("{i:>9}.000 s  page system"));
+        }
+        screen.action = Some(("shutdown", Duration::from_secs(3)));
+        screen
+    }
+
+    #[test]
+    fn an_80_by_24_terminal_holds_panel_status_keys_and_events_for_both_sizes() {
+        for height in [32, 64] {
+            let lines = screen(height).compose((80, 24), Duration::from_secs(5));
+            assert_eq!(lines.len(), 24, "{height}: {lines:#?}");
+            assert!(lines.iter().all(|l| l.chars().count() <= 80), "{lines:#?}");
+            assert!(lines[0].starts_with("┌ rackpi-panel simulator"));
+            let bottom = lines.iter().position(|l| l.starts_with('└')).unwrap();
+            assert!(lines[bottom + 1].starts_with("LED "), "{lines:#?}");
+            assert!(lines[bottom + 2].starts_with("SPACE"));
+            assert!(lines.iter().any(|l| l.contains("q quit")));
+            assert!(
+                lines.last().unwrap().contains("49.000 s"),
+                "latest event shown"
+            );
+        }
+    }
+
+    #[test]
+    fn the_cells_follow_the_terminal_or_the_option() {
+        assert_eq!(
+            choose_cells(Cells::Auto, (128, 32), (80, 24)),
+            Cells::Quadrants
+        );
+        assert_eq!(
+            choose_cells(Cells::Auto, (128, 64), (80, 24)),
+            Cells::Braille
+        );
+        assert_eq!(
+            choose_cells(Cells::Auto, (128, 32), (132, 30)),
+            Cells::HalfBlocks
+        );
+        assert_eq!(
+            choose_cells(Cells::Auto, (128, 64), (132, 40)),
+            Cells::HalfBlocks
+        );
+        assert_eq!(
+            choose_cells(Cells::Auto, (128, 64), (100, 40)),
+            Cells::Quadrants
+        );
+        assert_eq!(
+            choose_cells(Cells::Braille, (128, 32), (200, 60)),
+            Cells::Braille
+        );
+    }
+
+    #[test]
+    fn a_tiny_terminal_is_clipped_not_wrapped() {
+        let lines = screen(64).compose((40, 10), Duration::ZERO);
+        assert_eq!(lines.len(), 10);
+        assert!(lines.iter().all(|l| l.chars().count() <= 40));
+    }
+
+    #[test]
+    fn keys_follow_the_thresholds() {
+        let rules = Rules {
+            reboot_after: Duration::from_secs(3),
+            shutdown_after: Duration::from_secs(4),
+            cancel_after: Duration::from_secs(10),
+            ..Rules::default()
+        };
+        let times = KeyTimes::from_rules(&rules);
+        assert_eq!(times.reboot, Duration::from_millis(3500));
+        assert_eq!(times.shutdown, Duration::from_secs(5));
+        assert_eq!(times.cancel, Duration::from_secs(11));
+        let items = key_items(&times).join("  ");
+        assert!(items.contains("r hold 3.5 s: reboot"), "{items}");
+        assert_eq!(key_items(&KeyTimes::default())[2], "r hold 9 s: reboot");
+    }
+
+    #[test]
+    fn the_status_line_says_when_the_panel_returns_after_an_action() {
+        let screen = screen(32);
+        screen.bus.state().plugged = false;
+        let status = screen.status(Duration::from_secs(13));
+        assert!(
+            status.contains("shutdown recorded, not run: panel back in 110 s"),
+            "{status}"
+        );
+        assert!(status.chars().count() <= 80, "{status}");
     }
 }
