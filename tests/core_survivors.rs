@@ -102,3 +102,65 @@ fn a_reload_during_a_hold_never_changes_what_its_release_does() {
     h.run_until(70_000);
     assert_eq!(h.actions(), vec![PowerAction::Reboot]);
 }
+
+#[test]
+fn a_failure_and_a_dry_run_return_are_drawn_at_once() {
+    use rackpi_panel::core::Effect;
+    let mut h = Harness::default();
+    h.press(1_000, 9_000);
+    h.run_until(10_100);
+    h.input(10_100, Input::ActionDone(Err("refused".into())));
+    assert!(h.log.contains(&(10_100, Effect::Draw)), "{:?}", h.log);
+    let mut h = Harness::new(
+        Rules {
+            settle: Duration::ZERO,
+            ..Default::default()
+        },
+        false,
+    );
+    h.press(1_000, 9_000);
+    h.run_until(10_100);
+    h.input(10_100, Input::ActionDone(Ok(())));
+    assert!(h.log.contains(&(10_100, Effect::Draw)), "{:?}", h.log);
+}
+
+#[test]
+fn edges_lost_in_a_stage_cancel_it_visibly_and_in_a_short_press_quietly() {
+    use rackpi_panel::core::{Effect, Event, View};
+    let mut h = Harness::default();
+    h.level(1_000, true);
+    h.run_until(9_500);
+    h.input(9_600, Input::EdgesLost { pressed: true });
+    assert!(h.events().contains(&(9_600, Event::Cancelled)));
+    assert!(h.events().contains(&(9_600, Event::Release)));
+    assert!(
+        h.log.contains(&(9_600, Effect::Draw)),
+        "the stage screen goes"
+    );
+    assert!(matches!(h.panel.view(), View::Page { .. }));
+    // a short press in progress: dropped, but nothing was shown to cancel
+    let mut h = Harness::default();
+    h.level(1_000, true);
+    h.run_until(2_000);
+    h.input(2_000, Input::EdgesLost { pressed: true });
+    assert_eq!(h.count(&Event::Cancelled), 0);
+    assert!(h.events().contains(&(2_000, Event::Release)));
+}
+
+#[test]
+fn entering_a_stage_with_the_screen_on_redraws_without_switching_it_on_again() {
+    use rackpi_panel::core::{Effect, Event};
+    let mut h = Harness::default();
+    h.level(1_000, true);
+    h.run_until(9_500);
+    assert!(h.events().contains(&(9_000, Event::RebootArmed)));
+    assert_eq!(h.count(&Event::ScreenOn), 1, "only the one at start");
+    assert!(h.log.contains(&(9_000, Effect::Draw)));
+    assert_eq!(
+        h.log
+            .iter()
+            .filter(|(_, e)| *e == Effect::DisplayPower(true))
+            .count(),
+        1
+    );
+}
