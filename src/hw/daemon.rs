@@ -13,7 +13,7 @@ use nix::time::{clock_gettime, ClockId};
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 
 use crate::config::Config;
-use crate::core::{Event, PowerAction, Rules, Time};
+use crate::core::{AttentionSource, Event, PowerAction, Rules, Time};
 use crate::hw::display::{LinuxBus, PanelSettings, Ssd1306Port};
 use crate::hw::gpio::{Button, Led};
 use crate::hw::power::CommandPower;
@@ -186,6 +186,18 @@ impl Reporter for DaemonReporter {
                 self.display = "ok";
                 self.status();
             }
+            Event::Attention {
+                source,
+                level,
+                text,
+            } => match source {
+                AttentionSource::Unit => log::warn!("unit failed: {text}"),
+                AttentionSource::Notify => log::info!("message ({}): {text}", level.name()),
+            },
+            Event::AttentionCleared => log::info!("nothing needs attention any more"),
+            Event::Acknowledged { text } => log::info!("acknowledged on the panel: {text}"),
+            Event::Identify { seconds } => log::info!("identify for {seconds} s"),
+            Event::IdentifyEnd => log::info!("identify ended"),
             Event::Started => log::info!("started"),
             Event::Stopped => log::info!("stopped"),
         }
