@@ -7,7 +7,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use rackpi_panel::config::{Config, ConfigError, PanelSize, EXIT_CONFIG};
-use rackpi_panel::core::PageKind;
+use rackpi_panel::core::{Level, PageKind, IDENTIFY_DEFAULT};
+use rackpi_panel::hw::notify;
 use rackpi_panel::hw::off::ServiceExit;
 use rackpi_panel::hw::GpioBackend;
 use rackpi_panel::sim::{self, SimOptions};
@@ -53,6 +54,25 @@ enum Command {
         /// Configuration file [default: /etc/rackpi-panel/config.toml if it exists].
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
+    },
+    /// Show a message on the panel (root or the group rackpi-notify).
+    #[command(after_help = NOTIFY_HELP)]
+    Notify {
+        /// info: shown on the next wake; warn, error: the LED blinks until a press acknowledges it.
+        #[arg(long, value_name = "LEVEL", default_value = "info", value_parser = ["info", "warn", "error"])]
+        level: String,
+        /// The message expires by itself after this long (90s, 5m, 2h, 1d).
+        #[arg(long = "for", value_name = "DURATION", value_parser = notify::parse_duration)]
+        lasts: Option<std::time::Duration>,
+        /// The message (at most 200 bytes).
+        #[arg(required = true, value_name = "TEXT")]
+        text: Vec<String>,
+    },
+    /// Blink the LED at 5 Hz and show IDENTIFY and the hostname, to find this Pi.
+    Identify {
+        /// How long (default 60s; at most 1h; 0 ends it).
+        #[arg(long = "for", value_name = "DURATION", value_parser = notify::parse_duration)]
+        lasts: Option<std::time::Duration>,
     },
     /// Run the firmware against simulated hardware.
     #[command(after_help = sim::terminal::KEYS)]
@@ -112,6 +132,17 @@ Exit status: 0 when everything that is there is off; 1 when a part could not
 be switched off (the LED line held by a running daemon, permission denied);
 78 for a bad configuration. The `-` before the path in the unit keeps a
 failure from failing the stop.";
+
+const NOTIFY_HELP: &str = "\
+The message goes to the running daemon over the socket
+/run/rackpi-panel/notify.sock (RACKPI_PANEL_SOCKET overrides the path).
+Only root and the members of the group rackpi-notify may send.
+
+Example, from a backup script (the README has an OnFailure= unit):
+  restic backup /srv || rackpi-panel notify --level error \"restic: backup failed\"
+
+Exit status: 0 when the panel took the message; 1 otherwise (daemon not
+running, not allowed, refused), with the reason on stderr.";
 
 /// The pages `render` draws.
 #[derive(Clone, Copy, ValueEnum)]
@@ -184,6 +215,25 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             } else {
                 ExitCode::FAILURE
             })
+        }
+        Command::Notify { level, lasts, text } => {
+            let text = text.join(" ");
+            notify::check_text(&text).map_err(anyhow::Error::msg)?;
+            let level = Level::from_name(&level).unwrap_or(Level::Info);
+            let request = notify::Request::Notify { level, text, lasts };
+            notify::send(&notify::socket_path(false), &request)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Identify { lasts } => {
+            let lasts = lasts.unwrap_or(IDENTIFY_DEFAULT);
+            if lasts > notify::MAX_IDENTIFY {
+                anyhow::bail!("--for is at most 1h");
+            }
+            notify::send(
+                &notify::socket_path(false),
+                &notify::Request::Identify { lasts },
+            )?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Simulate {
             config,

@@ -13,9 +13,10 @@ use nix::time::{clock_gettime, ClockId};
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 
 use crate::config::Config;
-use crate::core::{AttentionSource, Event, PowerAction, Rules, Time};
+use crate::core::{AttentionSource, Event, Input, PowerAction, Rules, Time};
 use crate::hw::display::{LinuxBus, PanelSettings, Ssd1306Port};
 use crate::hw::gpio::{Button, Led};
+use crate::hw::notify::{self, NotifyServer};
 use crate::hw::power::CommandPower;
 use crate::hw::stats::SystemStats;
 use crate::hw::GpioBackend;
@@ -67,6 +68,8 @@ fn watchdog_interval() -> Option<Duration> {
 
 struct HwInputs {
     button: Box<dyn EdgeSource>,
+    notify: Option<NotifyServer>,
+    received: Vec<Input>,
     stop: UnixStream,
     reload: UnixStream,
     woken: UnixStream,
@@ -84,6 +87,10 @@ impl Inputs for HwInputs {
 
     fn pending_edges(&mut self) -> std::io::Result<Option<EdgeBatch>> {
         self.button.read_edges().map_err(std::io::Error::other)
+    }
+
+    fn pending_inputs(&mut self) -> Vec<Input> {
+        std::mem::take(&mut self.received)
     }
 
     fn wait(&mut self, deadline: Option<Time>) -> std::io::Result<Wake> {
@@ -104,13 +111,16 @@ impl Inputs for HwInputs {
                 .flatten()
                 .min();
             let timeout = poll_timeout(now, until);
-            let (button_ready, stop_ready, reload_ready, woken_ready) = {
-                let mut fds = [
+            let (button_ready, stop_ready, reload_ready, woken_ready, notify_ready) = {
+                let mut fds = vec![
                     PollFd::new(self.button.fd(), PollFlags::POLLIN),
                     PollFd::new(self.stop.as_fd(), PollFlags::POLLIN),
                     PollFd::new(self.reload.as_fd(), PollFlags::POLLIN),
                     PollFd::new(self.woken.as_fd(), PollFlags::POLLIN),
                 ];
+                if let Some(notify) = &self.notify {
+                    fds.push(PollFd::new(notify.fd(), PollFlags::POLLIN));
+                }
                 match poll(&mut fds, timeout) {
                     Ok(_) => {}
                     Err(nix::errno::Errno::EINTR) => continue,
@@ -122,6 +132,7 @@ impl Inputs for HwInputs {
                     ready(&fds[1]),
                     ready(&fds[2]),
                     ready(&fds[3]),
+                    fds.get(4).is_some_and(ready),
                 )
             };
             if stop_ready {
@@ -138,6 +149,13 @@ impl Inputs for HwInputs {
             }
             if woken_ready {
                 drain(&mut self.woken);
+                return Ok(Wake::Woken);
+            }
+            if notify_ready {
+                if let Some(notify) = self.notify.as_mut() {
+                    // a bounded number per wake-up: the button's edges come first
+                    self.received.extend(notify.receive(now));
+                }
                 return Ok(Wake::Woken);
             }
         }
@@ -296,8 +314,17 @@ pub fn run(
     );
     let mut stats = SystemStats::new(&config.network.interface);
     let watchdog = watchdog_interval().map(|interval| (interval, monotonic_now() + interval));
+    let notify = match NotifyServer::bind(&notify::socket_path(true), monotonic_now()) {
+        Ok(server) => Some(server),
+        Err(err) => {
+            log::error!("messages and identify are unavailable: {err}");
+            None
+        }
+    };
     let mut inputs = HwInputs {
         button,
+        notify,
+        received: Vec::new(),
         stop,
         reload,
         woken,

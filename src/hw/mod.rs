@@ -7,6 +7,7 @@ pub mod check;
 pub mod daemon;
 pub mod display;
 pub mod gpio;
+pub mod notify;
 pub mod off;
 pub mod power;
 #[cfg(feature = "rppal")]
