@@ -128,6 +128,72 @@ pub fn render_page(page: PageKind, (width, height): (u32, u32)) -> Frame {
     frame
 }
 
+/// The screens `render --screen` knows, by name.
+pub const SCREENS: [&str; 11] = [
+    "info",
+    "system",
+    "network",
+    "attention",
+    "identify",
+    "stage-reboot",
+    "stage-shutdown",
+    "stage-cancelled",
+    "rebooting",
+    "shutting-down",
+    "reboot-failed",
+];
+
+/// The screen named `name` (one of [`SCREENS`]) with sample content.
+pub fn sample_view(name: &str) -> Option<View> {
+    let page = |page| View::Page {
+        page,
+        shift: (0, 0),
+    };
+    let stage = |stage, seconds_left| View::Stage {
+        stage,
+        seconds_left,
+    };
+    Some(match name {
+        "info" => page(PageKind::Info),
+        "system" => page(PageKind::System),
+        "network" => page(PageKind::Network),
+        "attention" => View::Attention {
+            items: vec![
+                AttentionItem::Unit("restic-backup.service".into()),
+                AttentionItem::Message {
+                    level: Level::Error,
+                    text: "restic: backup failed".into(),
+                },
+                AttentionItem::Message {
+                    level: Level::Warn,
+                    text: "disk 91% full".into(),
+                },
+            ],
+            first: 0,
+        },
+        "identify" => View::Identify,
+        "stage-reboot" => stage(HoldStage::Reboot, 4),
+        "stage-shutdown" => stage(HoldStage::Shutdown, 8),
+        "stage-cancelled" => stage(HoldStage::Cancelled, 0),
+        "rebooting" => View::Action(PowerAction::Reboot),
+        "shutting-down" => View::Action(PowerAction::Shutdown),
+        "reboot-failed" => View::Failed {
+            action: PowerAction::Reboot,
+            reason: "`systemctl reboot` exited with status 1: Access denied".into(),
+        },
+        _ => return None,
+    })
+}
+
+/// The screen named `name` with the sample data, on a panel `width` ×
+/// `height`; `None` for a name not in [`SCREENS`].
+pub fn render_screen(name: &str, (width, height): (u32, u32)) -> Option<Frame> {
+    let view = sample_view(name)?;
+    let mut frame = Frame::new(width, height);
+    let Ok(()) = draw(&mut frame, &Stats::sample(), &view);
+    Some(frame)
+}
+
 /// `CPU nn% | MEM nn%`, never wider than the panel. The numbers sit in
 /// fixed-width fields, so a change of one moves nothing else on the line
 /// (and only its digits are sent to the panel).

@@ -102,8 +102,17 @@ enum Command {
     /// Draw a page with sample data into a PNG (for documentation).
     Render {
         /// Which page.
-        #[arg(long, value_enum)]
-        page: Page,
+        #[arg(
+            long,
+            value_enum,
+            required_unless_present = "screen",
+            conflicts_with = "screen"
+        )]
+        page: Option<Page>,
+        /// Any screen: info, system, network, attention, identify, stage-reboot,
+        /// stage-shutdown, stage-cancelled, rebooting, shutting-down, reboot-failed.
+        #[arg(long, value_name = "NAME")]
+        screen: Option<String>,
         /// The panel's size.
         #[arg(long, value_enum, default_value_t = PanelSize::W128H32)]
         size: PanelSize,
@@ -218,7 +227,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Notify { level, lasts, text } => {
             let text = text.join(" ");
-            notify::check_text(&text).map_err(anyhow::Error::msg)?;
+            rackpi_panel::core::check_text(&text).map_err(anyhow::Error::msg)?;
             let level = Level::from_name(&level).unwrap_or(Level::Info);
             let request = notify::Request::Notify { level, text, lasts };
             notify::send(&notify::socket_path(false), &request)?;
@@ -268,8 +277,28 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Render { page, size, out } => {
-            let frame = rackpi_panel::layout::render_page(page.into(), size.dimensions());
+        Command::Render {
+            page,
+            screen,
+            size,
+            out,
+        } => {
+            let frame = match (page, screen) {
+                (Some(page), _) => {
+                    rackpi_panel::layout::render_page(page.into(), size.dimensions())
+                }
+                (None, screen) => {
+                    let name = screen.unwrap_or_default();
+                    rackpi_panel::layout::render_screen(&name, size.dimensions()).ok_or_else(
+                        || {
+                            anyhow::anyhow!(
+                                "no screen named `{name}`: the screens are {}",
+                                rackpi_panel::layout::SCREENS.join(", ")
+                            )
+                        },
+                    )?
+                }
+            };
             frame
                 .write_png(&out, sim::PNG_SCALE)
                 .map_err(|err| anyhow::anyhow!("cannot write {}: {err}", out.display()))?;

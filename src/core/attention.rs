@@ -18,6 +18,20 @@ pub const MAX_UNITS: usize = 64;
 /// How long `identify` lasts when no time is given.
 pub const IDENTIFY_DEFAULT: Duration = Duration::from_secs(60);
 
+/// A message's text: not empty, at most [`MAX_TEXT`] bytes.
+pub fn check_text(text: &str) -> Result<(), String> {
+    if text.trim().is_empty() {
+        return Err("the message is empty".into());
+    }
+    if text.len() > MAX_TEXT {
+        return Err(format!(
+            "the message is {} bytes long: at most {MAX_TEXT} fit (the panel shows a line of it)",
+            text.len()
+        ));
+    }
+    Ok(())
+}
+
 /// How urgent a message is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -25,7 +25,8 @@ use led::Led;
 use screen::Screen;
 
 pub use attention::{
-    AttentionItem, AttentionSource, Level, IDENTIFY_DEFAULT, MAX_MESSAGES, MAX_TEXT, MAX_UNITS,
+    check_text, AttentionItem, AttentionSource, Level, IDENTIFY_DEFAULT, MAX_MESSAGES, MAX_TEXT,
+    MAX_UNITS,
 };
 pub use hold::HoldStage;
 pub use led::LedPattern;

@@ -18,7 +18,9 @@ use nix::sys::socket::{
 };
 use nix::unistd::{Gid, Group, Uid, User};
 
-use crate::core::{Input, Level, Time, MAX_TEXT};
+#[cfg(test)]
+use crate::core::MAX_TEXT;
+use crate::core::{check_text, Input, Level, Time};
 use crate::ports::NotifyError;
 
 /// Where the daemon listens when systemd gives it no runtime directory.
@@ -122,20 +124,6 @@ impl Request {
             Request::Identify { lasts } => Input::Identify { lasts },
         }
     }
-}
-
-/// A message's text: not empty, at most [`MAX_TEXT`] bytes.
-pub fn check_text(text: &str) -> Result<(), String> {
-    if text.trim().is_empty() {
-        return Err("the message is empty".into());
-    }
-    if text.len() > MAX_TEXT {
-        return Err(format!(
-            "the message is {} bytes long: at most {MAX_TEXT} fit (the panel shows a line of it)",
-            text.len()
-        ));
-    }
-    Ok(())
 }
 
 /// `90`, `90s`, `5m`, `2h`, `1d`, `1.5h`: a duration for `--for`.
