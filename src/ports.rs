@@ -304,3 +304,14 @@ pub enum NotifyError {
         error: std::io::Error,
     },
 }
+
+/// Why failed systemd units cannot be followed (the panel carries on without).
+#[derive(Debug, thiserror::Error)]
+pub enum UnitsError {
+    /// The system bus is not there, or refuses this user.
+    #[error("cannot connect to the system bus ({0}): failed units are not shown; set [attention] units = false to stop trying")]
+    NoBus(String),
+    /// The bus failed later.
+    #[error("the system bus: {0}")]
+    Bus(String),
+}

@@ -19,6 +19,7 @@ use crate::hw::gpio::{Button, Led};
 use crate::hw::notify::{self, NotifyServer};
 use crate::hw::power::CommandPower;
 use crate::hw::stats::SystemStats;
+use crate::hw::units::SystemdUnits;
 use crate::hw::GpioBackend;
 use crate::ports::{EdgeBatch, EdgeSource, Inputs, LedPort, PowerError, PowerPort};
 use crate::ports::{Reporter, Wake};
@@ -66,9 +67,25 @@ fn watchdog_interval() -> Option<Duration> {
     sd_notify::watchdog_enabled(false, &mut usec).then(|| Duration::from_micros(usec / 2))
 }
 
+impl HwInputs {
+    fn units_ready(&mut self) {
+        let Some(units) = self.units.as_mut() else {
+            return;
+        };
+        match units.receive() {
+            Ok(inputs) => self.received.extend(inputs),
+            Err(err) => {
+                log::error!("{err}: failed units are no longer followed");
+                self.units = None;
+            }
+        }
+    }
+}
+
 struct HwInputs {
     button: Box<dyn EdgeSource>,
     notify: Option<NotifyServer>,
+    units: Option<SystemdUnits>,
     received: Vec<Input>,
     stop: UnixStream,
     reload: UnixStream,
@@ -111,15 +128,20 @@ impl Inputs for HwInputs {
                 .flatten()
                 .min();
             let timeout = poll_timeout(now, until);
-            let (button_ready, stop_ready, reload_ready, woken_ready, notify_ready) = {
+            let (button_ready, stop_ready, reload_ready, woken_ready, notify_ready, units_ready) = {
                 let mut fds = vec![
                     PollFd::new(self.button.fd(), PollFlags::POLLIN),
                     PollFd::new(self.stop.as_fd(), PollFlags::POLLIN),
                     PollFd::new(self.reload.as_fd(), PollFlags::POLLIN),
                     PollFd::new(self.woken.as_fd(), PollFlags::POLLIN),
                 ];
+                let notify_at = fds.len();
                 if let Some(notify) = &self.notify {
                     fds.push(PollFd::new(notify.fd(), PollFlags::POLLIN));
+                }
+                let units_at = fds.len();
+                if let Some(units) = &self.units {
+                    fds.push(PollFd::new(units.fd(), PollFlags::POLLIN));
                 }
                 match poll(&mut fds, timeout) {
                     Ok(_) => {}
@@ -132,7 +154,8 @@ impl Inputs for HwInputs {
                     ready(&fds[1]),
                     ready(&fds[2]),
                     ready(&fds[3]),
-                    fds.get(4).is_some_and(ready),
+                    self.notify.is_some() && fds.get(notify_at).is_some_and(ready),
+                    self.units.is_some() && fds.get(units_at).is_some_and(ready),
                 )
             };
             if stop_ready {
@@ -149,6 +172,10 @@ impl Inputs for HwInputs {
             }
             if woken_ready {
                 drain(&mut self.woken);
+                return Ok(Wake::Woken);
+            }
+            if units_ready {
+                self.units_ready();
                 return Ok(Wake::Woken);
             }
             if notify_ready {
@@ -321,15 +348,29 @@ pub fn run(
             None
         }
     };
+    let units = if config.attention.units {
+        match SystemdUnits::connect() {
+            Ok(units) => Some(units),
+            Err(err) => {
+                log::warn!("{err}");
+                None
+            }
+        }
+    } else {
+        None
+    };
     let mut inputs = HwInputs {
         button,
         notify,
+        units,
         received: Vec::new(),
         stop,
         reload,
         woken,
         watchdog,
     };
+    // what came with the connection (the listing may already be here)
+    inputs.units_ready();
     let mut reporter = DaemonReporter {
         display: "ok",
         last_action: "no action yet".into(),

@@ -13,6 +13,7 @@ pub mod power;
 #[cfg(feature = "rppal")]
 mod rppal_backend;
 pub mod stats;
+pub mod units;
 
 /// Counts the edges missing between two sequence numbers (the kernel
 /// numbers a line's edges from 1 and drops the oldest when its queue is full).
