@@ -6,7 +6,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use dbus::arg::{PropMap, RefArg, Variant};
-use dbus::channel::{Channel, Sender};
+use dbus::channel::Channel;
 use dbus::{Message, Path};
 use rackpi_panel::core::Input;
 use rackpi_panel::hw::units::SystemdUnits;
