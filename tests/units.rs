@@ -1,6 +1,7 @@
 //! Failed units over a real D-Bus: a private `dbus-daemon` with a stand-in
 //! for systemd that answers `ListUnitsFiltered` and sends the signals
 //! systemd sends when a unit fails, recovers and is unloaded.
+#![cfg(not(target_env = "musl"))]
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};

@@ -19,6 +19,7 @@ use crate::hw::gpio::{Button, Led};
 use crate::hw::notify::{self, NotifyServer};
 use crate::hw::power::CommandPower;
 use crate::hw::stats::SystemStats;
+#[cfg(not(target_env = "musl"))]
 use crate::hw::units::SystemdUnits;
 use crate::hw::GpioBackend;
 use crate::ports::{EdgeBatch, EdgeSource, Inputs, LedPort, PowerError, PowerPort};
@@ -68,6 +69,10 @@ fn watchdog_interval() -> Option<Duration> {
 }
 
 impl HwInputs {
+    #[cfg(target_env = "musl")]
+    fn units_ready(&mut self) {}
+
+    #[cfg(not(target_env = "musl"))]
     fn units_ready(&mut self) {
         let Some(units) = self.units.as_mut() else {
             return;
@@ -85,6 +90,7 @@ impl HwInputs {
 struct HwInputs {
     button: Box<dyn EdgeSource>,
     notify: Option<NotifyServer>,
+    #[cfg(not(target_env = "musl"))]
     units: Option<SystemdUnits>,
     received: Vec<Input>,
     stop: UnixStream,
@@ -140,6 +146,7 @@ impl Inputs for HwInputs {
                     fds.push(PollFd::new(notify.fd(), PollFlags::POLLIN));
                 }
                 let units_at = fds.len();
+                #[cfg(not(target_env = "musl"))]
                 if let Some(units) = &self.units {
                     fds.push(PollFd::new(units.fd(), PollFlags::POLLIN));
                 }
@@ -155,7 +162,7 @@ impl Inputs for HwInputs {
                     ready(&fds[2]),
                     ready(&fds[3]),
                     self.notify.is_some() && fds.get(notify_at).is_some_and(ready),
-                    self.units.is_some() && fds.get(units_at).is_some_and(ready),
+                    fds.get(units_at).is_some_and(ready),
                 )
             };
             if stop_ready {
@@ -348,6 +355,7 @@ pub fn run(
             None
         }
     };
+    #[cfg(not(target_env = "musl"))]
     let units = if config.attention.units {
         match SystemdUnits::connect() {
             Ok(units) => Some(units),
@@ -359,9 +367,14 @@ pub fn run(
     } else {
         None
     };
+    #[cfg(target_env = "musl")]
+    if config.attention.units {
+        log::warn!("this static (musl) build does not follow failed systemd units: use the glibc build (the Debian package) for them, or set [attention] units = false");
+    }
     let mut inputs = HwInputs {
         button,
         notify,
+        #[cfg(not(target_env = "musl"))]
         units,
         received: Vec::new(),
         stop,

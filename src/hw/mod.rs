@@ -13,6 +13,7 @@ pub mod power;
 #[cfg(feature = "rppal")]
 mod rppal_backend;
 pub mod stats;
+#[cfg(not(target_env = "musl"))]
 pub mod units;
 
 /// Counts the edges missing between two sequence numbers (the kernel
