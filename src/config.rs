@@ -101,6 +101,27 @@ pub struct Config {
     pub network: NetworkConfig,
     /// The commands that reboot and power off the machine.
     pub power: PowerConfig,
+    /// Failed systemd units.
+    pub attention: AttentionConfig,
+}
+
+/// The `[attention]` section.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AttentionConfig {
+    /// Follow failed systemd units over D-Bus (default true).
+    pub units: bool,
+    /// Units whose failure never calls for attention (e.g. `apt-daily.service`).
+    pub ignore_units: Vec<String>,
+}
+
+impl Default for AttentionConfig {
+    fn default() -> Self {
+        Self {
+            units: true,
+            ignore_units: Vec::new(),
+        }
+    }
 }
 
 /// Line bias, as the GPIO character device offers it.
@@ -687,6 +708,11 @@ impl TryFrom<&Config> for Rules {
             show_until_ip: d.show_until_ip,
             pages: d.pages.clone(),
             settle: Duration::from_secs(config.power.settle_s.unsigned_abs()),
+            ignore_units: config.attention.ignore_units.clone(),
+            attention_rows: match d.size {
+                PanelSize::W128H64 => 5,
+                PanelSize::W128H32 => 3,
+            },
         })
     }
 }

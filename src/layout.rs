@@ -8,7 +8,7 @@ use embedded_graphics::prelude::*;
 use embedded_graphics::primitives::{PrimitiveStyle, Rectangle};
 use embedded_graphics::text::{Alignment, Baseline, Text, TextStyleBuilder};
 
-use crate::core::{HoldStage, PageKind, PowerAction, View};
+use crate::core::{AttentionItem, HoldStage, Level, PageKind, PowerAction, View};
 use crate::frame::Frame;
 use crate::stats::Stats;
 
@@ -34,6 +34,8 @@ where
                 PageKind::Info => info_page(&mut shifted, stats, tall),
                 PageKind::System => lines(&mut shifted, &system_lines(stats), tall),
                 PageKind::Network => lines(&mut shifted, &network_lines(stats, tall), tall),
+                // (the core shows the attention page as its own view)
+                PageKind::Attention => lines(&mut shifted, &["nothing to report".into()], tall),
             }
         }
         View::Stage {
@@ -56,7 +58,62 @@ where
             text.extend(failure_lines(reason, COLUMNS, if tall { 5 } else { 2 }));
             lines(target, &text, tall)
         }
+        View::Attention { items, first } => {
+            let text: Vec<String> = items.iter().skip(*first).map(attention_line).collect();
+            lines(target, &text, tall)
+        }
+        View::Identify => identify_screen(target, &stats.hostname, tall),
     }
+}
+
+/// One line of the attention page: `NAME failed` for a unit (`.service`
+/// left out), the text of a message, marked `!!` for an error and `!` for
+/// a warning.
+pub fn attention_line(item: &AttentionItem) -> String {
+    match item {
+        AttentionItem::Unit(name) => {
+            let name = name.strip_suffix(".service").unwrap_or(name);
+            format!("{} failed", fit(name, COLUMNS - " failed".len()))
+        }
+        AttentionItem::Message { level, text } => match level {
+            Level::Error => format!("!! {text}"),
+            Level::Warn => format!("! {text}"),
+            Level::Info => text.clone(),
+        },
+    }
+}
+
+fn identify_screen<D>(target: &mut D, hostname: &str, tall: bool) -> Result<(), D::Error>
+where
+    D: DrawTarget<Color = BinaryColor>,
+{
+    let width = target.bounding_box().size.width as i32;
+    let (font, title_y, host_y) = if tall {
+        (&FONT_10X20, 14, 44)
+    } else {
+        (LARGE, 7, 24)
+    };
+    let centred = TextStyleBuilder::new()
+        .alignment(Alignment::Center)
+        .baseline(Baseline::Middle)
+        .build();
+    let title = MonoTextStyle::new(font, BinaryColor::On);
+    Text::with_text_style("IDENTIFY", Point::new(width / 2, title_y), title, centred)
+        .draw(target)?;
+    let host = if hostname.is_empty() {
+        "this Pi"
+    } else {
+        hostname
+    };
+    let small = MonoTextStyle::new(SMALL, BinaryColor::On);
+    Text::with_text_style(
+        &fit(host, COLUMNS),
+        Point::new(width / 2, host_y),
+        small,
+        centred,
+    )
+    .draw(target)
+    .map(|_| ())
 }
 
 /// One page with the sample data, on a panel `width` × `height` (for
@@ -69,6 +126,72 @@ pub fn render_page(page: PageKind, (width, height): (u32, u32)) -> Frame {
     };
     let Ok(()) = draw(&mut frame, &Stats::sample(), &view);
     frame
+}
+
+/// The screens `render --screen` knows, by name.
+pub const SCREENS: [&str; 11] = [
+    "info",
+    "system",
+    "network",
+    "attention",
+    "identify",
+    "stage-reboot",
+    "stage-shutdown",
+    "stage-cancelled",
+    "rebooting",
+    "shutting-down",
+    "reboot-failed",
+];
+
+/// The screen named `name` (one of [`SCREENS`]) with sample content.
+pub fn sample_view(name: &str) -> Option<View> {
+    let page = |page| View::Page {
+        page,
+        shift: (0, 0),
+    };
+    let stage = |stage, seconds_left| View::Stage {
+        stage,
+        seconds_left,
+    };
+    Some(match name {
+        "info" => page(PageKind::Info),
+        "system" => page(PageKind::System),
+        "network" => page(PageKind::Network),
+        "attention" => View::Attention {
+            items: vec![
+                AttentionItem::Unit("restic-backup.service".into()),
+                AttentionItem::Message {
+                    level: Level::Error,
+                    text: "restic: backup failed".into(),
+                },
+                AttentionItem::Message {
+                    level: Level::Warn,
+                    text: "disk 91% full".into(),
+                },
+            ],
+            first: 0,
+        },
+        "identify" => View::Identify,
+        "stage-reboot" => stage(HoldStage::Reboot, 4),
+        "stage-shutdown" => stage(HoldStage::Shutdown, 8),
+        "stage-cancelled" => stage(HoldStage::Cancelled, 0),
+        "rebooting" => View::Action(PowerAction::Reboot),
+        "shutting-down" => View::Action(PowerAction::Shutdown),
+        "reboot-failed" => View::Failed {
+            action: PowerAction::Reboot,
+            reason: "`systemctl reboot` exited with status 1: Access denied".into(),
+        },
+        _ => return None,
+    })
+}
+
+/// The screen named `name` with the sample data, on a panel `width` ×
+/// `height`; `None` for a name not in [`SCREENS`].
+pub fn render_screen(name: &str, (width, height): (u32, u32)) -> Option<Frame> {
+    let view = sample_view(name)?;
+    let mut frame = Frame::new(width, height);
+    let Ok(()) = draw(&mut frame, &Stats::sample(), &view);
+    Some(frame)
 }
 
 /// `CPU nn% | MEM nn%`, never wider than the panel. The numbers sit in

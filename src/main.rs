@@ -8,7 +8,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use rackpi_panel::config::{Config, ConfigError, PanelSize, EXIT_CONFIG};
-use rackpi_panel::core::PageKind;
+use rackpi_panel::core::{Level, PageKind, IDENTIFY_DEFAULT};
+use rackpi_panel::hw::notify;
 use rackpi_panel::hw::off::ServiceExit;
 use rackpi_panel::hw::GpioBackend;
 use rackpi_panel::sim::terminal::{Cells, PaneLog};
@@ -56,6 +57,25 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
     },
+    /// Show a message on the panel (root or the group rackpi-notify).
+    #[command(after_help = NOTIFY_HELP)]
+    Notify {
+        /// info: shown on the next wake; warn, error: the LED blinks until a press acknowledges it.
+        #[arg(long, value_name = "LEVEL", default_value = "info", value_parser = ["info", "warn", "error"])]
+        level: String,
+        /// The message expires by itself after this long (90s, 5m, 2h, 1d).
+        #[arg(long = "for", value_name = "DURATION", value_parser = notify::parse_duration)]
+        lasts: Option<std::time::Duration>,
+        /// The message (at most 200 bytes).
+        #[arg(required = true, value_name = "TEXT")]
+        text: Vec<String>,
+    },
+    /// Blink the LED at 5 Hz and show IDENTIFY and the hostname, to find this Pi.
+    Identify {
+        /// How long (default 60s; at most 1h; 0 ends it).
+        #[arg(long = "for", value_name = "DURATION", value_parser = notify::parse_duration)]
+        lasts: Option<std::time::Duration>,
+    },
     /// Run the firmware against simulated hardware.
     #[command(after_help = sim::HELP)]
     Simulate {
@@ -90,8 +110,17 @@ enum Command {
     /// Draw a page with sample data into a PNG (for documentation).
     Render {
         /// Which page.
-        #[arg(long, value_enum)]
-        page: Page,
+        #[arg(
+            long,
+            value_enum,
+            required_unless_present = "screen",
+            conflicts_with = "screen"
+        )]
+        page: Option<Page>,
+        /// Any screen: info, system, network, attention, identify, stage-reboot,
+        /// stage-shutdown, stage-cancelled, rebooting, shutting-down, reboot-failed.
+        #[arg(long, value_name = "NAME")]
+        screen: Option<String>,
         /// The panel's size.
         #[arg(long, value_enum, default_value_t = PanelSize::W128H32)]
         size: PanelSize,
@@ -131,6 +160,17 @@ be switched off (the LED line held by a running daemon, permission denied).
 A configuration file that `run` would refuse does not stop it: it warns and
 uses what it can read of [led] and [display], the defaults for the rest. The
 `-` before the path in the unit keeps a failure from failing the stop.";
+
+const NOTIFY_HELP: &str = "\
+The message goes to the running daemon over the socket
+/run/rackpi-panel/notify.sock (RACKPI_PANEL_SOCKET overrides the path).
+Only root and the members of the group rackpi-notify may send.
+
+Example, from a backup script (the README has an OnFailure= unit):
+  restic backup /srv || rackpi-panel notify --level error \"restic: backup failed\"
+
+Exit status: 0 when the panel took the message; 1 otherwise (daemon not
+running, not allowed, refused), with the reason on stderr.";
 
 /// The pages `render` draws.
 #[derive(Clone, Copy, ValueEnum)]
@@ -234,6 +274,25 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                 ExitCode::FAILURE
             })
         }
+        Command::Notify { level, lasts, text } => {
+            let text = text.join(" ");
+            rackpi_panel::core::check_text(&text).map_err(anyhow::Error::msg)?;
+            let level = Level::from_name(&level).unwrap_or(Level::Info);
+            let request = notify::Request::Notify { level, text, lasts };
+            notify::send(&notify::socket_path(false), &request)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Identify { lasts } => {
+            let lasts = lasts.unwrap_or(IDENTIFY_DEFAULT);
+            if lasts > notify::MAX_IDENTIFY {
+                anyhow::bail!("--for is at most 1h");
+            }
+            notify::send(
+                &notify::socket_path(false),
+                &notify::Request::Identify { lasts },
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Simulate {
             config,
             script,
@@ -281,11 +340,31 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             generate_docs(&dir)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Render { page, size, out } => {
+        Command::Render {
+            page,
+            screen,
+            size,
+            out,
+        } => {
             if out == std::path::Path::new("-") && std::io::stdout().is_terminal() {
                 anyhow::bail!("--out - writes a PNG to standard output, which is a terminal: redirect it (> page.png) or give a file name");
             }
-            let frame = rackpi_panel::layout::render_page(page.into(), size.dimensions());
+            let frame = match (page, screen) {
+                (Some(page), _) => {
+                    rackpi_panel::layout::render_page(page.into(), size.dimensions())
+                }
+                (None, screen) => {
+                    let name = screen.unwrap_or_default();
+                    rackpi_panel::layout::render_screen(&name, size.dimensions()).ok_or_else(
+                        || {
+                            anyhow::anyhow!(
+                                "no screen named `{name}`: the screens are {}",
+                                rackpi_panel::layout::SCREENS.join(", ")
+                            )
+                        },
+                    )?
+                }
+            };
             sim::write_output_file(&out, &frame.to_png(sim::PNG_SCALE))?;
             Ok(ExitCode::SUCCESS)
         }

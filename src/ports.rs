@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use embedded_hal::i2c::I2c;
 
-use crate::core::{Event, PageKind, PowerAction, Rules, Time};
+use crate::core::{Event, Input, PageKind, PowerAction, Rules, Time};
 use crate::frame::Frame;
 use crate::stats::Stats;
 
@@ -54,6 +54,11 @@ pub trait Inputs {
     /// edges through `Wake::Button` have none).
     fn pending_edges(&mut self) -> std::io::Result<Option<EdgeBatch>> {
         Ok(None)
+    }
+    /// Whatever else arrived since the last wake-up (messages, identify,
+    /// failed units), without blocking; fed to the core after the edges.
+    fn pending_inputs(&mut self) -> Vec<Input> {
+        Vec::new()
     }
 }
 
@@ -271,4 +276,58 @@ fn last_words(line: &str) -> String {
     } else {
         format!(": {line}")
     }
+}
+
+/// Why `rackpi-panel notify` or `identify` did not reach the panel.
+#[derive(Debug, thiserror::Error)]
+pub enum NotifyError {
+    /// Nobody listens at the socket.
+    #[error("the panel daemon is not running (nothing listens at {}): start it with `systemctl start rackpi-panel`", path.display())]
+    NotRunning {
+        /// The socket.
+        path: PathBuf,
+    },
+    /// The socket's permissions refuse this user.
+    #[error("not allowed to send to the panel ({}): run as root, or add the user to the group rackpi-notify (`usermod -aG rackpi-notify USER`, then log in again)", path.display())]
+    NotAllowed {
+        /// The socket.
+        path: PathBuf,
+    },
+    /// The daemon did not answer in time.
+    #[error("the panel daemon did not answer at {} within 2 s: see `journalctl -u rackpi-panel`", path.display())]
+    NoAnswer {
+        /// The socket.
+        path: PathBuf,
+    },
+    /// The daemon refused the request, and said why.
+    #[error("the panel refused: {reason}")]
+    Refused {
+        /// The daemon's reason.
+        reason: String,
+    },
+    /// Another daemon already listens there.
+    #[error("another rackpi-panel already listens at {}: stop it first", path.display())]
+    InUse {
+        /// The socket.
+        path: PathBuf,
+    },
+    /// Any other failure of the socket.
+    #[error("{}: {error}", path.display())]
+    Io {
+        /// The socket.
+        path: PathBuf,
+        /// What the OS said.
+        error: std::io::Error,
+    },
+}
+
+/// Why failed systemd units cannot be followed (the panel carries on without).
+#[derive(Debug, thiserror::Error)]
+pub enum UnitsError {
+    /// The system bus is not there, or refuses this user.
+    #[error("cannot connect to the system bus ({0}): failed units are not shown; set [attention] units = false to stop trying")]
+    NoBus(String),
+    /// The bus failed later.
+    #[error("the system bus: {0}")]
+    Bus(String),
 }

@@ -96,6 +96,9 @@ impl Loop<'_> {
             if let Some(batch) = self.ports.inputs.pending_edges()? {
                 self.edges(batch, now);
             }
+            for input in self.ports.inputs.pending_inputs() {
+                self.push(input, now, now);
+            }
             match wake {
                 Wake::Button { pressed, at } => {
                     self.push(Input::Button { pressed }, at.min(now), now)
@@ -178,6 +181,9 @@ impl Loop<'_> {
             Ok(rules) => {
                 log::info!("configuration reloaded");
                 self.panel.set_rules(rules);
+                // what the new rules change (an ignored unit) is reported now
+                let now = self.ports.inputs.now();
+                self.push(Input::Tick, now, now);
             }
             Err(message) => {
                 log::error!("configuration not reloaded, keeping the old one: {message}")

@@ -2,7 +2,8 @@
 //! events and effects out. Time is advanced by calling, never by sleeping.
 
 use rackpi_panel::core::{
-    Effect, Event, HoldStage, Input, LedPattern, PageKind, PowerAction, Rules, View,
+    AttentionItem, AttentionSource, Effect, Event, HoldStage, Input, LedPattern, Level, PageKind,
+    PowerAction, Rules, View,
 };
 
 mod common;
@@ -528,5 +529,327 @@ fn edges_lost_with_the_button_up_leave_the_next_press_alone() {
     h.input(2000, Input::EdgesLost { pressed: false });
     h.press(3000, 9000);
     h.run_until(13_000);
+    assert_eq!(h.actions(), vec![PowerAction::Reboot]);
+}
+
+// ---- attention: failed units, messages, identify (SPEC §3, §8) ----
+
+fn unit_failed(name: &str) -> Input {
+    Input::UnitFailed(name.into())
+}
+
+fn notify(level: Level, text: &str, lasts_ms: Option<u64>) -> Input {
+    Input::Notify {
+        level,
+        text: text.into(),
+        lasts: lasts_ms.map(common::ms),
+    }
+}
+
+fn attention_lines(h: &Harness) -> Vec<AttentionItem> {
+    match h.panel.view() {
+        View::Attention { items, first } => items[first..].to_vec(),
+        other => panic!("the attention page is not shown: {other:?}"),
+    }
+}
+
+#[test]
+fn a_failed_unit_triple_blinks_without_waking_the_screen_and_a_press_shows_it() {
+    let mut h = Harness::default();
+    h.run_until(20_000);
+    assert!(!h.panel.screen_is_on());
+    h.input(30_000, unit_failed("backup.service"));
+    assert_eq!(h.panel.led_pattern(), LedPattern::TripleBlink);
+    assert!(h.events().contains(&(
+        30_000,
+        Event::Attention {
+            source: AttentionSource::Unit,
+            level: Level::Error,
+            text: "backup.service".into()
+        }
+    )));
+    assert!(
+        !h.log
+            .iter()
+            .any(|(t, e)| *t >= 30_000 && *e == Effect::DisplayPower(true)),
+        "the screen stays dark: no I2C for a failure nobody is looking at"
+    );
+    h.press(40_000, 100);
+    h.run_until(40_500);
+    assert_eq!(h.panel.page(), PageKind::Attention);
+    assert_eq!(
+        attention_lines(&h),
+        vec![AttentionItem::Unit("backup.service".into())]
+    );
+    assert!(h
+        .events()
+        .contains(&(40_030, Event::Page(PageKind::Attention))));
+}
+
+#[test]
+fn recovery_clears_the_attention_and_the_led_goes_back_to_on() {
+    let mut h = Harness::default();
+    h.input(1000, unit_failed("a.service"));
+    h.input(1500, unit_failed("b.service"));
+    h.input(2000, Input::UnitRecovered("a.service".into()));
+    assert_eq!(h.panel.led_pattern(), LedPattern::TripleBlink);
+    assert_eq!(h.count(&Event::AttentionCleared), 0);
+    h.input(3000, Input::UnitRecovered("b.service".into()));
+    assert_eq!(h.panel.led_pattern(), LedPattern::On);
+    assert_eq!(h.count(&Event::AttentionCleared), 1);
+    assert!(h.events().contains(&(3000, Event::AttentionCleared)));
+    assert!(
+        matches!(
+            h.panel.view(),
+            View::Page {
+                page: PageKind::Info,
+                ..
+            }
+        ),
+        "the empty attention page is left for the first page"
+    );
+}
+
+#[test]
+fn a_full_listing_recovers_the_units_it_leaves_out() {
+    let mut h = Harness::default();
+    h.input(1000, unit_failed("a.service"));
+    h.input(2000, Input::FailedUnits(vec![]));
+    assert_eq!(h.panel.led_pattern(), LedPattern::On);
+    assert_eq!(h.count(&Event::AttentionCleared), 1);
+}
+
+#[test]
+fn ignored_units_never_call_for_attention() {
+    let rules = Rules {
+        ignore_units: vec!["apt-daily.service".into()],
+        ..Rules::default()
+    };
+    let mut h = Harness::new(rules, false);
+    h.input(1000, unit_failed("apt-daily.service"));
+    assert_eq!(h.panel.led_pattern(), LedPattern::On);
+    assert!(!h.names().contains(&"attention"));
+}
+
+#[test]
+fn a_short_press_scrolls_the_attention_page_then_goes_on_to_the_first_page() {
+    let mut h = Harness::default();
+    for unit in ["a", "b", "c", "d", "e"] {
+        h.input(1000, unit_failed(unit));
+    }
+    assert_eq!(
+        attention_lines(&h).len(),
+        5,
+        "a lit screen shows it at once"
+    );
+    h.press(2000, 100);
+    h.run_until(2500);
+    assert_eq!(
+        attention_lines(&h),
+        vec![
+            AttentionItem::Unit("d".into()),
+            AttentionItem::Unit("e".into())
+        ]
+    );
+    h.press(3000, 100);
+    h.run_until(3500);
+    assert_eq!(h.panel.page(), PageKind::Info);
+    // round the pages and back to the attention page before the first
+    for t in [4000, 5000] {
+        h.press(t, 100);
+    }
+    h.run_until(5500);
+    assert_eq!(h.panel.page(), PageKind::Network);
+    h.press(6000, 100);
+    h.run_until(6500);
+    assert_eq!(h.panel.page(), PageKind::Attention);
+    assert_eq!(
+        h.panel.led_pattern(),
+        LedPattern::TripleBlink,
+        "units stay until they recover"
+    );
+}
+
+#[test]
+fn a_press_while_a_warning_is_shown_acknowledges_it() {
+    let mut h = Harness::default();
+    h.run_until(20_000);
+    h.input(21_000, notify(Level::Error, "restic: backup failed", None));
+    assert_eq!(h.panel.led_pattern(), LedPattern::TripleBlink);
+    assert!(!h.panel.screen_is_on());
+    // the waking press only shows it: nobody has read it yet
+    h.press(25_000, 100);
+    h.run_until(25_500);
+    assert_eq!(h.panel.led_pattern(), LedPattern::TripleBlink);
+    assert_eq!(
+        attention_lines(&h),
+        vec![AttentionItem::Message {
+            level: Level::Error,
+            text: "restic: backup failed".into()
+        }]
+    );
+    assert_eq!(
+        h.count(&Event::Acknowledged {
+            text: "restic: backup failed".into()
+        }),
+        0
+    );
+    h.press(26_000, 100);
+    h.run_until(26_500);
+    assert!(h.events().contains(&(
+        26_130,
+        Event::Acknowledged {
+            text: "restic: backup failed".into()
+        }
+    )));
+    assert!(h.events().contains(&(26_130, Event::AttentionCleared)));
+    assert_eq!(h.panel.led_pattern(), LedPattern::On);
+    assert_eq!(h.panel.page(), PageKind::Info);
+}
+
+#[test]
+fn an_info_message_leaves_the_led_alone_and_is_shown_on_the_next_wake_only() {
+    let mut h = Harness::default();
+    h.run_until(20_000);
+    h.input(21_000, notify(Level::Info, "updated to 1.2", None));
+    assert_eq!(h.panel.led_pattern(), LedPattern::On);
+    h.press(30_000, 100);
+    h.run_until(30_500);
+    assert_eq!(attention_lines(&h).len(), 1);
+    // it times out unread-by-press: it has had its wake
+    h.run_until(50_000);
+    assert!(!h.panel.screen_is_on());
+    h.press(60_000, 100);
+    h.run_until(60_500);
+    assert_eq!(h.panel.page(), PageKind::Info);
+    assert!(!h.panel.attention_listed());
+}
+
+#[test]
+fn a_message_for_a_while_expires_at_its_deadline_without_polling() {
+    let mut h = Harness::default();
+    h.run_until(20_000);
+    assert_eq!(h.panel.next_deadline(), None, "idle: nothing to wake for");
+    h.input(20_000, notify(Level::Warn, "disk 91%", Some(60_000)));
+    h.run_until(79_999);
+    assert_eq!(h.panel.led_pattern(), LedPattern::TripleBlink);
+    h.run_until(80_000);
+    assert_eq!(h.panel.led_pattern(), LedPattern::On);
+    assert!(h.events().contains(&(80_000, Event::AttentionCleared)));
+    assert_eq!(h.panel.next_deadline(), None);
+}
+
+#[test]
+fn identify_blinks_at_5_hz_shows_itself_and_ends_at_its_deadline() {
+    let mut h = Harness::default();
+    h.run_until(20_000);
+    h.input(
+        30_000,
+        Input::Identify {
+            lasts: common::ms(60_000),
+        },
+    );
+    assert!(h
+        .events()
+        .contains(&(30_000, Event::Identify { seconds: 60 })));
+    assert_eq!(h.panel.led_pattern(), LedPattern::Blink5Hz);
+    assert!(h.panel.screen_is_on(), "identify lights the screen");
+    assert_eq!(h.panel.view(), View::Identify);
+    h.run_until(89_999);
+    assert!(
+        h.panel.screen_is_on(),
+        "no screen timeout while identifying"
+    );
+    h.run_until(90_000);
+    assert!(h.events().contains(&(90_000, Event::IdentifyEnd)));
+    assert_eq!(h.panel.led_pattern(), LedPattern::On);
+    assert!(matches!(h.panel.view(), View::Page { .. }));
+    h.run_until(104_999);
+    assert!(h.panel.screen_is_on(), "a whole timeout after identify");
+    h.run_until(105_000);
+    assert!(!h.panel.screen_is_on());
+}
+
+#[test]
+fn a_press_ends_identify_without_turning_the_page() {
+    let mut h = Harness::default();
+    h.input(
+        1000,
+        Input::Identify {
+            lasts: common::ms(60_000),
+        },
+    );
+    h.press(5000, 100);
+    h.run_until(5500);
+    assert!(h.events().contains(&(5130, Event::IdentifyEnd)));
+    assert_eq!(h.panel.page(), PageKind::Info);
+    assert_eq!(h.panel.led_pattern(), LedPattern::On);
+    h.input(
+        6000,
+        Input::Identify {
+            lasts: common::ms(60_000),
+        },
+    );
+    h.input(
+        7000,
+        Input::Identify {
+            lasts: common::ms(0),
+        },
+    );
+    assert_eq!(h.count(&Event::IdentifyEnd), 2, "identify --for 0 ends it");
+}
+
+#[test]
+fn the_led_priority_is_hold_then_identify_then_attention_then_degraded() {
+    let mut h = Harness::default();
+    h.input(1000, Input::DisplayHealth(false));
+    assert_eq!(h.panel.led_pattern(), LedPattern::DoubleBlink);
+    h.input(2000, unit_failed("x.service"));
+    assert_eq!(
+        h.panel.led_pattern(),
+        LedPattern::TripleBlink,
+        "attention beats degraded"
+    );
+    h.input(
+        3000,
+        Input::Identify {
+            lasts: common::ms(60_000),
+        },
+    );
+    assert_eq!(
+        h.panel.led_pattern(),
+        LedPattern::Blink5Hz,
+        "identify beats attention"
+    );
+    h.level(4000, true);
+    h.run_until(4100);
+    assert_eq!(h.panel.led_pattern(), LedPattern::Off, "a press is seen");
+    h.run_until(12_100);
+    assert_eq!(
+        h.panel.led_pattern(),
+        LedPattern::Blink1Hz,
+        "a hold stage beats identify"
+    );
+    assert_eq!(
+        h.panel.view(),
+        View::Stage {
+            stage: HoldStage::Reboot,
+            seconds_left: 4
+        }
+    );
+}
+
+#[test]
+fn a_flood_of_messages_keeps_sixteen_and_the_button_still_works() {
+    let mut h = Harness::default();
+    for i in 0..1000 {
+        h.input(1000, notify(Level::Error, &format!("flood {i}"), None));
+    }
+    let View::Attention { items, .. } = h.panel.view() else {
+        panic!("attention page")
+    };
+    assert_eq!(items.len(), rackpi_panel::core::MAX_MESSAGES);
+    h.press(2000, 9000);
+    h.run_until(12_000);
     assert_eq!(h.actions(), vec![PowerAction::Reboot]);
 }

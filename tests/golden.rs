@@ -15,6 +15,15 @@ use rackpi_panel::sim::{SimBus, SimClock};
 use rackpi_panel::stats::Stats;
 
 fn screens() -> Vec<(&'static str, View)> {
+    let mut all = vec![
+        ("attention", layout::sample_view("attention").unwrap()),
+        ("identify", View::Identify),
+    ];
+    all.extend(builtin_screens());
+    all
+}
+
+fn builtin_screens() -> Vec<(&'static str, View)> {
     let page = |page| View::Page {
         page,
         shift: (0, 0),
@@ -155,4 +164,20 @@ fn a_one_number_refresh_sends_a_fraction_of_a_full_frame() {
         before,
         "an unchanged frame sends nothing"
     );
+}
+
+#[test]
+fn render_knows_every_screen_by_the_name_of_its_golden() {
+    let names: Vec<&str> = screens().into_iter().map(|(name, _)| name).collect();
+    for name in &names {
+        assert!(layout::SCREENS.contains(name), "{name}");
+        assert_eq!(
+            layout::sample_view(name),
+            screens()
+                .into_iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v)
+        );
+    }
+    assert_eq!(names.len(), layout::SCREENS.len());
 }

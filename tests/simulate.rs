@@ -562,3 +562,80 @@ fn sighup_reloads_the_config_and_the_new_thresholds_apply() {
     );
     assert_eq!(events.last().unwrap()["event"], "stopped");
 }
+
+#[test]
+fn a_failed_unit_a_message_and_identify_give_their_events() {
+    let ev = events(
+        "wait 20\nunit fail backup.service\nwait 1\nnotify error restic: backup failed\n\
+         wait 1\npress 0.1\nwait 1\npress 0.1\nwait 1\nunit ok backup.service\n\
+         wait 1\nidentify 5\nwait 6\n",
+    );
+    let attention = named(&ev, "attention");
+    assert_eq!(attention.len(), 2, "{attention:?}");
+    assert_eq!(attention[0]["source"], "unit");
+    assert_eq!(attention[0]["text"], "backup.service");
+    assert_eq!(t_ms(attention[0]), 20_000);
+    assert_eq!(attention[1]["source"], "notify");
+    assert_eq!(attention[1]["text"], "restic: backup failed");
+    assert_eq!(attention[1]["level"], "error");
+    // the dark screen stays dark: the LED says it
+    let leds: Vec<_> = named(&ev, "led")
+        .into_iter()
+        .map(|e| (t_ms(e), e["pattern"].as_str().unwrap().to_string()))
+        .collect();
+    assert!(leds.contains(&(20_000, "triple-blink".into())), "{leds:?}");
+    assert!(named(&ev, "screen_on")
+        .iter()
+        .all(|e| t_ms(e) < 20_000 || t_ms(e) >= 22_000));
+    // the waking press shows the page, the next one acknowledges the message
+    let pages: Vec<_> = named(&ev, "page")
+        .iter()
+        .map(|e| e["name"].clone())
+        .collect();
+    assert!(pages.contains(&"attention".into()), "{pages:?}");
+    let acknowledged = named(&ev, "acknowledged");
+    assert_eq!(acknowledged.len(), 1);
+    assert_eq!(acknowledged[0]["text"], "restic: backup failed");
+    let cleared = named(&ev, "attention_cleared");
+    assert_eq!(cleared.len(), 1);
+    assert_eq!(t_ms(cleared[0]), 24_200);
+    let identify = named(&ev, "identify");
+    assert_eq!(identify.len(), 1);
+    assert_eq!(identify[0]["seconds"], 5);
+    assert_eq!(t_ms(identify[0]), 25_200);
+    let end = named(&ev, "identify_end");
+    assert_eq!(end.len(), 1);
+    assert_eq!(t_ms(end[0]), 30_200);
+    assert!(leds.contains(&(25_200, "blink-5hz".into())), "{leds:?}");
+    assert_eq!(leds.last().unwrap().1, "off", "stopped");
+}
+
+#[test]
+fn the_attention_page_is_what_the_panel_shows() {
+    let dir = tempfile::tempdir().unwrap();
+    let frames = dir.path().join("frames");
+    let out = simulate(
+        "wait 20\nunit fail restic-backup.service\nnotify warn disk 91% full\n\
+         notify error restic: backup failed\nwait 1\npress 0.1\nwait 1\n",
+        &["--frames", frames.to_str().unwrap()],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let golden = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/attention-128x32.png"),
+    )
+    .unwrap();
+    let golden = Frame::from_png(&golden, 1).unwrap();
+    let mut shown = Vec::new();
+    for entry in std::fs::read_dir(&frames).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        shown.push(Frame::from_png(&bytes, rackpi_panel::sim::PNG_SCALE).unwrap());
+    }
+    assert!(
+        shown.contains(&golden),
+        "the attention page was on the glass"
+    );
+}

@@ -19,6 +19,11 @@ pub enum LedPattern {
     /// 4 Hz blink: releasing now shuts down.
     #[serde(rename = "blink-4hz")]
     Blink4Hz,
+    /// 5 Hz blink: `rackpi-panel identify` (find this Pi in the rack).
+    #[serde(rename = "blink-5hz")]
+    Blink5Hz,
+    /// Three short flashes every 2 s: a failed unit or an unacknowledged message.
+    TripleBlink,
     /// Two short flashes every 2 s: the display is missing or the last action failed.
     DoubleBlink,
 }
@@ -31,6 +36,8 @@ impl LedPattern {
             LedPattern::On => "on",
             LedPattern::Blink1Hz => "blink-1hz",
             LedPattern::Blink4Hz => "blink-4hz",
+            LedPattern::Blink5Hz => "blink-5hz",
+            LedPattern::TripleBlink => "triple-blink",
             LedPattern::DoubleBlink => "double-blink",
         }
     }
@@ -41,6 +48,10 @@ impl LedPattern {
             LedPattern::Off | LedPattern::On => None,
             LedPattern::Blink1Hz => Some((Duration::from_millis(1000), &[500])),
             LedPattern::Blink4Hz => Some((Duration::from_millis(250), &[125])),
+            LedPattern::Blink5Hz => Some((Duration::from_millis(200), &[100])),
+            LedPattern::TripleBlink => {
+                Some((Duration::from_millis(2000), &[120, 300, 420, 600, 720]))
+            }
             LedPattern::DoubleBlink => Some((Duration::from_millis(2000), &[120, 300, 420])),
         }
     }
@@ -187,6 +198,35 @@ mod tests {
         assert_eq!(
             rises, 2,
             "two flashes per cycle (the second rise is the cycle restart)"
+        );
+    }
+
+    #[test]
+    fn five_hertz_toggles_every_100_ms() {
+        let p = LedPattern::Blink5Hz;
+        assert!(p.level_at(ms(0)));
+        assert!(!p.level_at(ms(100)));
+        assert!(p.level_at(ms(200)));
+        assert_eq!(p.next_change(ms(150)), Some(ms(200)));
+        let lit_ms = (0..1000).filter(|&t| p.level_at(ms(t))).count();
+        assert_eq!(lit_ms, 500);
+    }
+
+    #[test]
+    fn triple_blink_flashes_three_times_in_two_seconds() {
+        let p = LedPattern::TripleBlink;
+        let rises = (1..2000)
+            .filter(|&t| p.level_at(ms(t)) && !p.level_at(ms(t - 1)))
+            .count();
+        assert_eq!(rises + 1, 3, "three flashes, the first at the cycle start");
+        let lit_ms = (0..2000).filter(|&t| p.level_at(ms(t))).count();
+        assert_eq!(lit_ms, 360);
+        assert!(!p.level_at(ms(1999)), "dark until the next cycle");
+        assert_ne!(
+            (0..2000).map(|t| p.level_at(ms(t))).collect::<Vec<_>>(),
+            (0..2000)
+                .map(|t| LedPattern::DoubleBlink.level_at(ms(t)))
+                .collect::<Vec<_>>()
         );
     }
 

@@ -1,12 +1,14 @@
 //! The firmware core: the panel as a composition of small machines —
 //! [`debounce`], [`hold`] stages, the [`screen`] and its timeout, the
-//! [`led`], power [`action`]s and [`display`] health. It performs no I/O,
+//! [`led`], power [`action`]s, [`display`] health and [`attention`] (failed
+//! units, messages, identify). It performs no I/O,
 //! reads no clock and cannot fail: `step` takes an input and the time and
 //! returns what to do; `next_deadline` says when to call it again if nothing
 //! happens. Nothing here knows the configuration file, the hardware or the
 //! simulator.
 
 mod action;
+mod attention;
 mod debounce;
 mod display;
 mod hold;
@@ -15,12 +17,17 @@ mod rules;
 mod screen;
 
 use action::Mode;
+use attention::Attention;
 use debounce::Debounce;
 use display::DisplayHealth;
 use hold::Hold;
 use led::Led;
 use screen::Screen;
 
+pub use attention::{
+    check_text, AttentionItem, AttentionSource, Level, IDENTIFY_DEFAULT, MAX_MESSAGES, MAX_TEXT,
+    MAX_UNITS,
+};
 pub use hold::HoldStage;
 pub use led::LedPattern;
 pub use rules::{PageKind, PowerAction, Rules, FAILED_SCREEN, REFRESH, SHIFT_EVERY};
@@ -54,6 +61,28 @@ pub enum Input {
     DisplayHealth(bool),
     /// Whether the machine has an IP address (for `show_until_ip`).
     IpKnown(bool),
+    /// A systemd unit entered the failed state.
+    UnitFailed(String),
+    /// A systemd unit left the failed state (recovered, reset, unloaded).
+    UnitRecovered(String),
+    /// Every unit failed now (systemd's listing at start or after the bus
+    /// came back): units not in it have recovered.
+    FailedUnits(Vec<String>),
+    /// A message from `rackpi-panel notify`.
+    Notify {
+        /// How urgent.
+        level: Level,
+        /// The text (cut to [`MAX_TEXT`] bytes).
+        text: String,
+        /// The message expires this long after it arrives (`--for`).
+        lasts: Option<Duration>,
+    },
+    /// `rackpi-panel identify`: LED at 5 Hz and `IDENTIFY` on the screen
+    /// for this long; zero ends it.
+    Identify {
+        /// How long.
+        lasts: Duration,
+    },
     /// SIGTERM / SIGINT / `quit`.
     Stop,
 }
@@ -100,6 +129,29 @@ pub enum Event {
     /// The LED pattern changed.
     #[serde(serialize_with = "as_field::pattern")]
     Led(LedPattern),
+    /// Something needs a look: a unit failed, or a message arrived.
+    Attention {
+        /// Where it came from.
+        source: AttentionSource,
+        /// Its level (`error` for a failed unit).
+        level: Level,
+        /// The unit's name or the message.
+        text: String,
+    },
+    /// Nothing is listed for attention any more.
+    AttentionCleared,
+    /// A press acknowledged a message on the screen.
+    Acknowledged {
+        /// The message.
+        text: String,
+    },
+    /// Identify started (or was extended).
+    Identify {
+        /// For how long.
+        seconds: u64,
+    },
+    /// Identify ended.
+    IdentifyEnd,
     /// The firmware stopped.
     Stopped,
 }
@@ -143,6 +195,11 @@ impl Event {
             Event::DisplayLost => "display_lost",
             Event::DisplayRestored => "display_restored",
             Event::Led(_) => "led",
+            Event::Attention { .. } => "attention",
+            Event::AttentionCleared => "attention_cleared",
+            Event::Acknowledged { .. } => "acknowledged",
+            Event::Identify { .. } => "identify",
+            Event::IdentifyEnd => "identify_end",
             Event::Stopped => "stopped",
         }
     }
@@ -193,6 +250,15 @@ pub enum View {
         /// The command's own account of the failure.
         reason: String,
     },
+    /// What needs a look, from line `first` on.
+    Attention {
+        /// Every line of the page.
+        items: Vec<AttentionItem>,
+        /// The first line on the screen.
+        first: usize,
+    },
+    /// `IDENTIFY` and the hostname.
+    Identify,
 }
 
 /// The firmware's state.
@@ -211,6 +277,7 @@ pub struct Panel {
     screen: Screen,
     display: DisplayHealth,
     led: Led,
+    attention: Attention,
     stopped: bool,
     /// Rules reloaded during a hold: they apply once it ends, so a release
     /// always does what the screen said when it was let go.
@@ -233,6 +300,7 @@ impl Panel {
             screen: Screen::new(now),
             display: DisplayHealth::new(),
             led: Led::new(now),
+            attention: Attention::default(),
             stopped: false,
             pending_rules: None,
         };
@@ -260,6 +328,30 @@ impl Panel {
             Input::DisplayHealth(true) => self.display.answered(self.screen.is_on(), &mut effects),
             Input::DisplayHealth(false) => self.display.failed(now, &mut effects),
             Input::IpKnown(known) => self.screen.ip_known(known, now, &self.rules),
+            Input::UnitFailed(name) => {
+                let added =
+                    self.attention
+                        .unit_failed(&name, &self.rules.ignore_units, &mut effects);
+                self.attention_changed(added, now, &mut effects);
+            }
+            Input::UnitRecovered(name) => {
+                if self.attention.unit_recovered(&name) {
+                    self.attention_changed(false, now, &mut effects);
+                }
+            }
+            Input::FailedUnits(names) => {
+                let added =
+                    self.attention
+                        .units_failed(&names, &self.rules.ignore_units, &mut effects);
+                self.attention_changed(added, now, &mut effects);
+            }
+            Input::Notify { level, text, lasts } => {
+                let added = self
+                    .attention
+                    .notify(level, &text, lasts, now, &mut effects);
+                self.attention_changed(added, now, &mut effects);
+            }
+            Input::Identify { lasts } => self.identify(lasts, now, &mut effects),
             Input::Stop => {
                 self.stopped = true;
                 if !self.mode.under_way() {
@@ -287,6 +379,9 @@ impl Panel {
             return;
         }
         self.screen.keep_page_within(rules.pages.len());
+        // (an `attention_cleared` this causes is reported at the next step)
+        self.attention.ignore(&rules.ignore_units);
+        self.attention.keep_window(rules.attention_rows);
         self.rules = rules;
     }
 
@@ -311,6 +406,7 @@ impl Panel {
             self.mode.settle_deadline(),
             self.display.deadline(self.screen.is_on()),
             self.led.deadline(self.now),
+            self.attention.deadline(),
         ]
         .into_iter()
         .flatten()
@@ -343,6 +439,15 @@ impl Panel {
                 };
             }
         }
+        if self.attention.identifying() {
+            return View::Identify;
+        }
+        if let Some(first) = self.attention.shown_from() {
+            return View::Attention {
+                items: self.attention.items(),
+                first,
+            };
+        }
         View::Page {
             page: self.page(),
             shift: self.screen.shift(&self.rules, self.now),
@@ -366,7 +471,15 @@ impl Panel {
 
     /// The page a short press last chose.
     pub fn page(&self) -> PageKind {
+        if self.attention.shown_from().is_some() {
+            return PageKind::Attention;
+        }
         self.screen.page(&self.rules)
+    }
+
+    /// Whether anything is listed for attention (failed units, messages).
+    pub fn attention_listed(&self) -> bool {
+        !self.attention.is_empty()
     }
 
     fn stage_deadline(&self) -> Option<Time> {
@@ -378,7 +491,8 @@ impl Panel {
     }
 
     fn timeout_deadline(&self) -> Option<Time> {
-        let idle = self.hold.is_none() && self.mode == Mode::Normal;
+        let idle =
+            self.hold.is_none() && self.mode == Mode::Normal && !self.attention.identifying();
         self.screen.timeout_deadline(&self.rules, idle)
     }
 
@@ -402,8 +516,21 @@ impl Panel {
                 self.screen.touch(at);
                 effects.push(Effect::Draw);
             }
+            if is_due(self.attention.deadline()) {
+                let identified = self.attention.identifying();
+                let changed = self.attention.expire(at, effects);
+                if identified && !self.attention.identifying() {
+                    self.screen.touch(at);
+                    effects.push(Effect::Draw);
+                }
+                if changed {
+                    self.attention_changed(false, at, effects);
+                }
+            }
             if is_due(self.timeout_deadline()) {
                 self.screen.switch_off(effects);
+                self.attention.screen_off();
+                self.attention.report_cleared(effects);
             }
             if is_due(self.screen.refresh_deadline()) {
                 self.screen.refresh(at, effects);
@@ -451,6 +578,10 @@ impl Panel {
             Mode::Normal => self.action_failed = false,
         }
         if !self.screen.is_on() {
+            if !self.attention.is_empty() {
+                // what needs a look is what a waking press shows first
+                self.show_attention(effects);
+            }
             self.screen.switch_on(at, effects);
             woke_screen = true;
         }
@@ -470,8 +601,12 @@ impl Panel {
         self.screen.touch(at);
         match stage {
             HoldStage::Short => {
-                if !hold.woke_screen {
-                    self.screen.next_page(&self.rules, effects);
+                if self.attention.identifying() {
+                    // found: a press ends identify
+                    self.attention.end_identify(effects);
+                    effects.push(Effect::Draw);
+                } else if !hold.woke_screen {
+                    self.next_page(effects);
                 }
             }
             HoldStage::Cancelled => effects.push(Effect::Draw),
@@ -581,6 +716,80 @@ impl Panel {
         }
     }
 
+    /// A short press on a lit screen: the attention page acknowledges or
+    /// scrolls, and comes before the first page while it lists anything.
+    fn next_page(&mut self, effects: &mut Vec<Effect>) {
+        let rows = self.rules.attention_rows;
+        if self.attention.shown_from().is_some() {
+            if self.attention.press(rows, effects) {
+                effects.push(Effect::Draw);
+            } else {
+                self.leave_attention(effects);
+            }
+            self.attention.report_cleared(effects);
+        } else if self.screen.on_last_page(&self.rules) && !self.attention.is_empty() {
+            self.show_attention(effects);
+            effects.push(Effect::Draw);
+        } else {
+            self.screen.next_page(&self.rules, effects);
+        }
+    }
+
+    fn show_attention(&mut self, effects: &mut Vec<Effect>) {
+        self.attention.show(self.rules.attention_rows);
+        effects.push(Effect::Event(Event::Page(PageKind::Attention)));
+    }
+
+    /// The attention page is done with: on to the first page.
+    fn leave_attention(&mut self, effects: &mut Vec<Effect>) {
+        self.attention.hide();
+        self.screen.first_page(&self.rules, effects);
+    }
+
+    /// The list changed (`added`: something new on it): the LED follows at
+    /// the end of the step; a lit screen shows the page, or leaves it once
+    /// it is empty. A dark screen stays dark — the LED is what says so.
+    fn attention_changed(&mut self, added: bool, now: Time, effects: &mut Vec<Effect>) {
+        let idle = self.mode == Mode::Normal && self.hold.is_none();
+        if self.attention.shown_from().is_some() {
+            if self.attention.is_empty() {
+                if self.screen.is_on() {
+                    self.leave_attention(effects);
+                } else {
+                    self.attention.hide();
+                }
+            } else {
+                self.attention.keep_window(self.rules.attention_rows);
+                if self.screen.is_on() {
+                    effects.push(Effect::Draw);
+                }
+            }
+        } else if added && idle && self.screen.is_on() && !self.attention.identifying() {
+            self.show_attention(effects);
+            self.screen.touch(now);
+            effects.push(Effect::Draw);
+        }
+        self.attention.report_cleared(effects);
+    }
+
+    fn identify(&mut self, lasts: Duration, now: Time, effects: &mut Vec<Effect>) {
+        let was = self.attention.identifying();
+        if !self.attention.identify(lasts, now, effects) {
+            if was {
+                self.screen.touch(now);
+                if self.screen.is_on() {
+                    effects.push(Effect::Draw);
+                }
+            }
+            return;
+        }
+        if !self.screen.is_on() {
+            self.screen.switch_on(now, effects);
+        } else if !was {
+            effects.push(Effect::Draw);
+        }
+    }
+
     fn wanted_led(&self) -> LedPattern {
         if self.mode.under_way() {
             return LedPattern::On;
@@ -592,6 +801,12 @@ impl Panel {
                 HoldStage::Shutdown => LedPattern::Blink4Hz,
                 HoldStage::Cancelled => LedPattern::On,
             };
+        }
+        if self.attention.identifying() {
+            return LedPattern::Blink5Hz;
+        }
+        if self.attention.needs_attention() {
+            return LedPattern::TripleBlink;
         }
         if !self.display.answers() || self.action_failed {
             LedPattern::DoubleBlink

@@ -20,6 +20,10 @@ pub enum PageKind {
     System,
     /// Every interface's IPv4 address.
     Network,
+    /// What needs a look: failed units and messages. Not named in
+    /// `display.pages`: it comes first by itself while there is something
+    /// to show.
+    Attention,
 }
 
 impl PageKind {
@@ -32,6 +36,7 @@ impl PageKind {
             PageKind::Info => "info",
             PageKind::System => "system",
             PageKind::Network => "network",
+            PageKind::Attention => "attention",
         }
     }
 }
@@ -78,6 +83,10 @@ pub struct Rules {
     /// succeeded before the panel says the action did not happen and
     /// returns to normal; zero returns at once (a dry run).
     pub settle: Duration,
+    /// Failed units that never call for attention.
+    pub ignore_units: Vec<String>,
+    /// Lines of the attention page on the screen (3 on 32 rows, 5 on 64).
+    pub attention_rows: usize,
 }
 
 impl Default for Rules {
@@ -92,6 +101,8 @@ impl Default for Rules {
             show_until_ip: false,
             pages: PageKind::ALL.to_vec(),
             settle: Duration::from_secs(120),
+            ignore_units: Vec::new(),
+            attention_rows: 3,
         }
     }
 }

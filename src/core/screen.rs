@@ -99,6 +99,18 @@ impl Screen {
         effects.push(Effect::Draw);
     }
 
+    /// Whether the next short press would wrap round to the first page.
+    pub(crate) fn on_last_page(&self, rules: &Rules) -> bool {
+        self.page_index % rules.pages.len().max(1) + 1 == rules.pages.len().max(1)
+    }
+
+    /// Back to the first page (after the attention page).
+    pub(crate) fn first_page(&mut self, rules: &Rules, effects: &mut Vec<Effect>) {
+        self.page_index = 0;
+        effects.push(Effect::Event(Event::Page(self.page(rules))));
+        effects.push(Effect::Draw);
+    }
+
     /// New rules with other pages: stay on a page that exists.
     pub(crate) fn keep_page_within(&mut self, pages: usize) {
         self.page_index %= pages.max(1);

@@ -15,11 +15,14 @@ use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use std::path::Path;
 
 use crate::config::{Config, ConfigError, LineSelector};
-use crate::core::{Event, PowerAction, Rules, Time};
+use crate::core::{AttentionSource, Event, Input, PowerAction, Rules, Time};
 use crate::hw::display::{LinuxBus, PanelSettings, Ssd1306Port};
 use crate::hw::gpio::{Button, Led};
+use crate::hw::notify::{self, NotifyServer};
 use crate::hw::power::CommandPower;
 use crate::hw::stats::SystemStats;
+#[cfg(not(target_env = "musl"))]
+use crate::hw::units::SystemdUnits;
 use crate::hw::GpioBackend;
 use crate::ports::{EdgeBatch, EdgeSource, Inputs, LedPort, PowerError, PowerPort};
 use crate::ports::{Reporter, Wake};
@@ -67,8 +70,31 @@ fn watchdog_interval() -> Option<Duration> {
     sd_notify::watchdog_enabled(false, &mut usec).then(|| Duration::from_micros(usec / 2))
 }
 
+impl HwInputs {
+    #[cfg(target_env = "musl")]
+    fn units_ready(&mut self) {}
+
+    #[cfg(not(target_env = "musl"))]
+    fn units_ready(&mut self) {
+        let Some(units) = self.units.as_mut() else {
+            return;
+        };
+        match units.receive() {
+            Ok(inputs) => self.received.extend(inputs),
+            Err(err) => {
+                log::error!("{err}: failed units are no longer followed");
+                self.units = None;
+            }
+        }
+    }
+}
+
 struct HwInputs {
     button: Box<dyn EdgeSource>,
+    notify: Option<NotifyServer>,
+    #[cfg(not(target_env = "musl"))]
+    units: Option<SystemdUnits>,
+    received: Vec<Input>,
     stop: UnixStream,
     reload: UnixStream,
     woken: UnixStream,
@@ -86,6 +112,10 @@ impl Inputs for HwInputs {
 
     fn pending_edges(&mut self) -> std::io::Result<Option<EdgeBatch>> {
         self.button.read_edges().map_err(std::io::Error::other)
+    }
+
+    fn pending_inputs(&mut self) -> Vec<Input> {
+        std::mem::take(&mut self.received)
     }
 
     fn wait(&mut self, deadline: Option<Time>) -> std::io::Result<Wake> {
@@ -106,13 +136,22 @@ impl Inputs for HwInputs {
                 .flatten()
                 .min();
             let timeout = poll_timeout(now, until);
-            let (button_ready, stop_ready, reload_ready, woken_ready) = {
-                let mut fds = [
+            let (button_ready, stop_ready, reload_ready, woken_ready, notify_ready, units_ready) = {
+                let mut fds = vec![
                     PollFd::new(self.button.fd(), PollFlags::POLLIN),
                     PollFd::new(self.stop.as_fd(), PollFlags::POLLIN),
                     PollFd::new(self.reload.as_fd(), PollFlags::POLLIN),
                     PollFd::new(self.woken.as_fd(), PollFlags::POLLIN),
                 ];
+                let notify_at = fds.len();
+                if let Some(notify) = &self.notify {
+                    fds.push(PollFd::new(notify.fd(), PollFlags::POLLIN));
+                }
+                let units_at = fds.len();
+                #[cfg(not(target_env = "musl"))]
+                if let Some(units) = &self.units {
+                    fds.push(PollFd::new(units.fd(), PollFlags::POLLIN));
+                }
                 match poll(&mut fds, timeout) {
                     Ok(_) => {}
                     Err(nix::errno::Errno::EINTR) => continue,
@@ -124,6 +163,8 @@ impl Inputs for HwInputs {
                     ready(&fds[1]),
                     ready(&fds[2]),
                     ready(&fds[3]),
+                    self.notify.is_some() && fds.get(notify_at).is_some_and(ready),
+                    fds.get(units_at).is_some_and(ready),
                 )
             };
             if stop_ready {
@@ -140,6 +181,17 @@ impl Inputs for HwInputs {
             }
             if woken_ready {
                 drain(&mut self.woken);
+                return Ok(Wake::Woken);
+            }
+            if units_ready {
+                self.units_ready();
+                return Ok(Wake::Woken);
+            }
+            if notify_ready {
+                if let Some(notify) = self.notify.as_mut() {
+                    // a bounded number per wake-up: the button's edges come first
+                    self.received.extend(notify.receive(now));
+                }
                 return Ok(Wake::Woken);
             }
         }
@@ -188,6 +240,18 @@ impl Reporter for DaemonReporter {
                 self.display = "ok";
                 self.status();
             }
+            Event::Attention {
+                source,
+                level,
+                text,
+            } => match source {
+                AttentionSource::Unit => log::warn!("unit failed: {text}"),
+                AttentionSource::Notify => log::info!("message ({}): {text}", level.name()),
+            },
+            Event::AttentionCleared => log::info!("nothing needs attention any more"),
+            Event::Acknowledged { text } => log::info!("acknowledged on the panel: {text}"),
+            Event::Identify { seconds } => log::info!("identify for {seconds} s"),
+            Event::IdentifyEnd => log::info!("identify ended"),
             Event::Started => log::info!("started"),
             Event::Stopped => log::info!("stopped"),
         }
@@ -310,13 +374,42 @@ pub fn run(
     );
     let mut stats = SystemStats::new(&config.network.interface);
     let watchdog = watchdog_interval().map(|interval| (interval, monotonic_now() + interval));
+    let notify = match NotifyServer::bind(&notify::socket_path(true), monotonic_now()) {
+        Ok(server) => Some(server),
+        Err(err) => {
+            log::error!("messages and identify are unavailable: {err}");
+            None
+        }
+    };
+    #[cfg(not(target_env = "musl"))]
+    let units = if config.attention.units {
+        match SystemdUnits::connect() {
+            Ok(units) => Some(units),
+            Err(err) => {
+                log::warn!("{err}");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    #[cfg(target_env = "musl")]
+    if config.attention.units {
+        log::warn!("this static (musl) build does not follow failed systemd units: use the glibc build (the Debian package) for them, or set [attention] units = false");
+    }
     let mut inputs = HwInputs {
         button,
+        notify,
+        #[cfg(not(target_env = "musl"))]
+        units,
+        received: Vec::new(),
         stop,
         reload,
         woken,
         watchdog,
     };
+    // what came with the connection (the listing may already be here)
+    inputs.units_ready();
     let mut reporter = DaemonReporter {
         display: "ok",
         last_action: "no action yet".into(),

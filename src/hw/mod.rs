@@ -7,11 +7,14 @@ pub mod check;
 pub mod daemon;
 pub mod display;
 pub mod gpio;
+pub mod notify;
 pub mod off;
 pub mod power;
 #[cfg(feature = "rppal")]
 mod rppal_backend;
 pub mod stats;
+#[cfg(not(target_env = "musl"))]
+pub mod units;
 
 /// Counts the edges missing between two sequence numbers (the kernel
 /// numbers a line's edges from 1 and drops the oldest when its queue is full).

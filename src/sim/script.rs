@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use crate::core::Time;
+use crate::core::{Input, Level, Time};
 use crate::hw::daemon::poll_timeout;
 use crate::ports::{Inputs, Wake};
 
@@ -30,6 +30,14 @@ pub enum Command {
     PowerFail,
     /// The next power commands succeed.
     PowerOk,
+    /// A systemd unit enters the failed state.
+    UnitFail(String),
+    /// A systemd unit leaves the failed state.
+    UnitOk(String),
+    /// As `rackpi-panel notify --level LEVEL TEXT`.
+    Notify(Level, String),
+    /// As `rackpi-panel identify --for SECONDS`.
+    Identify(Duration),
     /// Stop, as on SIGTERM.
     Quit,
 }
@@ -53,6 +61,8 @@ pub enum Step {
     Display(bool),
     /// Power commands succeed (true) or fail.
     Power(bool),
+    /// Something reaches the daemon (a unit's state, a message, identify).
+    Input(Input),
     /// Stop.
     Quit,
 }
@@ -99,6 +109,20 @@ pub fn parse(text: &str) -> Result<Vec<Command>, ScriptError> {
             "down" => bare(Command::Down)?,
             "up" => bare(Command::Up)?,
             "quit" => bare(Command::Quit)?,
+            "unit" => match (words.get(1).copied(), words.len()) {
+                (Some("fail"), 3) => Command::UnitFail(words[2].to_string()),
+                (Some("ok"), 3) => Command::UnitOk(words[2].to_string()),
+                _ => return Err(error("use `unit fail NAME` or `unit ok NAME`".into())),
+            },
+            "notify" => {
+                let level = words.get(1).and_then(|w| Level::from_name(w)).ok_or_else(|| {
+                    error("use `notify LEVEL TEXT…` with LEVEL info, warn or error".into())
+                })?;
+                let text = words[2..].join(" ");
+                crate::core::check_text(&text).map_err(error)?;
+                Command::Notify(level, text)
+            }
+            "identify" => Command::Identify(seconds("identify")?),
             "display" | "power" => {
                 let command = match (words[0], words.get(1).copied(), words.len()) {
                     ("display", Some("unplug"), 2) => Command::Unplug,
@@ -114,7 +138,7 @@ pub fn parse(text: &str) -> Result<Vec<Command>, ScriptError> {
             }
             other => {
                 return Err(error(format!(
-                "unknown command `{other}` (commands: press, down, up, wait, display, power, quit)"
+                "unknown command `{other}` (commands: press, down, up, wait, display, power, unit, notify, identify, quit)"
             )))
             }
         };
@@ -141,6 +165,23 @@ pub fn timeline(commands: &[Command]) -> (Vec<(Duration, Step)>, Duration) {
             Command::Plug => steps.push((t, Step::Display(true))),
             Command::PowerFail => steps.push((t, Step::Power(false))),
             Command::PowerOk => steps.push((t, Step::Power(true))),
+            Command::UnitFail(name) => {
+                steps.push((t, Step::Input(Input::UnitFailed(name.clone()))))
+            }
+            Command::UnitOk(name) => {
+                steps.push((t, Step::Input(Input::UnitRecovered(name.clone()))))
+            }
+            Command::Notify(level, text) => steps.push((
+                t,
+                Step::Input(Input::Notify {
+                    level: *level,
+                    text: text.clone(),
+                    lasts: None,
+                }),
+            )),
+            Command::Identify(lasts) => {
+                steps.push((t, Step::Input(Input::Identify { lasts: *lasts })))
+            }
             Command::Quit => steps.push((t, Step::Quit)),
         }
     }
@@ -156,6 +197,7 @@ pub(crate) struct ScriptInputs {
     power: SimPower,
     level: bool,
     signals: Option<Signals>,
+    arrived: Vec<Input>,
 }
 
 impl ScriptInputs {
@@ -179,13 +221,15 @@ impl ScriptInputs {
             power,
             level: false,
             signals,
+            arrived: Vec::new(),
         };
         while let Some((Duration::ZERO, step)) = inputs.steps.front().cloned() {
             match step {
                 Step::Button(level) => inputs.level = level,
                 Step::Display(plugged) => inputs.bus.state().plugged = plugged,
                 Step::Power(ok) => inputs.power.failing.set(!ok),
-                Step::Quit => break,
+                // (reaches the running firmware, at time 0)
+                Step::Input(_) | Step::Quit => break,
             }
             inputs.steps.pop_front();
         }
@@ -242,6 +286,10 @@ impl Inputs for ScriptInputs {
         Ok(self.level)
     }
 
+    fn pending_inputs(&mut self) -> Vec<Input> {
+        std::mem::take(&mut self.arrived)
+    }
+
     fn wait(&mut self, deadline: Option<Time>) -> std::io::Result<Wake> {
         loop {
             let next = self.steps.front().map_or(self.quit_at, |(t, _)| *t);
@@ -265,6 +313,10 @@ impl Inputs for ScriptInputs {
                 Step::Button(_) => {}
                 Step::Display(plugged) => self.bus.state().plugged = plugged,
                 Step::Power(ok) => self.power.failing.set(!ok),
+                Step::Input(input) => {
+                    self.arrived.push(input);
+                    return Ok(Wake::Woken);
+                }
                 Step::Quit => return Ok(Wake::Stop),
             }
         }
@@ -277,7 +329,7 @@ mod tests {
 
     #[test]
     fn every_command_parses() {
-        let text = "# a scenario\nwait 1\npress 8.1  # reboot\ndown\nup\ndisplay unplug\ndisplay plug\npower fail\npower ok\nquit\n\n";
+        let text = "# a scenario\nwait 1\npress 8.1  # reboot\ndown\nup\ndisplay unplug\ndisplay plug\npower fail\npower ok\nunit fail backup.service\nunit ok backup.service\nnotify error restic:  backup failed\nidentify 60\nquit\n\n";
         let commands = parse(text).unwrap();
         assert_eq!(
             commands,
@@ -290,6 +342,10 @@ mod tests {
                 Command::Plug,
                 Command::PowerFail,
                 Command::PowerOk,
+                Command::UnitFail("backup.service".into()),
+                Command::UnitOk("backup.service".into()),
+                Command::Notify(Level::Error, "restic: backup failed".into()),
+                Command::Identify(Duration::from_secs(60)),
                 Command::Quit,
             ]
         );
@@ -306,6 +362,11 @@ mod tests {
             ("down now\n", 1, "takes no argument"),
             ("display off\n", 1, "display unplug"),
             ("power\n", 1, "power fail"),
+            ("unit fail\n", 1, "unit fail NAME"),
+            ("unit broke x\n", 1, "unit fail NAME"),
+            ("notify loud x\n", 1, "info, warn or error"),
+            ("notify error\n", 1, "empty"),
+            ("identify\n", 1, "takes one number"),
         ] {
             let err = parse(text).unwrap_err();
             assert_eq!(err.line, line, "{text:?}");

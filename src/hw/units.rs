@@ -1,0 +1,248 @@
+//! Failed systemd units, followed over D-Bus (libdbus, through the `dbus`
+//! crate, built in statically): systemd's own signals, never a poll. At
+//! start the failed units are listed once (`ListUnitsFiltered`); afterwards
+//! each unit's `ActiveState` changes (`PropertiesChanged`) and unloaded units
+//! (`UnitRemoved`, as after `systemctl reset-failed` of a transient unit)
+//! arrive as signals; after a `daemon-reload` (`Reloading`) the list is asked
+//! for again. Nothing here blocks after the connection is up: the bus's
+//! socket joins the daemon's poll set, and replies are matched by serial.
+
+use std::os::fd::BorrowedFd;
+use std::time::Duration;
+
+use dbus::arg::{PropMap, RefArg};
+use dbus::channel::{BusType, Channel};
+use dbus::message::{MatchRule, MessageType};
+use dbus::{Message, Path};
+
+use crate::core::Input;
+use crate::ports::UnitsError;
+
+const SYSTEMD: &str = "org.freedesktop.systemd1";
+const MANAGER_PATH: &str = "/org/freedesktop/systemd1";
+const MANAGER: &str = "org.freedesktop.systemd1.Manager";
+const UNIT: &str = "org.freedesktop.systemd1.Unit";
+
+/// One row of `ListUnitsFiltered`.
+type UnitRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    Path<'static>,
+    u32,
+    String,
+    Path<'static>,
+);
+
+/// A unit's name from its object path (`…/unit/backup_2eservice`): systemd
+/// escapes every byte outside `[A-Za-z0-9]` as `_xx`.
+pub fn unit_name(path: &str) -> Option<String> {
+    let escaped = path.strip_prefix("/org/freedesktop/systemd1/unit/")?;
+    let bytes = escaped.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'_' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// What a unit's new `ActiveState` means for the panel.
+pub fn state_input(name: String, active_state: &str) -> Input {
+    if active_state == "failed" {
+        Input::UnitFailed(name)
+    } else {
+        Input::UnitRecovered(name)
+    }
+}
+
+/// The system bus, subscribed to systemd's unit signals.
+pub struct SystemdUnits {
+    channel: Channel,
+    /// The serial of the `ListUnitsFiltered` call whose answer is awaited.
+    listing: Option<u32>,
+}
+
+impl SystemdUnits {
+    /// Connects to the system bus (`DBUS_SYSTEM_BUS_ADDRESS` overrides the
+    /// address), subscribes, and asks for the failed units; their list
+    /// arrives through [`SystemdUnits::receive`].
+    pub fn connect() -> Result<SystemdUnits, UnitsError> {
+        let mut channel = Channel::get_private(BusType::System).map_err(|err| {
+            UnitsError::NoBus(err.message().unwrap_or("no reason given").to_string())
+        })?;
+        channel.set_watch_enabled(true);
+        let mut units = SystemdUnits {
+            channel,
+            listing: None,
+        };
+        let rules = [
+            MatchRule::new_signal("org.freedesktop.DBus.Properties", "PropertiesChanged")
+                .with_sender(SYSTEMD)
+                .with_namespaced_path(MANAGER_PATH),
+            MatchRule::new_signal(MANAGER, "UnitRemoved").with_sender(SYSTEMD),
+            MatchRule::new_signal(MANAGER, "Reloading").with_sender(SYSTEMD),
+        ];
+        for rule in rules {
+            // (only the unit interface's changes: the bus filters the rest out)
+            let mut text = rule.match_str();
+            if text.contains("PropertiesChanged") {
+                text.push_str(&format!(",arg0='{UNIT}'"));
+            }
+            let add = Message::call_with_args(
+                "org.freedesktop.DBus",
+                "/org/freedesktop/DBus",
+                "org.freedesktop.DBus",
+                "AddMatch",
+                (text,),
+            );
+            units.send(add)?;
+        }
+        units.send(
+            Message::new_method_call(SYSTEMD, MANAGER_PATH, MANAGER, "Subscribe")
+                .map_err(UnitsError::Bus)?,
+        )?;
+        units.list()?;
+        Ok(units)
+    }
+
+    fn send(&self, message: Message) -> Result<u32, UnitsError> {
+        self.channel
+            .send(message)
+            .map_err(|()| UnitsError::Bus("the bus refused a message (out of memory?)".into()))
+    }
+
+    fn list(&mut self) -> Result<(), UnitsError> {
+        let call = Message::call_with_args(
+            SYSTEMD,
+            MANAGER_PATH,
+            MANAGER,
+            "ListUnitsFiltered",
+            (vec!["failed"],),
+        );
+        self.listing = Some(self.send(call)?);
+        Ok(())
+    }
+
+    /// The bus's socket, to poll for reading.
+    #[allow(unsafe_code)]
+    pub fn fd(&self) -> BorrowedFd<'_> {
+        // SAFETY: the descriptor belongs to the channel, which outlives the borrow.
+        unsafe { BorrowedFd::borrow_raw(self.channel.watch().fd) }
+    }
+
+    /// Reads what is waiting (never blocks) and turns systemd's signals and
+    /// answers into inputs. `Err` when the bus went away.
+    pub fn receive(&mut self) -> Result<Vec<Input>, UnitsError> {
+        self.channel
+            .read_write(Some(Duration::ZERO))
+            .map_err(|()| UnitsError::Bus("the system bus closed the connection".into()))?;
+        let mut inputs = Vec::new();
+        while let Some(message) = self.channel.pop_message() {
+            self.handle(&message, &mut inputs);
+        }
+        // a re-listing asked for while handling goes out now
+        self.channel.flush();
+        Ok(inputs)
+    }
+
+    fn handle(&mut self, message: &Message, inputs: &mut Vec<Input>) {
+        match message.msg_type() {
+            MessageType::MethodReturn if message.get_reply_serial() == self.listing => {
+                self.listing = None;
+                match message.read1::<Vec<UnitRow>>() {
+                    Ok(rows) => {
+                        let names = rows.into_iter().map(|row| row.0).collect();
+                        inputs.push(Input::FailedUnits(names));
+                    }
+                    Err(err) => log::warn!("systemd's list of failed units is unreadable: {err}"),
+                }
+            }
+            MessageType::Error if message.get_reply_serial() == self.listing => {
+                self.listing = None;
+                log::warn!(
+                    "systemd does not list the failed units: {:?}",
+                    message.get_items()
+                );
+            }
+            MessageType::Signal => self.signal(message, inputs),
+            _ => {}
+        }
+    }
+
+    fn signal(&mut self, message: &Message, inputs: &mut Vec<Input>) {
+        let member = message.member();
+        match member.as_deref() {
+            Some("PropertiesChanged") => {
+                let Ok((interface, changed)) = message.read2::<&str, PropMap>() else {
+                    return;
+                };
+                if interface != UNIT {
+                    return;
+                }
+                let state = changed.get("ActiveState").and_then(|v| v.0.as_str());
+                let name = message.path().and_then(|p| unit_name(&p));
+                if let (Some(state), Some(name)) = (state, name) {
+                    inputs.push(state_input(name, state));
+                }
+            }
+            Some("UnitRemoved") => {
+                if let Ok((name, _)) = message.read2::<&str, Path>() {
+                    inputs.push(Input::UnitRecovered(name.to_string()));
+                }
+            }
+            Some("Reloading") => {
+                // after a daemon-reload, the list is the truth again
+                if let Ok(false) = message.read1::<bool>() {
+                    if let Err(err) = self.list() {
+                        log::warn!("cannot list the failed units again: {err}");
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unit_names_are_unescaped_from_their_paths() {
+        assert_eq!(
+            unit_name("/org/freedesktop/systemd1/unit/backup_2eservice").as_deref(),
+            Some("backup.service")
+        );
+        assert_eq!(
+            unit_name("/org/freedesktop/systemd1/unit/restic_2dbackup_40srv_2eservice").as_deref(),
+            Some("restic-backup@srv.service")
+        );
+        assert_eq!(unit_name("/org/freedesktop/systemd1/unit/bad_2"), None);
+        assert_eq!(unit_name("/org/freedesktop/systemd1"), None);
+    }
+
+    #[test]
+    fn only_the_failed_state_calls_for_attention() {
+        assert_eq!(
+            state_input("x.service".into(), "failed"),
+            Input::UnitFailed("x.service".into())
+        );
+        for state in ["inactive", "active", "activating", "deactivating"] {
+            assert_eq!(
+                state_input("x.service".into(), state),
+                Input::UnitRecovered("x.service".into())
+            );
+        }
+    }
+}

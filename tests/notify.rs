@@ -1,0 +1,133 @@
+//! `rackpi-panel notify` and `identify` as a person runs them: the real
+//! binary against the daemon's end of the socket — taken, refused for a
+//! user outside the group, and a clear error when no daemon runs.
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use rackpi_panel::core::{Input, Level};
+use rackpi_panel::hw::notify::{NotifyServer, SOCKET_ENV};
+
+const BIN: &str = env!("CARGO_BIN_EXE_rackpi-panel");
+
+fn spawn(socket: &Path, args: &[&str]) -> std::process::Child {
+    Command::new(BIN)
+        .args(args)
+        .env(SOCKET_ENV, socket)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Serves the socket until the command ends; returns what it sent and its output.
+fn serve(server: &mut NotifyServer, mut child: std::process::Child) -> (Vec<Input>, Output) {
+    let started = Instant::now();
+    let mut inputs = Vec::new();
+    loop {
+        inputs.extend(server.receive(Duration::ZERO));
+        if child.try_wait().unwrap().is_some() || started.elapsed() > Duration::from_secs(10) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    (inputs, child.wait_with_output().unwrap())
+}
+
+#[test]
+fn notify_and_identify_reach_the_daemon() {
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("notify.sock");
+    let mut server = NotifyServer::bind(&socket, Duration::ZERO).unwrap();
+    let child = spawn(
+        &socket,
+        &[
+            "notify", "--level", "error", "--for", "2h", "restic:", "backup", "failed",
+        ],
+    );
+    let (inputs, out) = serve(&mut server, child);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        inputs,
+        vec![Input::Notify {
+            level: Level::Error,
+            text: "restic: backup failed".into(),
+            lasts: Some(Duration::from_secs(7200)),
+        }]
+    );
+    let (inputs, out) = serve(&mut server, spawn(&socket, &["identify"]));
+    assert!(out.status.success());
+    assert_eq!(
+        inputs,
+        vec![Input::Identify {
+            lasts: Duration::from_secs(60)
+        }]
+    );
+}
+
+#[test]
+fn without_a_daemon_the_error_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = spawn(&dir.path().join("notify.sock"), &["notify", "hello"])
+        .wait_with_output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("daemon is not running"), "{err}");
+    assert!(err.contains("systemctl start rackpi-panel"), "{err}");
+}
+
+#[test]
+fn a_text_too_long_or_empty_is_refused_before_sending() {
+    let dir = tempfile::tempdir().unwrap();
+    let long = "x".repeat(201);
+    let out = spawn(&dir.path().join("notify.sock"), &["notify", &long])
+        .wait_with_output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(err.contains("at most 200"), "{err}");
+    let out = spawn(
+        &dir.path().join("notify.sock"),
+        &["notify", "--for", "soon", "x"],
+    )
+    .wait_with_output()
+    .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("e.g. 90s"));
+}
+
+#[test]
+fn a_user_outside_the_group_is_refused_with_what_to_do() {
+    if !nix::unistd::Uid::effective().is_root() {
+        eprintln!("skipped: needs root to run the command as another user");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(
+        dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let socket = dir.path().join("notify.sock");
+    let mut server = NotifyServer::bind(&socket, Duration::ZERO).unwrap();
+    let child = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", BIN])
+        .args(["notify", "--level", "error", "not from nobody"])
+        .env(SOCKET_ENV, &socket)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (inputs, out) = serve(&mut server, child);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(inputs, vec![], "nothing reached the panel");
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("not allowed"), "{err}");
+    assert!(err.contains("rackpi-notify"), "{err}");
+}
