@@ -164,3 +164,45 @@ fn entering_a_stage_with_the_screen_on_redraws_without_switching_it_on_again() {
         1
     );
 }
+
+#[test]
+fn led_patterns_have_the_names_the_logs_and_events_use() {
+    use rackpi_panel::core::LedPattern;
+    let names: Vec<_> = [
+        LedPattern::Off,
+        LedPattern::On,
+        LedPattern::Blink1Hz,
+        LedPattern::Blink4Hz,
+        LedPattern::Blink5Hz,
+        LedPattern::TripleBlink,
+        LedPattern::DoubleBlink,
+    ]
+    .iter()
+    .map(|p| p.name())
+    .collect();
+    assert_eq!(
+        names,
+        [
+            "off",
+            "on",
+            "blink-1hz",
+            "blink-4hz",
+            "blink-5hz",
+            "triple-blink",
+            "double-blink"
+        ]
+    );
+}
+
+#[test]
+fn after_a_lost_release_the_next_press_is_a_press_of_its_own() {
+    // held since 1 s; the release was lost and the line reads "up": the
+    // next press and 9 s hold must count from their own edge
+    let mut h = Harness::default();
+    h.level(1_000, true);
+    h.run_until(3_000);
+    h.input(3_000, Input::EdgesLost { pressed: false });
+    h.press(5_000, 9_000);
+    h.run_until(15_000);
+    assert_eq!(h.actions(), vec![PowerAction::Reboot]);
+}
