@@ -206,3 +206,61 @@ fn after_a_lost_release_the_next_press_is_a_press_of_its_own() {
     h.run_until(15_000);
     assert_eq!(h.actions(), vec![PowerAction::Reboot]);
 }
+
+#[test]
+fn taps_cycle_through_the_pages_and_wrap_round() {
+    use rackpi_panel::core::Event;
+    let mut h = Harness::default();
+    for (i, t) in [1_000, 2_000, 3_000, 4_000].into_iter().enumerate() {
+        h.press(t, 100);
+        h.run_until(t + 500);
+        let expected = [
+            PageKind::System,
+            PageKind::Network,
+            PageKind::Info,
+            PageKind::System,
+        ][i];
+        assert_eq!(h.panel.page(), expected, "after tap {}", i + 1);
+    }
+    assert_eq!(
+        h.count(&Event::Page(PageKind::Info)),
+        2,
+        "the start and the wrap"
+    );
+}
+
+#[test]
+fn an_address_known_again_and_again_does_not_hold_the_screen_on() {
+    use rackpi_panel::core::Event;
+    // the runtime reports the address after every draw: by default that
+    // must not restart the screen timeout
+    let mut h = Harness::default();
+    for t in [1_000, 5_000, 10_000, 14_000] {
+        h.input(t, Input::IpKnown(true));
+    }
+    h.run_until(20_000);
+    assert!(
+        h.events().contains(&(15_000, Event::ScreenOff)),
+        "{:?}",
+        h.events()
+    );
+    // with show_until_ip the wait ends once, at the first address
+    let mut h = Harness::new(
+        Rules {
+            show_until_ip: true,
+            ..Default::default()
+        },
+        false,
+    );
+    h.input(1_000, Input::IpKnown(false));
+    h.input(2_000, Input::IpKnown(true));
+    for t in [5_000, 10_000, 15_000] {
+        h.input(t, Input::IpKnown(true));
+    }
+    h.run_until(30_000);
+    assert!(
+        h.events().contains(&(17_000, Event::ScreenOff)),
+        "{:?}",
+        h.events()
+    );
+}

@@ -87,9 +87,15 @@ impl Screen {
         self.next_refresh = Some(at.saturating_add(REFRESH));
     }
 
+    /// The page shown; the index is kept within the pages (`next_page`,
+    /// `keep_page_within`), and an empty list, which the config refuses,
+    /// shows the info page rather than panicking.
     pub(crate) fn page(&self, rules: &Rules) -> PageKind {
-        let index = self.page_index % rules.pages.len().max(1);
-        rules.pages.get(index).copied().unwrap_or(PageKind::Info)
+        rules
+            .pages
+            .get(self.page_index)
+            .copied()
+            .unwrap_or(PageKind::Info)
     }
 
     /// A short press: the next page.
@@ -101,7 +107,7 @@ impl Screen {
 
     /// Whether the next short press would wrap round to the first page.
     pub(crate) fn on_last_page(&self, rules: &Rules) -> bool {
-        self.page_index % rules.pages.len().max(1) + 1 == rules.pages.len().max(1)
+        self.page_index + 1 >= rules.pages.len()
     }
 
     /// Back to the first page (after the attention page).

@@ -312,11 +312,18 @@ impl NotifyServer {
         let group = Group::from_name(GROUP).ok().flatten().map(|g| g.gid);
         match group {
             Some(gid) => {
-                if let Err(err) = nix::unistd::chown(path, None, Some(gid)) {
-                    log::warn!(
-                        "cannot give {} to the group {GROUP} ({err}): only root can send messages; the unit's SupplementaryGroups= needs {GROUP}",
-                        path.display()
-                    );
+                // The unit runs with Group=rackpi-notify, so the socket is
+                // born in that group: chown(2) is outside its system-call
+                // filter, and is only tried when the group differs.
+                let born_in_group = std::fs::metadata(path)
+                    .is_ok_and(|meta| std::os::unix::fs::MetadataExt::gid(&meta) == gid.as_raw());
+                if !born_in_group {
+                    if let Err(err) = nix::unistd::chown(path, None, Some(gid)) {
+                        log::warn!(
+                            "cannot give {} to the group {GROUP} ({err}): only root can send messages; run the daemon with Group={GROUP} (as the unit does)",
+                            path.display()
+                        );
+                    }
                 }
             }
             None => log::info!(
