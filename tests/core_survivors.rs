@@ -150,12 +150,15 @@ fn edges_lost_in_a_stage_cancel_it_visibly_and_in_a_short_press_quietly() {
 #[test]
 fn entering_a_stage_with_the_screen_on_redraws_without_switching_it_on_again() {
     use rackpi_panel::core::{Effect, Event};
+    // pressed half-way between two refreshes: the stage is drawn when it
+    // begins, and its countdown ticks on whole seconds of the hold
     let mut h = Harness::default();
-    h.level(1_000, true);
-    h.run_until(9_500);
-    assert!(h.events().contains(&(9_000, Event::RebootArmed)));
+    h.level(1_500, true);
+    h.run_until(11_000);
+    assert!(h.events().contains(&(9_500, Event::RebootArmed)));
     assert_eq!(h.count(&Event::ScreenOn), 1, "only the one at start");
-    assert!(h.log.contains(&(9_000, Effect::Draw)));
+    assert!(h.log.contains(&(9_500, Effect::Draw)));
+    assert!(h.log.contains(&(10_500, Effect::Draw)));
     assert_eq!(
         h.log
             .iter()
