@@ -43,7 +43,9 @@ pub const MAX_MESSAGE_FOR: Duration = Duration::from_secs(30 * 86_400);
 /// The longest `identify`.
 pub const MAX_IDENTIFY: Duration = Duration::from_secs(3600);
 
-/// What a sender asks for.
+/// What a sender asks for. It mirrors two of the core's inputs on purpose:
+/// the socket's protocol names only what a sender may ask (never a button
+/// edge or a power result), and changes to the core cannot widen it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Request {
     /// A message on the panel.
