@@ -12,9 +12,6 @@ use dbus::{Message, Path};
 use rackpi_panel::core::Input;
 use rackpi_panel::hw::units::SystemdUnits;
 
-/// The tests set the process's bus address: one at a time.
-static ENV: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
 struct Bus {
     daemon: Child,
     address: String,
@@ -82,7 +79,6 @@ fn changed(fake: &Channel, unit_path: &str, state: &str) {
 
 #[test]
 fn failed_units_are_listed_then_followed_by_their_signals() {
-    let _env = ENV.lock().unwrap_or_else(|e| e.into_inner());
     let Some(bus) = private_bus() else {
         eprintln!("skipped: no dbus-daemon");
         return;
@@ -99,8 +95,7 @@ fn failed_units_are_listed_then_followed_by_their_signals() {
     );
     fake.send_with_reply_and_block(request, Duration::from_secs(2))
         .unwrap();
-    std::env::set_var("DBUS_SYSTEM_BUS_ADDRESS", &bus.address);
-    let mut units = SystemdUnits::connect().unwrap();
+    let mut units = SystemdUnits::connect_to(&bus.address).unwrap();
     // answer Subscribe and ListUnitsFiltered as systemd would
     let started = Instant::now();
     let mut listed = false;
@@ -177,9 +172,7 @@ fn failed_units_are_listed_then_followed_by_their_signals() {
 
 #[test]
 fn no_bus_is_an_error_that_says_what_to_do() {
-    let _env = ENV.lock().unwrap_or_else(|e| e.into_inner());
-    std::env::set_var("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent/bus");
-    let Err(err) = SystemdUnits::connect() else {
+    let Err(err) = SystemdUnits::connect_to("unix:path=/nonexistent/bus") else {
         panic!("connected to nothing")
     };
     assert!(err.to_string().contains("units = false"), "{err}");

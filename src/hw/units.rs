@@ -11,7 +11,7 @@ use std::os::fd::BorrowedFd;
 use std::time::Duration;
 
 use dbus::arg::{PropMap, RefArg};
-use dbus::channel::{BusType, Channel};
+use dbus::channel::Channel;
 use dbus::message::{MatchRule, MessageType};
 use dbus::{Message, Path};
 
@@ -66,6 +66,10 @@ pub fn state_input(name: String, active_state: &str) -> Input {
     }
 }
 
+/// Where the system bus listens unless `DBUS_SYSTEM_BUS_ADDRESS` says
+/// otherwise.
+const SYSTEM_BUS: &str = "unix:path=/run/dbus/system_bus_socket";
+
 /// The system bus, subscribed to systemd's unit signals.
 pub struct SystemdUnits {
     channel: Channel,
@@ -78,9 +82,20 @@ impl SystemdUnits {
     /// address), subscribes, and asks for the failed units; their list
     /// arrives through [`SystemdUnits::receive`].
     pub fn connect() -> Result<SystemdUnits, UnitsError> {
-        let mut channel = Channel::get_private(BusType::System).map_err(|err| {
-            UnitsError::NoBus(err.message().unwrap_or("no reason given").to_string())
-        })?;
+        // read here, not by libdbus, which keeps the first address it saw
+        // for the life of the process
+        let address =
+            std::env::var("DBUS_SYSTEM_BUS_ADDRESS").unwrap_or_else(|_| SYSTEM_BUS.to_string());
+        SystemdUnits::connect_to(&address)
+    }
+
+    /// As [`SystemdUnits::connect`], to the bus at a D-Bus `address`
+    /// (`unix:path=…`).
+    pub fn connect_to(address: &str) -> Result<SystemdUnits, UnitsError> {
+        let no_bus =
+            |err: dbus::Error| UnitsError::NoBus(err.message().unwrap_or("no reason given").into());
+        let mut channel = Channel::open_private(address).map_err(no_bus)?;
+        channel.register().map_err(no_bus)?;
         channel.set_watch_enabled(true);
         let mut units = SystemdUnits {
             channel,
