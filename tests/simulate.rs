@@ -639,3 +639,31 @@ fn the_attention_page_is_what_the_panel_shows() {
         "the attention page was on the glass"
     );
 }
+
+#[test]
+fn the_configured_contrast_reaches_the_panel() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("panel.toml");
+    std::fs::write(&config, "[display]\ncontrast = 40\n").unwrap();
+    let log = dir.path().join("i2c.log");
+    let out = simulate(
+        "press 0.2\nwait 1\n",
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            "--i2c-log",
+            log.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut model = Ssd1306Model::new();
+    for (_, _, bytes) in parse_i2c_log(&std::fs::read_to_string(&log).unwrap()) {
+        model.write(&bytes);
+    }
+    assert_eq!(model.contrast(), 40);
+    assert!(!model.display_on(), "switched off when the run ends");
+}

@@ -52,8 +52,6 @@ pub struct Ssd1306Model {
     invert: bool,
     entire_on: bool,
     pending: Option<(u8, Vec<u8>)>,
-    data_bytes: u64,
-    commands: u64,
 }
 
 impl Default for Ssd1306Model {
@@ -79,8 +77,6 @@ impl Default for Ssd1306Model {
             invert: false,
             entire_on: false,
             pending: None,
-            data_bytes: 0,
-            commands: 0,
         }
     }
 }
@@ -99,16 +95,6 @@ impl Ssd1306Model {
     /// The contrast register (0x81).
     pub fn contrast(&self) -> u8 {
         self.contrast
-    }
-
-    /// Display data bytes received so far.
-    pub fn data_bytes(&self) -> u64 {
-        self.data_bytes
-    }
-
-    /// Commands received so far.
-    pub fn commands(&self) -> u64 {
-        self.commands
     }
 
     /// Feeds one I2C write message (the bytes after the address).
@@ -151,7 +137,6 @@ impl Ssd1306Model {
             }
             return;
         }
-        self.commands += 1;
         if argument_count(b) > 0 {
             self.pending = Some((b, Vec::with_capacity(6)));
         } else {
@@ -204,7 +189,6 @@ impl Ssd1306Model {
 
     fn data(&mut self, b: u8) {
         self.pending = None;
-        self.data_bytes += 1;
         self.ram[self.page * WIDTH + self.col] = b;
         match self.mode {
             Addressing::Horizontal => {
