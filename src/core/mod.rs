@@ -25,7 +25,7 @@ use led::Led;
 use screen::Screen;
 
 pub use attention::{
-    check_text, AttentionItem, AttentionSource, Level, IDENTIFY_DEFAULT, MAX_MESSAGES,
+    check_text, AttentionItem, AttentionSource, Level, IDENTIFY_DEFAULT, MAX_MESSAGES, MAX_TEXT,
 };
 pub use hold::HoldStage;
 pub use led::LedPattern;

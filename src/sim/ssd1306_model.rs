@@ -52,6 +52,7 @@ pub struct Ssd1306Model {
     invert: bool,
     entire_on: bool,
     pending: Option<(u8, Vec<u8>)>,
+    data_bytes: u64,
 }
 
 impl Default for Ssd1306Model {
@@ -77,6 +78,7 @@ impl Default for Ssd1306Model {
             invert: false,
             entire_on: false,
             pending: None,
+            data_bytes: 0,
         }
     }
 }
@@ -95,6 +97,11 @@ impl Ssd1306Model {
     /// The contrast register (0x81).
     pub fn contrast(&self) -> u8 {
         self.contrast
+    }
+
+    /// Display data bytes received so far.
+    pub fn data_bytes(&self) -> u64 {
+        self.data_bytes
     }
 
     /// Feeds one I2C write message (the bytes after the address).
@@ -189,6 +196,7 @@ impl Ssd1306Model {
 
     fn data(&mut self, b: u8) {
         self.pending = None;
+        self.data_bytes += 1;
         self.ram[self.page * WIDTH + self.col] = b;
         match self.mode {
             Addressing::Horizontal => {
