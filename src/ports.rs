@@ -18,7 +18,7 @@ pub enum Wake {
     Button {
         /// True while held down.
         pressed: bool,
-        /// When.
+        /// When it changed (the kernel timestamp, else when it was read).
         at: Time,
     },
     /// The deadline passed.

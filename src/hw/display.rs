@@ -57,7 +57,7 @@ impl BusOpener for LinuxBus {
 pub struct PanelSettings {
     /// 7-bit address.
     pub address: u8,
-    /// Size.
+    /// Width × height in pixels.
     pub size: PanelSize,
     /// Mounted upside down (rotation 180).
     pub upside_down: bool,

@@ -63,7 +63,7 @@ pub enum Step {
     Power(bool),
     /// Something reaches the daemon (a unit's state, a message, identify).
     Input(Input),
-    /// Stop.
+    /// End the run as SIGTERM does (`quit`).
     Quit,
 }
 
