@@ -224,6 +224,27 @@ impl PanelSize {
     }
 }
 
+/// How the panel is mounted, written as degrees in the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rotation {
+    /// `0`: the panel's first row at the top.
+    Normal,
+    /// `180`: mounted upside down, as on the RackPi.
+    UpsideDown,
+}
+
+impl<'de> Deserialize<'de> for Rotation {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Rotation, D::Error> {
+        match i64::deserialize(deserializer)? {
+            0 => Ok(Rotation::Normal),
+            180 => Ok(Rotation::UpsideDown),
+            other => Err(serde::de::Error::custom(format!(
+                "`display.rotation` is {other}: it must be 0 or 180"
+            ))),
+        }
+    }
+}
+
 /// The `[display]` section.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -236,7 +257,7 @@ pub struct DisplayConfig {
     /// Default 128x32.
     pub size: PanelSize,
     /// 0 or 180 (default 180: the RackPi mounts the panel upside down).
-    pub rotation: i64,
+    pub rotation: Rotation,
     /// 0 to 255 (default 255).
     #[serde(deserialize_with = "contrast")]
     pub contrast: u8,
@@ -255,7 +276,7 @@ impl Default for DisplayConfig {
             bus: "/dev/i2c-1".into(),
             address: 0x3c,
             size: PanelSize::W128H32,
-            rotation: 180,
+            rotation: Rotation::UpsideDown,
             contrast: 255,
             timeout_s: 15,
             show_until_ip: false,
@@ -538,12 +559,6 @@ impl Config {
                 ),
             ));
         }
-        if d.rotation != 0 && d.rotation != 180 {
-            return Err(invalid(
-                "display.rotation",
-                format!("is {}: it must be 0 or 180", d.rotation),
-            ));
-        }
         for (key, argv) in [
             ("power.reboot", &self.power.reboot),
             ("power.shutdown", &self.power.shutdown),
@@ -583,7 +598,7 @@ impl Config {
 
     /// Whether the panel is mounted upside down (rotation 180).
     pub fn upside_down(&self) -> bool {
-        self.display.rotation == 180
+        self.display.rotation == Rotation::UpsideDown
     }
 }
 

@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use rackpi_panel::config::{Config, PanelSize};
+use rackpi_panel::config::{Config, PanelSize, Rotation};
 use rackpi_panel::core::{HoldStage, PageKind, PowerAction, View};
 use rackpi_panel::frame::Frame;
 use rackpi_panel::hw::display::{PanelSettings, Ssd1306Port};
@@ -106,7 +106,7 @@ fn every_screen_matches_its_golden_png() {
 #[test]
 fn the_panel_shows_what_the_layout_drew_whatever_the_size_and_rotation() {
     for size in [PanelSize::W128H32, PanelSize::W128H64] {
-        for rotation in [0, 180] {
+        for rotation in [Rotation::Normal, Rotation::UpsideDown] {
             let mut config = Config::default();
             config.display.size = size;
             config.display.rotation = rotation;
@@ -121,8 +121,8 @@ fn the_panel_shows_what_the_layout_drew_whatever_the_size_and_rotation() {
             for (name, view) in screens() {
                 let frame = draw(&view, size);
                 port.show(&frame).unwrap();
-                let seen = bus.state().model.visible(rows, rotation == 180);
-                assert_eq!(seen, frame, "{name} at {size:?}, rotation {rotation}");
+                let seen = bus.state().model.visible(rows, rotation == Rotation::UpsideDown);
+                assert_eq!(seen, frame, "{name} at {size:?}, {rotation:?}");
             }
         }
     }
