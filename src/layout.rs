@@ -5,7 +5,7 @@ use embedded_graphics::mono_font::iso_8859_1::{FONT_10X20, FONT_6X10, FONT_8X13_
 use embedded_graphics::mono_font::{MonoFont, MonoTextStyle};
 use embedded_graphics::pixelcolor::BinaryColor;
 use embedded_graphics::prelude::*;
-use embedded_graphics::primitives::{PrimitiveStyle, Rectangle};
+use embedded_graphics::primitives::{PrimitiveStyle, Rectangle, Triangle};
 use embedded_graphics::text::{Alignment, Baseline, Text, TextStyleBuilder};
 
 use crate::core::{AttentionItem, HoldStage, Level, PageKind, PowerAction, View};
@@ -58,12 +58,52 @@ where
             text.extend(failure_lines(reason, COLUMNS, if tall { 5 } else { 2 }));
             lines(target, &text, tall)
         }
-        View::Attention { items, first } => {
-            let text: Vec<String> = items.iter().skip(*first).map(attention_line).collect();
-            lines(target, &text, tall)
-        }
+        View::Attention { items, first } => attention_page(target, items, *first, tall),
         View::Identify => identify_screen(target, &stats.hostname, tall),
     }
+}
+
+/// The attention page from item `first`; when more items are above or
+/// below the window, the lines leave their last column to an arrow
+/// pointing that way (a short press scrolls).
+fn attention_page<D>(
+    target: &mut D,
+    items: &[AttentionItem],
+    first: usize,
+    tall: bool,
+) -> Result<(), D::Error>
+where
+    D: DrawTarget<Color = BinaryColor>,
+{
+    let (room, pitch) = if tall { (5, 12) } else { (3, 11) };
+    let above = first > 0;
+    let below = items.len() > first + room;
+    let width = if above || below { COLUMNS - 1 } else { COLUMNS };
+    let text: Vec<String> = items
+        .iter()
+        .skip(first)
+        .take(room)
+        .map(|item| fit(&attention_line(item), width))
+        .collect();
+    lines(target, &text, tall)?;
+    let fill = PrimitiveStyle::with_fill(BinaryColor::On);
+    let x = (COLUMNS as i32 - 1) * SMALL.character_size.width as i32 + 1;
+    if above {
+        Triangle::new(Point::new(x, 6), Point::new(x + 6, 6), Point::new(x + 3, 3))
+            .into_styled(fill)
+            .draw(target)?;
+    }
+    if below {
+        let y = (text.len() as i32 - 1) * pitch;
+        Triangle::new(
+            Point::new(x, y + 3),
+            Point::new(x + 6, y + 3),
+            Point::new(x + 3, y + 6),
+        )
+        .into_styled(fill)
+        .draw(target)?;
+    }
+    Ok(())
 }
 
 /// One line of the attention page: `NAME failed` for a unit (`.service`
@@ -449,6 +489,56 @@ fn wrap(text: &str, width: usize, max_lines: usize) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn attention_named(count: usize, first: usize, height: u32, name: &str) -> Frame {
+        let items: Vec<AttentionItem> = (0..count)
+            .map(|i| AttentionItem::Unit(format!("{name}-{i}.service")))
+            .collect();
+        let mut frame = Frame::new(128, height);
+        let Ok(()) = draw(
+            &mut frame,
+            &Stats::sample(),
+            &View::Attention { items, first },
+        );
+        frame
+    }
+
+    fn attention(count: usize, first: usize, height: u32) -> Frame {
+        attention_named(count, first, height, "unit")
+    }
+
+    /// Whether anything is lit in the last column's cell of `row`.
+    fn arrow_in_row(frame: &Frame, row: u32, pitch: u32) -> bool {
+        (120..128).any(|x| (row * pitch..row * pitch + 10).any(|y| frame.get(x, y)))
+    }
+
+    #[test]
+    fn the_attention_page_points_to_the_lines_it_cannot_show() {
+        // 128x32: three rows
+        let all = attention(3, 0, 32);
+        assert!(!(0..3).any(|row| arrow_in_row(&all, row, 11)));
+        let top = attention(5, 0, 32);
+        assert!(top.get(124, 2 * 11 + 4), "an arrow down on the last row");
+        assert!(!top.get(124, 4), "nothing above");
+        let middle = attention(7, 3, 32);
+        assert!(middle.get(124, 4), "an arrow up on the first row");
+        assert!(middle.get(124, 2 * 11 + 4), "and down on the last");
+        let bottom = attention(5, 3, 32);
+        assert!(bottom.get(124, 4), "an arrow up");
+        assert!(
+            !arrow_in_row(&bottom, 1, 11),
+            "two lines left, no arrow down"
+        );
+        // 128x64: five rows
+        let tall = attention(6, 0, 64);
+        assert!(tall.get(124, 4 * 12 + 4), "an arrow down on the fifth row");
+        assert!(!attention(5, 0, 64).get(124, 4 * 12 + 4));
+        // long lines give the arrows their column
+        let long = attention_named(5, 0, 32, "a-rather-long-unit-name");
+        assert!(!arrow_in_row(&long, 0, 11), "the first line stops short");
+        let fits = attention_named(3, 0, 32, "a-rather-long-unit-name");
+        assert!(arrow_in_row(&fits, 0, 11), "without arrows a line is whole");
+    }
 
     #[test]
     fn a_long_failure_keeps_its_exit_status_on_a_128x32_panel() {

@@ -121,7 +121,10 @@ fn the_panel_shows_what_the_layout_drew_whatever_the_size_and_rotation() {
             for (name, view) in screens() {
                 let frame = draw(&view, size);
                 port.show(&frame).unwrap();
-                let seen = bus.state().model.visible(rows, rotation == Rotation::UpsideDown);
+                let seen = bus
+                    .state()
+                    .model
+                    .visible(rows, rotation == Rotation::UpsideDown);
                 assert_eq!(seen, frame, "{name} at {size:?}, {rotation:?}");
             }
         }
