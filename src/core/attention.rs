@@ -384,6 +384,14 @@ mod tests {
         Duration::from_secs(v)
     }
 
+    #[test]
+    fn a_message_of_exactly_the_limit_is_taken_one_byte_more_is_not() {
+        assert!(check_text(&"x".repeat(MAX_TEXT)).is_ok());
+        let err = check_text(&"x".repeat(MAX_TEXT + 1)).unwrap_err();
+        assert!(err.contains("201 bytes"), "{err}");
+        assert!(check_text(" \t").is_err(), "blank");
+    }
+
     fn events(effects: &[Effect]) -> Vec<&'static str> {
         effects
             .iter()
