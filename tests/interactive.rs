@@ -201,12 +201,23 @@ struct Panel {
 
 impl Panel {
     fn start(config: &str) -> (Panel, tempfile::TempDir) {
+        Panel::start_with(config, (80, 24), &[])
+    }
+
+    /// In a terminal of `size` (columns, rows), with more arguments (`{}`
+    /// in one stands for the test's directory).
+    fn start_with(config: &str, size: (u16, u16), args: &[&str]) -> (Panel, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
         let config_path = dir.path().join("config.toml");
         std::fs::write(&config_path, config).unwrap();
+        let args: Vec<String> = args
+            .iter()
+            .map(|a| a.replace("{}", &dir.path().display().to_string()))
+            .collect();
+        let (cols, rows) = size;
         let size = Winsize {
-            ws_row: 24,
-            ws_col: 80,
+            ws_row: rows,
+            ws_col: cols,
             ws_xpixel: 0,
             ws_ypixel: 0,
         };
@@ -221,6 +232,7 @@ impl Panel {
         let child = Command::new(BIN)
             .args(["simulate", "--fake-stats", "--config"])
             .arg(&config_path)
+            .args(&args)
             .stdin(Stdio::from(slave.try_clone().unwrap()))
             .stdout(Stdio::from(slave.try_clone().unwrap()))
             .stderr(Stdio::from(slave))
@@ -229,7 +241,7 @@ impl Panel {
         let panel = Panel {
             child,
             master: std::fs::File::from(pty.master),
-            vt: Vt::new(80, 24),
+            vt: Vt::new(usize::from(cols), usize::from(rows)),
         };
         (panel, dir)
     }
@@ -377,4 +389,74 @@ fn sigterm_ends_the_interactive_run_and_gives_the_terminal_back() {
     assert_eq!(status.code(), Some(0), "SIGTERM ends the run as q does");
     assert!(!panel.vt.alternate, "the alternate screen is left");
     assert!(panel.vt.cursor_visible, "the cursor is given back");
+}
+
+/// The events the run wrote to `path`, by name.
+fn event_names(path: &std::path::Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let value: serde_json::Value = serde_json::from_str(line).unwrap();
+            value["event"].as_str().unwrap().to_owned()
+        })
+        .collect()
+}
+
+fn count(events: &[String], name: &str) -> usize {
+    events.iter().filter(|e| *e == name).count()
+}
+
+#[test]
+fn a_held_hold_key_auto_repeating_holds_as_long_as_its_key_says() {
+    let (mut panel, dir) = Panel::start_with(
+        "[button]\nreboot_after_s = 3.0\nshutdown_after_s = 4.0\ncancel_after_s = 6.0\n",
+        (80, 24),
+        &["--events", "{}/events.jsonl"],
+    );
+    panel.until("the key line", has("r hold 3.5 s: reboot"));
+    // `r` held down for 2 s: the terminal repeats it 25 times a second
+    for _ in 0..50 {
+        panel.key(b"r");
+        std::thread::sleep(Duration::from_millis(40));
+        panel.read_some();
+    }
+    panel.until("the reboot", has("s  reboot\n"));
+    panel.key(b"q");
+    assert!(panel.exit().success());
+    let events = event_names(&dir.path().join("events.jsonl"));
+    assert_eq!(count(&events, "reboot"), 1, "{events:?}");
+    assert_eq!(count(&events, "shutdown"), 0, "{events:?}");
+    assert_eq!(count(&events, "press"), 1, "{events:?}");
+}
+
+#[test]
+fn a_held_space_is_one_press_held_until_the_key_is_let_go() {
+    let (mut panel, dir) = Panel::start_with("", (80, 24), &["--events", "{}/events.jsonl"]);
+    panel.until("the first page", has("page info"));
+    // a first press, the auto-repeat after half a second, for a second
+    panel.key(b" ");
+    std::thread::sleep(Duration::from_millis(500));
+    for _ in 0..25 {
+        panel.key(b" ");
+        std::thread::sleep(Duration::from_millis(40));
+        panel.read_some();
+    }
+    panel.until("the release", has("release"));
+    // and a deliberate press and release, one second apart
+    std::thread::sleep(Duration::from_millis(500));
+    panel.key(b" ");
+    std::thread::sleep(Duration::from_millis(1000));
+    panel.key(b" ");
+    panel.until("the page to turn again", has("page network"));
+    panel.key(b"q");
+    assert!(panel.exit().success());
+    let events = event_names(&dir.path().join("events.jsonl"));
+    assert_eq!(count(&events, "press"), 2, "{events:?}");
+    assert_eq!(count(&events, "release"), 2, "{events:?}");
+    assert_eq!(
+        count(&events, "page"),
+        3,
+        "info, then one turn per press: {events:?}"
+    );
 }

@@ -274,10 +274,20 @@ pub(crate) struct KeyboardInputs {
     screen: Rc<RefCell<Screen>>,
     signals: Signals,
     level: bool,
+    /// When the button went down, while it is down.
+    pressed_at: Option<Duration>,
     scheduled: VecDeque<(Duration, bool)>,
     /// Keys read but not yet acted on (a paste brings several at once).
     keys: VecDeque<u8>,
+    /// The last key read, and when: a held key's auto-repeat is told apart
+    /// from presses by the short gaps between its bytes.
+    last_key: Option<(u8, Duration)>,
 }
+
+/// Bytes of one key closer together than this are the terminal's
+/// auto-repeat of a held key (25 to 30 a second, after a first delay of a
+/// quarter to half a second), not presses: nobody presses a key that fast.
+pub const REPEAT_GAP: Duration = Duration::from_millis(150);
 
 impl KeyboardInputs {
     pub(crate) fn new(
@@ -296,31 +306,53 @@ impl KeyboardInputs {
             screen,
             signals,
             level: false,
+            pressed_at: None,
             scheduled: VecDeque::new(),
             keys: VecDeque::new(),
+            last_key: None,
         }
     }
 
+    /// Holds the button for `hold`, counted from the press: a key pressed
+    /// again (or auto-repeated) while the button is down never makes the
+    /// hold longer than its key says.
     fn hold(&mut self, now: Duration, hold: Duration) -> Option<Wake> {
+        let from = self.pressed_at.unwrap_or(now);
         self.scheduled.clear();
-        self.scheduled.push_back((now + hold, false));
+        self.scheduled.push_back(((from + hold).max(now), false));
         self.set_level(true, now)
     }
 
     fn set_level(&mut self, pressed: bool, at: Duration) -> Option<Wake> {
         (pressed != self.level).then(|| {
             self.level = pressed;
+            self.pressed_at = pressed.then_some(at);
             Wake::Button { pressed, at }
         })
     }
 
     fn key(&mut self, key: u8, now: Duration) -> Option<Wake> {
         let times = self.times.get();
+        let repeat = self
+            .last_key
+            .is_some_and(|(last, at)| last == key && now.saturating_sub(at) < REPEAT_GAP);
+        self.last_key = Some((key, now));
         match key {
+            // SPACE presses the button, and releases it when pressed again
+            // or, when held, once its auto-repeat stops: the release waits
+            // REPEAT_GAP for a repeat that says the key is still down
+            b' ' if self.level => {
+                self.scheduled.clear();
+                self.scheduled.push_back((now + REPEAT_GAP, false));
+                None
+            }
+            b' ' if repeat => None,
             b' ' => {
                 self.scheduled.clear();
-                self.set_level(!self.level, now)
+                self.set_level(true, now)
             }
+            // a held key is one press, not one per auto-repeat
+            _ if repeat => None,
             b't' => self.hold(now, Duration::from_millis(200)),
             b'r' => self.hold(now, times.reboot),
             b's' => self.hold(now, times.shutdown),
