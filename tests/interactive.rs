@@ -196,6 +196,8 @@ impl Vt {
 struct Panel {
     child: Child,
     master: std::fs::File,
+    /// The child's terminal, kept to read its modes.
+    slave: std::fs::File,
     vt: Vt,
 }
 
@@ -235,12 +237,13 @@ impl Panel {
             .args(&args)
             .stdin(Stdio::from(slave.try_clone().unwrap()))
             .stdout(Stdio::from(slave.try_clone().unwrap()))
-            .stderr(Stdio::from(slave))
+            .stderr(Stdio::from(slave.try_clone().unwrap()))
             .spawn()
             .unwrap();
         let panel = Panel {
             child,
             master: std::fs::File::from(pty.master),
+            slave,
             vt: Vt::new(usize::from(cols), usize::from(rows)),
         };
         (panel, dir)
@@ -272,6 +275,26 @@ impl Panel {
                 true
             }
         }
+    }
+
+    /// Whether the terminal is in raw mode (no line editing, no echo).
+    fn raw(&self) -> bool {
+        let modes = nix::sys::termios::tcgetattr(&self.slave).unwrap();
+        !modes
+            .local_flags
+            .contains(nix::sys::termios::LocalFlags::ICANON)
+    }
+
+    fn signal(&self, signal: nix::sys::signal::Signal) {
+        let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
+        nix::sys::signal::kill(pid, signal).unwrap();
+    }
+
+    /// The process state letter of /proc/PID/stat (`T`: stopped).
+    fn state(&self) -> char {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap();
+        let after_name = &stat[stat.rfind(')').unwrap() + 2..];
+        after_name.chars().next().unwrap()
     }
 
     fn key(&mut self, key: &[u8]) {
@@ -459,4 +482,53 @@ fn a_held_space_is_one_press_held_until_the_key_is_let_go() {
         3,
         "info, then one turn per press: {events:?}"
     );
+}
+
+#[test]
+fn sigquit_ends_the_run_as_quit_does_and_gives_the_terminal_back() {
+    let (mut panel, dir) = Panel::start_with("", (80, 24), &["--events", "{}/events.jsonl"]);
+    panel.until("the first page", has("page info"));
+    assert!(panel.raw());
+    panel.signal(nix::sys::signal::Signal::SIGQUIT);
+    let status = panel.exit();
+    assert_eq!(status.code(), Some(0), "{status:?}");
+    assert!(!panel.vt.alternate, "the alternate screen is left");
+    assert!(!panel.raw(), "the terminal is out of raw mode");
+    let events = event_names(&dir.path().join("events.jsonl"));
+    assert_eq!(
+        events.last().map(String::as_str),
+        Some("stopped"),
+        "{events:?}"
+    );
+}
+
+#[test]
+fn sigtstp_gives_the_terminal_back_and_sigcont_takes_it_again() {
+    let (mut panel, _dir) = Panel::start("");
+    panel.until("the first page", has("page info"));
+    for stop in [&b"\x1a"[..], &[]] {
+        if stop.is_empty() {
+            panel.signal(nix::sys::signal::Signal::SIGTSTP);
+        } else {
+            // Ctrl-Z, which raw mode passes on as a byte
+            panel.key(stop);
+        }
+        panel.until("the normal screen", |vt| !vt.alternate && vt.cursor_visible);
+        let end = Instant::now() + Duration::from_secs(10);
+        while panel.state() != 'T' {
+            assert!(Instant::now() < end, "the process did not stop");
+            panel.read_some();
+        }
+        assert!(
+            !panel.raw(),
+            "the terminal is out of raw mode while stopped"
+        );
+        panel.signal(nix::sys::signal::Signal::SIGCONT);
+        panel.until("the panel again", |vt| {
+            vt.alternate && vt.screen().contains("┌ rackpi-panel simulator")
+        });
+        assert!(panel.raw(), "raw mode again");
+    }
+    panel.key(b"q");
+    assert!(panel.exit().success());
 }

@@ -59,8 +59,10 @@ The run ends after the last command (quit implied). Example:
   printf 'wait 1\\npress 8.1\\nwait 1\\n' |
     rackpi-panel simulate --virtual-time --fake-stats --script - --events -
 
-Signals: SIGTERM and SIGINT end the run as quit does (outputs complete, a
-stopped event, exit 0); SIGHUP reloads --config.
+Signals: SIGTERM, SIGINT and SIGQUIT end the run as quit does (outputs
+complete, a stopped event, exit 0); SIGHUP reloads --config. At the
+keyboard, Ctrl-Z (or SIGTSTP) gives the terminal back and stops; fg
+(SIGCONT) draws the panel again.
 Outputs are checked before the run starts and nothing is emptied until then;
 a FIFO or device is written through; --frames must be new or empty (or hold
 only frames of an earlier run, with --replace-frames).";

@@ -271,7 +271,7 @@ impl ScriptInputs {
                 Some(Woke::Stop) => return Ok(Some(Wake::Stop)),
                 Some(Woke::Reload) => return Ok(Some(Wake::Reload)),
                 // real time: the timeout passed, or nothing of ours woke us
-                Some(Woke::Resize | Woke::Ready | Woke::Timeout) => {}
+                Some(Woke::Resize | Woke::Suspend | Woke::Ready | Woke::Timeout) => {}
             }
         }
     }

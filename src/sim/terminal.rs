@@ -247,15 +247,29 @@ impl Session {
                 previous(info);
             }));
         });
-        terminal::enable_raw_mode()?;
-        ACTIVE.store(true, Ordering::SeqCst);
-        let mut out = std::io::stdout();
-        out.queue(terminal::EnterAlternateScreen)?;
-        out.queue(cursor::Hide)?;
-        out.queue(terminal::Clear(terminal::ClearType::All))?;
-        out.flush()?;
+        take_terminal()?;
         Ok(Session)
     }
+}
+
+/// Raw mode, the alternate screen, the cursor hidden.
+fn take_terminal() -> std::io::Result<()> {
+    terminal::enable_raw_mode()?;
+    ACTIVE.store(true, Ordering::SeqCst);
+    let mut out = std::io::stdout();
+    out.queue(terminal::EnterAlternateScreen)?;
+    out.queue(cursor::Hide)?;
+    out.queue(terminal::Clear(terminal::ClearType::All))?;
+    out.flush()
+}
+
+/// SIGTSTP or Ctrl-Z: the terminal is given back, the process stops (as
+/// the default action of SIGTSTP would), and on SIGCONT takes the terminal
+/// again. The button stays as it was meanwhile.
+fn suspend() -> std::io::Result<()> {
+    restore_terminal();
+    nix::sys::signal::raise(nix::sys::signal::Signal::SIGSTOP)?;
+    take_terminal()
 }
 
 impl Drop for Session {
@@ -331,6 +345,13 @@ impl KeyboardInputs {
         })
     }
 
+    fn suspend(&mut self) {
+        if let Err(err) = suspend() {
+            log::warn!("cannot take the terminal back after a stop: {err}");
+        }
+        self.screen.borrow_mut().resize();
+    }
+
     fn key(&mut self, key: u8, now: Duration) -> Option<Wake> {
         let times = self.times.get();
         let repeat = self
@@ -371,6 +392,11 @@ impl KeyboardInputs {
                 None
             }
             b'q' | 3 | 4 => Some(Wake::Stop),
+            // Ctrl-Z, which raw mode delivers as a byte
+            26 => {
+                self.suspend();
+                None
+            }
             _ => None,
         }
     }
@@ -421,6 +447,7 @@ impl Inputs for KeyboardInputs {
                 Woke::Stop => return Ok(Wake::Stop),
                 Woke::Reload => return Ok(Wake::Reload),
                 Woke::Resize => self.screen.borrow_mut().resize(),
+                Woke::Suspend => self.suspend(),
                 Woke::Timeout => {
                     if self.clock.now() >= next_second {
                         self.screen.borrow_mut().paint();
