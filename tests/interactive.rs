@@ -532,3 +532,31 @@ fn sigtstp_gives_the_terminal_back_and_sigcont_takes_it_again() {
     panel.key(b"q");
     assert!(panel.exit().success());
 }
+
+#[test]
+fn in_60_by_20_and_40_by_10_the_status_and_every_key_stay_visible() {
+    for (size, panel_size) in [
+        ((60, 20), "128x64"),
+        ((40, 10), "128x64"),
+        ((40, 10), "128x32"),
+    ] {
+        let (mut panel, _dir) =
+            Panel::start_with(&format!("[display]\nsize = \"{panel_size}\"\n"), size, &[]);
+        panel.until("the status line", has("LED ●"));
+        panel.until("the whole key line", has("q quit"));
+        let screen = panel.vt.screen();
+        for item in [
+            "display plugged",
+            "r hold 9 s: reboot",
+            "c hold 21 s: cancel",
+        ] {
+            assert!(
+                screen.contains(item),
+                "{size:?} {panel_size}: no {item}:\n{screen}"
+            );
+        }
+        panel.assert_fits(panel_size);
+        panel.key(b"q");
+        assert!(panel.exit().success());
+    }
+}

@@ -557,7 +557,12 @@ impl Screen {
 
     /// The status line: the LED, the display, and what the power commands
     /// do; after an action, when the panel returns.
+    #[cfg(test)]
     fn status(&self, now: Time) -> String {
+        self.status_items(now).join("  ")
+    }
+
+    fn status_items(&self, now: Time) -> Vec<String> {
         let led = if self.led.get() { "●" } else { "○" };
         let display = if self.bus.state().plugged {
             "display plugged"
@@ -575,7 +580,7 @@ impl Screen {
             None if self.power_failing.get() => "power commands fail (f)".into(),
             None => "power commands succeed (recorded, not run)".into(),
         };
-        format!("LED {led}  {display}  {power}")
+        vec![format!("LED {led}"), display.into(), power]
     }
 
     /// Every line of the screen for a terminal of `size` (columns, rows):
@@ -592,15 +597,22 @@ impl Screen {
             seconds(Duration::from_secs(now.as_secs()))
         );
         let title = clip(&title, inner);
+        // the status and the keys come first: in a terminal too small for
+        // everything, the panel loses rows, never the keys
+        let mut tail = wrap(&self.status_items(now), cols.max(1));
+        tail.extend(wrap(&key_items(&self.times.get()), cols.max(1)));
+        let body_room = rows.saturating_sub(tail.len() + 2);
         let mut lines = Vec::with_capacity(rows);
         lines.push(format!(
             "┌{title}{}┐",
             "─".repeat(inner - title.chars().count())
         ));
-        lines.extend(body.iter().map(|line| format!("│{line}│")));
-        lines.push(format!("└{}┘", "─".repeat(inner)));
-        lines.push(self.status(now));
-        lines.extend(wrap(&key_items(&self.times.get()), cols.max(1)));
+        lines.extend(body.iter().take(body_room).map(|line| format!("│{line}│")));
+        if rows > tail.len() + 1 {
+            lines.push(format!("└{}┘", "─".repeat(inner)));
+        }
+        lines.truncate(rows.saturating_sub(tail.len()));
+        lines.extend(tail);
         let room = rows.saturating_sub(lines.len());
         let skip = self.events.len().saturating_sub(room);
         lines.extend(self.events.iter().skip(skip).cloned());
@@ -715,6 +727,40 @@ mod tests {
         let lines = screen(64).compose((40, 10), Duration::ZERO);
         assert_eq!(lines.len(), 10);
         assert!(lines.iter().all(|l| l.chars().count() <= 40));
+        for size in [(1, 1), (20, 5), (2, 3)] {
+            let lines = screen(64).compose(size, Duration::ZERO);
+            assert!(lines.len() <= usize::from(size.1), "{size:?}: {lines:#?}");
+            assert!(lines
+                .iter()
+                .all(|l| l.chars().count() <= usize::from(size.0)));
+        }
+    }
+
+    #[test]
+    fn a_small_terminal_shows_the_status_and_every_key_before_the_panel() {
+        for (size, height) in [
+            ((60, 20), 64),
+            ((40, 10), 64),
+            ((40, 12), 32),
+            ((66, 14), 32),
+        ] {
+            let lines = screen(height).compose(size, Duration::ZERO);
+            let text = lines.join("\n");
+            assert!(lines.len() <= usize::from(size.1), "{size:?}: {text}");
+            assert!(lines
+                .iter()
+                .all(|l| l.chars().count() <= usize::from(size.0)));
+            assert!(lines[0].starts_with("┌ rackpi"), "{size:?}: {text}");
+            for item in [
+                "LED ",
+                "display plugged",
+                "shutdown recorded",
+                "q quit",
+                "c hold 21 s: cancel",
+            ] {
+                assert!(text.contains(item), "{size:?}: no {item}: {text}");
+            }
+        }
     }
 
     #[test]
