@@ -108,15 +108,39 @@ pub struct SimSummary {
     pub wakeups: u64,
 }
 
+/// The most a script may hold (`/dev/zero` given as a script would
+/// otherwise be read until memory runs out).
+const MAX_SCRIPT_BYTES: u64 = 1024 * 1024;
+
 fn read_script(path: &Path) -> anyhow::Result<Vec<script::Command>> {
-    let text = if path == Path::new("-") {
-        std::io::read_to_string(std::io::stdin())
-            .context("cannot read the script from standard input")?
+    use std::io::Read;
+    let stdin = path == Path::new("-");
+    let name = if stdin {
+        "standard input".to_string()
     } else {
-        std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read the script {}", path.display()))?
+        path.display().to_string()
     };
-    let name = path.display();
+    let reader: Box<dyn Read> = if stdin {
+        Box::new(std::io::stdin())
+    } else {
+        Box::new(
+            std::fs::File::open(path).with_context(|| format!("cannot read the script {name}"))?,
+        )
+    };
+    let mut bytes = Vec::new();
+    reader
+        .take(MAX_SCRIPT_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("cannot read the script {name}"))?;
+    if bytes.len() as u64 > MAX_SCRIPT_BYTES {
+        bail!("cannot read the script {name}: it is larger than 1 MiB, the most a script may be");
+    }
+    let text = String::from_utf8(bytes).map_err(|err| {
+        anyhow::anyhow!(
+            "cannot read the script {name}: byte {} is not UTF-8 text",
+            err.utf8_error().valid_up_to()
+        )
+    })?;
     script::parse(&text).with_context(|| format!("in script {name}"))
 }
 
