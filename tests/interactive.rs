@@ -560,3 +560,22 @@ fn in_60_by_20_and_40_by_10_the_status_and_every_key_stay_visible() {
         assert!(panel.exit().success());
     }
 }
+
+#[test]
+fn interactive_with_standard_input_not_a_terminal_says_why_instead_of_ending_at_once() {
+    let pty = nix::pty::openpty(None, None).unwrap();
+    let slave = std::fs::File::from(pty.slave);
+    let out = Command::new(BIN)
+        .args(["simulate", "--fake-stats"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(slave.try_clone().unwrap()))
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("standard input is not a terminal"),
+        "{stderr}"
+    );
+}

@@ -37,7 +37,7 @@ pub use ssd1306_model::Ssd1306Model;
 
 /// `simulate --help`: the keys and the scenario language.
 pub const HELP: &str = "\
-Interactive (no --script, standard output a terminal): the panel is drawn in
+Interactive (no --script, standard input and output a terminal): the panel is drawn in
 the terminal, on the alternate screen, in whatever fits (80x24 is enough).
 Keys: SPACE press/release the button (held down, it holds the button until
 let go), t tap (0.2 s), r / s / c hold until the reboot / shutdown / cancel
@@ -218,6 +218,9 @@ pub fn simulate(config: &Config, options: &SimOptions) -> anyhow::Result<SimSumm
     }
     if interactive && !terminal::stdout_is_terminal() {
         bail!("no --script given and standard output is not a terminal: give --script FILE (or - for standard input) to run a scenario");
+    }
+    if interactive && !terminal::stdin_is_terminal() {
+        bail!("no --script given and standard input is not a terminal, so no key could be read: run it from a terminal, or give --script FILE (or - for standard input)");
     }
     if interactive && options.events.as_deref() == Some(Path::new("-")) {
         bail!("--events - would be painted over by the interactive panel, which lists the events itself: give --events FILE to keep them");

@@ -176,6 +176,11 @@ fn terminal_size() -> (u16, u16) {
     }
 }
 
+/// Whether standard input (where the keys come from) is a terminal.
+pub fn stdin_is_terminal() -> bool {
+    std::io::stdin().is_terminal()
+}
+
 /// Whether standard output is a terminal.
 pub fn stdout_is_terminal() -> bool {
     std::io::stdout().is_terminal()
