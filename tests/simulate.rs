@@ -131,10 +131,20 @@ fn events_carry_their_details() {
 #[test]
 fn virtual_time_runs_are_identical() {
     let script = "wait 2\npress 0.1\nwait 20\npress 9\nwait 3\n";
-    let first = simulate(script, &["--i2c-log", "/dev/stdout"]);
-    let second = simulate(script, &["--i2c-log", "/dev/stdout"]);
-    assert!(first.status.success());
-    assert_eq!(first.stdout, second.stdout);
+    let dir = tempfile::tempdir().unwrap();
+    let run = |name: &str| {
+        let log = dir.path().join(name);
+        let out = simulate(script, &["--i2c-log", log.to_str().unwrap()]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.stdout, std::fs::read(&log).unwrap())
+    };
+    let (first, second) = (run("first.log"), run("second.log"));
+    assert!(!first.1.is_empty());
+    assert_eq!(first, second);
 }
 
 fn parse_i2c_log(text: &str) -> Vec<(u64, u8, Vec<u8>)> {
