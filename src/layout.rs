@@ -8,7 +8,7 @@ use embedded_graphics::prelude::*;
 use embedded_graphics::primitives::{PrimitiveStyle, Rectangle, Triangle};
 use embedded_graphics::text::{Alignment, Baseline, Text, TextStyleBuilder};
 
-use crate::core::{AttentionItem, HoldStage, Level, PageKind, PowerAction, View};
+use crate::core::{AttentionItem, HoldStage, Level, PageKind, PowerAction, Rules, View};
 use crate::frame::Frame;
 use crate::stats::Stats;
 
@@ -227,8 +227,28 @@ pub fn sample_view(name: &str) -> Option<View> {
 
 /// The screen named `name` with the sample data, on a panel `width` ×
 /// `height`; `None` for a name not in [`SCREENS`].
-pub fn render_screen(name: &str, (width, height): (u32, u32)) -> Option<Frame> {
-    let view = sample_view(name)?;
+pub fn render_screen(name: &str, size: (u32, u32)) -> Option<Frame> {
+    render_screen_for(name, size, &Rules::default())
+}
+
+/// [`render_screen`] as a configuration makes it: the stage screens count
+/// down from its thresholds, as they look the moment the stage begins.
+pub fn render_screen_for(name: &str, (width, height): (u32, u32), rules: &Rules) -> Option<Frame> {
+    let mut view = sample_view(name)?;
+    if let View::Stage {
+        stage,
+        seconds_left,
+    } = &mut view
+    {
+        let until = |from: std::time::Duration, to: std::time::Duration| {
+            to.saturating_sub(from).as_millis().div_ceil(1000) as u64
+        };
+        *seconds_left = match stage {
+            HoldStage::Reboot => until(rules.reboot_after, rules.shutdown_after),
+            HoldStage::Shutdown => until(rules.shutdown_after, rules.cancel_after),
+            HoldStage::Short | HoldStage::Cancelled => *seconds_left,
+        };
+    }
     let mut frame = Frame::new(width, height);
     let Ok(()) = draw(&mut frame, &Stats::sample(), &view);
     Some(frame)

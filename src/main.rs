@@ -121,9 +121,13 @@ enum Command {
         /// stage-shutdown, stage-cancelled, rebooting, shutting-down, reboot-failed.
         #[arg(long, value_name = "NAME")]
         screen: Option<String>,
-        /// The panel's size.
-        #[arg(long, value_enum, default_value_t = PanelSize::W128H32)]
-        size: PanelSize,
+        /// The panel's size [default: the configuration's, else 128x32].
+        #[arg(long, value_enum)]
+        size: Option<PanelSize>,
+        /// A configuration to draw with: its panel size, and its thresholds in
+        /// the stage screens' countdowns (without it, the defaults).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
         /// The PNG to write (- = standard output); a FIFO or device is written through.
         #[arg(long, value_name = "FILE.png")]
         out: PathBuf,
@@ -344,18 +348,23 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             page,
             screen,
             size,
+            config,
             out,
         } => {
             if out == std::path::Path::new("-") && std::io::stdout().is_terminal() {
                 anyhow::bail!("--out - writes a PNG to standard output, which is a terminal: redirect it (> page.png) or give a file name");
             }
+            let config = match &config {
+                Some(path) => Config::load(Some(path))?,
+                None => Config::default(),
+            };
+            let rules = rackpi_panel::core::Rules::try_from(&config)?;
+            let size = size.unwrap_or(config.display.size).dimensions();
             let frame = match (page, screen) {
-                (Some(page), _) => {
-                    rackpi_panel::layout::render_page(page.into(), size.dimensions())
-                }
+                (Some(page), _) => rackpi_panel::layout::render_page(page.into(), size),
                 (None, screen) => {
                     let name = screen.unwrap_or_default();
-                    rackpi_panel::layout::render_screen(&name, size.dimensions()).ok_or_else(
+                    rackpi_panel::layout::render_screen_for(&name, size, &rules).ok_or_else(
                         || {
                             anyhow::anyhow!(
                                 "no screen named `{name}`: the screens are {}",

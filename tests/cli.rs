@@ -319,3 +319,71 @@ fn under_systemd_log_lines_carry_the_journal_priority_and_no_level_text() {
     assert!(!text.contains("<6>"), "{text}");
     assert!(text.contains("simulation ended"), "{text}");
 }
+
+/// Width and height of a PNG, from its header.
+fn png_size(bytes: &[u8]) -> (u32, u32) {
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "not a PNG");
+    let word = |at: usize| u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap());
+    (word(16), word(20))
+}
+
+#[test]
+fn render_screen_honours_the_config_and_draws_every_screen_named_in_help() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "[display]\nsize = \"128x64\"\n[button]\nreboot_after_s = 3.0\nshutdown_after_s = 5.0\ncancel_after_s = 30.0\n",
+    )
+    .unwrap();
+    let config = config.to_str().unwrap();
+    let render = |args: &[&str]| {
+        let out = run(&[&["render", "--out", "-"], args].concat());
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    for name in rackpi_panel::layout::SCREENS {
+        assert_eq!(png_size(&render(&["--screen", name])), (512, 128), "{name}");
+        assert_eq!(
+            png_size(&render(&["--screen", name, "--config", config])),
+            (512, 256),
+            "{name}"
+        );
+        assert_eq!(
+            png_size(&render(&[
+                "--screen", name, "--config", config, "--size", "128x32"
+            ])),
+            (512, 128),
+            "{name}: --size beats the config"
+        );
+    }
+    // the countdowns follow the thresholds: 2 s to the shutdown stage, 25 s to cancel
+    for name in ["stage-reboot", "stage-shutdown"] {
+        let with = render(&["--screen", name, "--config", config, "--size", "128x32"]);
+        assert_ne!(with, render(&["--screen", name]), "{name}");
+    }
+    fails_with(
+        &["render", "--screen", "bogus", "--out", "-"],
+        1,
+        "the screens are info, system, network",
+    );
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "[button]\nreboot_after_s = 30.0\n").unwrap();
+    fails_with(
+        &[
+            "render",
+            "--screen",
+            "info",
+            "--config",
+            bad.to_str().unwrap(),
+            "--out",
+            "-",
+        ],
+        78,
+        "button.shutdown_after_s",
+    );
+}

@@ -196,17 +196,30 @@ impl Vt {
 struct Panel {
     child: Child,
     master: std::fs::File,
+    /// The child's terminal, kept to read its modes.
+    slave: std::fs::File,
     vt: Vt,
 }
 
 impl Panel {
     fn start(config: &str) -> (Panel, tempfile::TempDir) {
+        Panel::start_with(config, (80, 24), &[])
+    }
+
+    /// In a terminal of `size` (columns, rows), with more arguments (`{}`
+    /// in one stands for the test's directory).
+    fn start_with(config: &str, size: (u16, u16), args: &[&str]) -> (Panel, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
         let config_path = dir.path().join("config.toml");
         std::fs::write(&config_path, config).unwrap();
+        let args: Vec<String> = args
+            .iter()
+            .map(|a| a.replace("{}", &dir.path().display().to_string()))
+            .collect();
+        let (cols, rows) = size;
         let size = Winsize {
-            ws_row: 24,
-            ws_col: 80,
+            ws_row: rows,
+            ws_col: cols,
             ws_xpixel: 0,
             ws_ypixel: 0,
         };
@@ -221,15 +234,17 @@ impl Panel {
         let child = Command::new(BIN)
             .args(["simulate", "--fake-stats", "--config"])
             .arg(&config_path)
+            .args(&args)
             .stdin(Stdio::from(slave.try_clone().unwrap()))
             .stdout(Stdio::from(slave.try_clone().unwrap()))
-            .stderr(Stdio::from(slave))
+            .stderr(Stdio::from(slave.try_clone().unwrap()))
             .spawn()
             .unwrap();
         let panel = Panel {
             child,
             master: std::fs::File::from(pty.master),
-            vt: Vt::new(80, 24),
+            slave,
+            vt: Vt::new(usize::from(cols), usize::from(rows)),
         };
         (panel, dir)
     }
@@ -260,6 +275,26 @@ impl Panel {
                 true
             }
         }
+    }
+
+    /// Whether the terminal is in raw mode (no line editing, no echo).
+    fn raw(&self) -> bool {
+        let modes = nix::sys::termios::tcgetattr(&self.slave).unwrap();
+        !modes
+            .local_flags
+            .contains(nix::sys::termios::LocalFlags::ICANON)
+    }
+
+    fn signal(&self, signal: nix::sys::signal::Signal) {
+        let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
+        nix::sys::signal::kill(pid, signal).unwrap();
+    }
+
+    /// The process state letter of /proc/PID/stat (`T`: stopped).
+    fn state(&self) -> char {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap();
+        let after_name = &stat[stat.rfind(')').unwrap() + 2..];
+        after_name.chars().next().unwrap()
     }
 
     fn key(&mut self, key: &[u8]) {
@@ -377,4 +412,170 @@ fn sigterm_ends_the_interactive_run_and_gives_the_terminal_back() {
     assert_eq!(status.code(), Some(0), "SIGTERM ends the run as q does");
     assert!(!panel.vt.alternate, "the alternate screen is left");
     assert!(panel.vt.cursor_visible, "the cursor is given back");
+}
+
+/// The events the run wrote to `path`, by name.
+fn event_names(path: &std::path::Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let value: serde_json::Value = serde_json::from_str(line).unwrap();
+            value["event"].as_str().unwrap().to_owned()
+        })
+        .collect()
+}
+
+fn count(events: &[String], name: &str) -> usize {
+    events.iter().filter(|e| *e == name).count()
+}
+
+#[test]
+fn a_held_hold_key_auto_repeating_holds_as_long_as_its_key_says() {
+    let (mut panel, dir) = Panel::start_with(
+        "[button]\nreboot_after_s = 3.0\nshutdown_after_s = 4.0\ncancel_after_s = 6.0\n",
+        (80, 24),
+        &["--events", "{}/events.jsonl"],
+    );
+    panel.until("the key line", has("r hold 3.5 s: reboot"));
+    // `r` held down for 2 s: the terminal repeats it 25 times a second
+    for _ in 0..50 {
+        panel.key(b"r");
+        std::thread::sleep(Duration::from_millis(40));
+        panel.read_some();
+    }
+    panel.until("the reboot", has("s  reboot\n"));
+    panel.key(b"q");
+    assert!(panel.exit().success());
+    let events = event_names(&dir.path().join("events.jsonl"));
+    assert_eq!(count(&events, "reboot"), 1, "{events:?}");
+    assert_eq!(count(&events, "shutdown"), 0, "{events:?}");
+    assert_eq!(count(&events, "press"), 1, "{events:?}");
+}
+
+#[test]
+fn a_held_space_is_one_press_held_until_the_key_is_let_go() {
+    let (mut panel, dir) = Panel::start_with("", (80, 24), &["--events", "{}/events.jsonl"]);
+    panel.until("the first page", has("page info"));
+    // a first press, the auto-repeat after half a second, for a second
+    panel.key(b" ");
+    std::thread::sleep(Duration::from_millis(500));
+    for _ in 0..25 {
+        panel.key(b" ");
+        std::thread::sleep(Duration::from_millis(40));
+        panel.read_some();
+    }
+    panel.until("the release", has("release"));
+    // and a deliberate press and release, one second apart
+    std::thread::sleep(Duration::from_millis(500));
+    panel.key(b" ");
+    std::thread::sleep(Duration::from_millis(1000));
+    panel.key(b" ");
+    panel.until("the page to turn again", has("page network"));
+    panel.key(b"q");
+    assert!(panel.exit().success());
+    let events = event_names(&dir.path().join("events.jsonl"));
+    assert_eq!(count(&events, "press"), 2, "{events:?}");
+    assert_eq!(count(&events, "release"), 2, "{events:?}");
+    assert_eq!(
+        count(&events, "page"),
+        3,
+        "info, then one turn per press: {events:?}"
+    );
+}
+
+#[test]
+fn sigquit_ends_the_run_as_quit_does_and_gives_the_terminal_back() {
+    let (mut panel, dir) = Panel::start_with("", (80, 24), &["--events", "{}/events.jsonl"]);
+    panel.until("the first page", has("page info"));
+    assert!(panel.raw());
+    panel.signal(nix::sys::signal::Signal::SIGQUIT);
+    let status = panel.exit();
+    assert_eq!(status.code(), Some(0), "{status:?}");
+    assert!(!panel.vt.alternate, "the alternate screen is left");
+    assert!(!panel.raw(), "the terminal is out of raw mode");
+    let events = event_names(&dir.path().join("events.jsonl"));
+    assert_eq!(
+        events.last().map(String::as_str),
+        Some("stopped"),
+        "{events:?}"
+    );
+}
+
+#[test]
+fn sigtstp_gives_the_terminal_back_and_sigcont_takes_it_again() {
+    let (mut panel, _dir) = Panel::start("");
+    panel.until("the first page", has("page info"));
+    for stop in [&b"\x1a"[..], &[]] {
+        if stop.is_empty() {
+            panel.signal(nix::sys::signal::Signal::SIGTSTP);
+        } else {
+            // Ctrl-Z, which raw mode passes on as a byte
+            panel.key(stop);
+        }
+        panel.until("the normal screen", |vt| !vt.alternate && vt.cursor_visible);
+        let end = Instant::now() + Duration::from_secs(10);
+        while panel.state() != 'T' {
+            assert!(Instant::now() < end, "the process did not stop");
+            panel.read_some();
+        }
+        assert!(
+            !panel.raw(),
+            "the terminal is out of raw mode while stopped"
+        );
+        panel.signal(nix::sys::signal::Signal::SIGCONT);
+        panel.until("the panel again", |vt| {
+            vt.alternate && vt.screen().contains("┌ rackpi-panel simulator")
+        });
+        assert!(panel.raw(), "raw mode again");
+    }
+    panel.key(b"q");
+    assert!(panel.exit().success());
+}
+
+#[test]
+fn in_60_by_20_and_40_by_10_the_status_and_every_key_stay_visible() {
+    for (size, panel_size) in [
+        ((60, 20), "128x64"),
+        ((40, 10), "128x64"),
+        ((40, 10), "128x32"),
+    ] {
+        let (mut panel, _dir) =
+            Panel::start_with(&format!("[display]\nsize = \"{panel_size}\"\n"), size, &[]);
+        panel.until("the status line", has("LED ●"));
+        panel.until("the whole key line", has("q quit"));
+        let screen = panel.vt.screen();
+        for item in [
+            "display plugged",
+            "r hold 9 s: reboot",
+            "c hold 21 s: cancel",
+        ] {
+            assert!(
+                screen.contains(item),
+                "{size:?} {panel_size}: no {item}:\n{screen}"
+            );
+        }
+        panel.assert_fits(panel_size);
+        panel.key(b"q");
+        assert!(panel.exit().success());
+    }
+}
+
+#[test]
+fn interactive_with_standard_input_not_a_terminal_says_why_instead_of_ending_at_once() {
+    let pty = nix::pty::openpty(None, None).unwrap();
+    let slave = std::fs::File::from(pty.slave);
+    let out = Command::new(BIN)
+        .args(["simulate", "--fake-stats"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(slave.try_clone().unwrap()))
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("standard input is not a terminal"),
+        "{stderr}"
+    );
 }

@@ -221,3 +221,60 @@ fn render_writes_through_a_fifo_and_a_device_and_to_standard_output() {
     );
     assert!(!dir.path().join("-").exists(), "no file named -");
 }
+
+#[test]
+fn a_dangling_symlink_output_of_a_run_that_cannot_start_leaves_no_file_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let link = dir.path().join("events.jsonl");
+    let target = dir.path().join("nowhere.jsonl");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let out = simulate(
+        dir.path(),
+        &[
+            "--events",
+            link.to_str().unwrap(),
+            "--i2c-log",
+            dir.path().join("missing/i2c.log").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        !target.exists(),
+        "the file the link points to was left behind"
+    );
+    assert!(link.symlink_metadata().is_ok(), "the link itself stays");
+    // and a run that starts writes through the link
+    let out = simulate(dir.path(), &["--events", link.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(std::fs::read_to_string(&target)
+        .unwrap()
+        .contains("stopped"));
+}
+
+#[test]
+fn standard_output_by_another_name_is_standard_output_and_dev_null_takes_any_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("out.txt");
+    for other in ["/dev/stdout", "/proc/self/fd/1", file.to_str().unwrap()] {
+        let script = dir.path().join("scenario.txt");
+        std::fs::write(&script, "wait 1\n").unwrap();
+        let out = Command::new(BIN)
+            .args(["simulate", "--virtual-time", "--fake-stats", "--script"])
+            .arg(&script)
+            .args(["--events", "-", "--i2c-log", other])
+            .stdout(std::fs::File::create(&file).unwrap())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{other}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("would both be written to standard output"),
+            "{other}: {}",
+            stderr(&out)
+        );
+    }
+    let out = simulate(
+        dir.path(),
+        &["--events", "/dev/null", "--i2c-log", "/dev/null"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+}

@@ -131,10 +131,20 @@ fn events_carry_their_details() {
 #[test]
 fn virtual_time_runs_are_identical() {
     let script = "wait 2\npress 0.1\nwait 20\npress 9\nwait 3\n";
-    let first = simulate(script, &["--i2c-log", "/dev/stdout"]);
-    let second = simulate(script, &["--i2c-log", "/dev/stdout"]);
-    assert!(first.status.success());
-    assert_eq!(first.stdout, second.stdout);
+    let dir = tempfile::tempdir().unwrap();
+    let run = |name: &str| {
+        let log = dir.path().join(name);
+        let out = simulate(script, &["--i2c-log", log.to_str().unwrap()]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.stdout, std::fs::read(&log).unwrap())
+    };
+    let (first, second) = (run("first.log"), run("second.log"));
+    assert!(!first.1.is_empty());
+    assert_eq!(first, second);
 }
 
 fn parse_i2c_log(text: &str) -> Vec<(u64, u8, Vec<u8>)> {
@@ -666,4 +676,66 @@ fn the_configured_contrast_reaches_the_panel() {
     }
     assert_eq!(model.contrast(), 40);
     assert!(!model.display_on(), "switched off when the run ends");
+fn a_huge_script_line_is_not_echoed_whole() {
+    let digits = "9".repeat(400);
+    let junk = "x".repeat(100_000);
+    for (script, expect) in [
+        (format!("press {digits}\n"), "seconds is out of range"),
+        (format!("press {junk}\n"), "is not a number of seconds"),
+        (format!("pres{junk}\n"), "unknown command"),
+        ("wait 1\0\n".to_string(), "`1\\0` is not a number"),
+    ] {
+        let out = simulate(&script, &[]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains(expect), "{stderr}");
+        assert!(stderr.len() < 300, "echoed whole: {} bytes", stderr.len());
+        assert!(!stderr.contains('\0'), "a NUL byte written to the terminal");
+    }
+}
+
+#[test]
+fn an_endless_script_is_refused_not_read_until_memory_runs_out() {
+    let out = Command::new(BIN)
+        .args([
+            "simulate",
+            "--virtual-time",
+            "--fake-stats",
+            "--script",
+            "/dev/zero",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("larger than 1 MiB"), "{stderr}");
+}
+
+#[test]
+fn a_script_from_standard_input_is_named_so() {
+    use std::io::Write;
+    let mut child = Command::new(BIN)
+        .args([
+            "simulate",
+            "--virtual-time",
+            "--fake-stats",
+            "--script",
+            "-",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"wait 1\r\nbogus\r\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("in script standard input: script line 2: unknown command `bogus`"),
+        "{stderr}"
+    );
 }

@@ -37,13 +37,15 @@ pub use ssd1306_model::Ssd1306Model;
 
 /// `simulate --help`: the keys and the scenario language.
 pub const HELP: &str = "\
-Interactive (no --script, standard output a terminal): the panel is drawn in
-the terminal, on the alternate screen, in whatever fits (80x24 is enough).
-Keys: SPACE press/release the button, t tap (0.2 s), r / s / c hold until
-the reboot / shutdown / cancel stage (1 s past reboot_after_s, shutdown_after_s
-and cancel_after_s: 9 / 13 / 21 s with the defaults; the key line shows the
-configured holds), u unplug/plug the display, f make power commands fail or
-succeed, q (or Ctrl-C) quit. Power actions are recorded, never run; after a
+Interactive (no --script, standard input and output a terminal): the panel
+is drawn in the terminal, on the alternate screen, in whatever fits (80x24
+is enough).
+Keys: SPACE press/release the button (held down, it holds the button until
+let go), t tap (0.2 s), r / s / c hold until the reboot / shutdown / cancel
+stage (1 s past reboot_after_s, shutdown_after_s and cancel_after_s:
+9 / 13 / 21 s with the defaults, counted from the press; the key line shows
+the configured holds), u unplug/plug the display, f make power commands fail or
+succeed, q (or Ctrl-C) quit. A held key's auto-repeat is one press. Power actions are recorded, never run; after a
 successful one the action screen stays up power.settle_s (120 s by default)
 and the panel returns, as on a Pi that did not go down.
 
@@ -58,8 +60,10 @@ The run ends after the last command (quit implied). Example:
   printf 'wait 1\\npress 8.1\\nwait 1\\n' |
     rackpi-panel simulate --virtual-time --fake-stats --script - --events -
 
-Signals: SIGTERM and SIGINT end the run as quit does (outputs complete, a
-stopped event, exit 0); SIGHUP reloads --config.
+Signals: SIGTERM, SIGINT and SIGQUIT end the run as quit does (outputs
+complete, a stopped event, exit 0); SIGHUP reloads --config. At the
+keyboard, Ctrl-Z (or SIGTSTP) gives the terminal back and stops; fg
+(SIGCONT) draws the panel again.
 Outputs are checked before the run starts and nothing is emptied until then;
 a FIFO or device is written through; --frames must be new or empty (or hold
 only frames of an earlier run, with --replace-frames).";
@@ -105,15 +109,39 @@ pub struct SimSummary {
     pub wakeups: u64,
 }
 
+/// The most a script may hold (`/dev/zero` given as a script would
+/// otherwise be read until memory runs out).
+const MAX_SCRIPT_BYTES: u64 = 1024 * 1024;
+
 fn read_script(path: &Path) -> anyhow::Result<Vec<script::Command>> {
-    let text = if path == Path::new("-") {
-        std::io::read_to_string(std::io::stdin())
-            .context("cannot read the script from standard input")?
+    use std::io::Read;
+    let stdin = path == Path::new("-");
+    let name = if stdin {
+        "standard input".to_string()
     } else {
-        std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read the script {}", path.display()))?
+        path.display().to_string()
     };
-    let name = path.display();
+    let reader: Box<dyn Read> = if stdin {
+        Box::new(std::io::stdin())
+    } else {
+        Box::new(
+            std::fs::File::open(path).with_context(|| format!("cannot read the script {name}"))?,
+        )
+    };
+    let mut bytes = Vec::new();
+    reader
+        .take(MAX_SCRIPT_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("cannot read the script {name}"))?;
+    if bytes.len() as u64 > MAX_SCRIPT_BYTES {
+        bail!("cannot read the script {name}: it is larger than 1 MiB, the most a script may be");
+    }
+    let text = String::from_utf8(bytes).map_err(|err| {
+        anyhow::anyhow!(
+            "cannot read the script {name}: byte {} is not UTF-8 text",
+            err.utf8_error().valid_up_to()
+        )
+    })?;
     script::parse(&text).with_context(|| format!("in script {name}"))
 }
 
@@ -191,6 +219,9 @@ pub fn simulate(config: &Config, options: &SimOptions) -> anyhow::Result<SimSumm
     }
     if interactive && !terminal::stdout_is_terminal() {
         bail!("no --script given and standard output is not a terminal: give --script FILE (or - for standard input) to run a scenario");
+    }
+    if interactive && !terminal::stdin_is_terminal() {
+        bail!("no --script given and standard input is not a terminal, so no key could be read: run it from a terminal, or give --script FILE (or - for standard input)");
     }
     if interactive && options.events.as_deref() == Some(Path::new("-")) {
         bail!("--events - would be painted over by the interactive panel, which lists the events itself: give --events FILE to keep them");

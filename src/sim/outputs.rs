@@ -33,18 +33,23 @@ pub(crate) struct Output {
     /// `None`: standard output.
     file: Option<File>,
     regular: bool,
-    created: bool,
+    /// What this run created (removed again if the run does not start).
+    created: Option<PathBuf>,
 }
 
 /// Opens `path` for writing without following it into a FIFO that has no
 /// reader (which would block for ever) and without truncating anything.
-fn open_for_writing(path: &Path) -> std::io::Result<(File, bool)> {
-    let created = std::fs::symlink_metadata(path).is_err();
+/// The file is returned with the path of what was created, if it was: the
+/// target of a dangling symlink is created where the link points, and that
+/// is what a run that does not start removes again (not the link).
+fn open_for_writing(path: &Path) -> std::io::Result<(File, Option<PathBuf>)> {
+    let existed = std::fs::metadata(path).is_ok();
     let file = OpenOptions::new()
         .write(true)
         .create(true)
         .custom_flags((OFlag::O_NONBLOCK | OFlag::O_NOCTTY).bits())
         .open(path)?;
+    let created = (!existed).then(|| std::fs::canonicalize(path).unwrap_or_else(|_| path.into()));
     // blocking again for the writes themselves
     let flags = OFlag::from_bits_truncate(fcntl(&file, FcntlArg::F_GETFL)?);
     fcntl(&file, FcntlArg::F_SETFL(flags - OFlag::O_NONBLOCK))?;
@@ -73,7 +78,7 @@ impl Output {
                 what,
                 file: None,
                 regular: false,
-                created: false,
+                created: None,
             });
         }
         let (file, created) = open_for_writing(path).map_err(|err| open_error(err, path, what))?;
@@ -98,9 +103,22 @@ impl Output {
         Ok(output)
     }
 
-    /// Device and inode, to find two names for one file.
+    /// Device and inode, to find two names for one file (standard output's
+    /// for `-`); none for the null device, which any number of outputs
+    /// may share.
     fn identity(&self) -> Option<(u64, u64)> {
-        let meta = self.file.as_ref()?.metadata().ok()?;
+        let meta = match &self.file {
+            Some(file) => file.metadata().ok()?,
+            None => std::os::fd::AsFd::as_fd(&std::io::stdout())
+                .try_clone_to_owned()
+                .map(File::from)
+                .and_then(|out| out.metadata())
+                .ok()?,
+        };
+        let null = std::fs::metadata("/dev/null").ok();
+        if meta.file_type().is_char_device() && null.is_some_and(|n| n.rdev() == meta.rdev()) {
+            return None;
+        }
         Some((meta.dev(), meta.ino()))
     }
 
@@ -123,8 +141,8 @@ impl Output {
 
     /// The run does not start: a file created here is removed again.
     pub(crate) fn abandon(&mut self) {
-        if self.created && self.file.take().is_some() {
-            let _ = std::fs::remove_file(&self.path);
+        if let (Some(created), Some(_)) = (self.created.take(), self.file.take()) {
+            let _ = std::fs::remove_file(created);
         }
     }
 }
@@ -134,25 +152,22 @@ impl Output {
 pub(crate) fn check_distinct(outputs: &[&Output], inputs: &[(&str, &Path)]) -> anyhow::Result<()> {
     for (i, a) in outputs.iter().enumerate() {
         for b in &outputs[i + 1..] {
-            let same = if a.file.is_none() || b.file.is_none() {
-                a.file.is_none() && b.file.is_none()
-            } else {
-                a.identity().is_some() && a.identity() == b.identity()
-            };
-            if same {
+            let both_stdout = a.file.is_none() && b.file.is_none();
+            if both_stdout || (a.identity().is_some() && a.identity() == b.identity()) {
                 bail!(
                     "the {} and the {} would both be written to {}: give each its own file",
                     a.what,
                     b.what,
-                    if a.file.is_none() {
-                        "standard output".into()
-                    } else {
-                        a.path.display().to_string()
+                    match (&a.file, &b.file) {
+                        (None, _) | (_, None) => "standard output".into(),
+                        _ => a.path.display().to_string(),
                     }
                 );
             }
         }
-        let Some(id) = a.identity() else { continue };
+        let Some(id) = a.file.as_ref().and(a.identity()) else {
+            continue;
+        };
         for (name, path) in inputs {
             let input = std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()));
             if input == Some(id) {

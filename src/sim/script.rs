@@ -67,6 +67,23 @@ pub enum Step {
     Quit,
 }
 
+/// A word of the script as a message shows it: control characters
+/// escaped, and at most 24 characters of it (a line of 100 000 digits is
+/// not echoed whole).
+fn shown(word: &str) -> String {
+    const MAX: usize = 24;
+    let count = word.chars().count();
+    let mut text: String = word
+        .chars()
+        .take(MAX)
+        .flat_map(char::escape_debug)
+        .collect();
+    if count > MAX {
+        text.push_str(&format!("… ({count} characters)"));
+    }
+    text
+}
+
 /// Parses a whole script.
 pub fn parse(text: &str) -> Result<Vec<Command>, ScriptError> {
     let mut commands = Vec::new();
@@ -88,8 +105,13 @@ pub fn parse(text: &str) -> Result<Vec<Command>, ScriptError> {
             };
             let secs: f64 = value
                 .parse()
-                .map_err(|_| error(format!("`{value}` is not a number of seconds")))?;
+                .map_err(|_| error(format!("`{}` is not a number of seconds", shown(value))))?;
             if !secs.is_finite() || !(0.0..=31_536_000.0).contains(&secs) {
+                let value = if secs.is_finite() && value.len() > 12 {
+                    format!("{secs:e}")
+                } else {
+                    shown(value)
+                };
                 return Err(error(format!(
                     "{value} seconds is out of range (0 to 31536000)"
                 )));
@@ -138,7 +160,8 @@ pub fn parse(text: &str) -> Result<Vec<Command>, ScriptError> {
             }
             other => {
                 return Err(error(format!(
-                "unknown command `{other}` (commands: press, down, up, wait, display, power, unit, notify, identify, quit)"
+                "unknown command `{}` (commands: press, down, up, wait, display, power, unit, notify, identify, quit)",
+                shown(other)
             )))
             }
         };
@@ -271,7 +294,7 @@ impl ScriptInputs {
                 Some(Woke::Stop) => return Ok(Some(Wake::Stop)),
                 Some(Woke::Reload) => return Ok(Some(Wake::Reload)),
                 // real time: the timeout passed, or nothing of ours woke us
-                Some(Woke::Resize | Woke::Ready | Woke::Timeout) => {}
+                Some(Woke::Resize | Woke::Suspend | Woke::Ready | Woke::Timeout) => {}
             }
         }
     }

@@ -1,6 +1,9 @@
-//! Signals in the simulator, as in the daemon: SIGTERM and SIGINT end the
-//! run as `quit` does (outputs complete, `stopped` event, exit 0), SIGHUP
-//! reloads `--config`, and SIGWINCH redraws the terminal. Each handler only
+//! Signals in the simulator, as in the daemon: SIGTERM and SIGINT (and
+//! SIGQUIT, which would otherwise leave the terminal raw and the outputs
+//! cut short) end the run as `quit` does (outputs complete, `stopped`
+//! event, exit 0), SIGHUP reloads `--config`; in the interactive mode
+//! SIGWINCH redraws the terminal and SIGTSTP gives the terminal back
+//! before the process stops. Each handler only
 //! writes a byte to a socket the inputs poll alongside their own work.
 
 use std::io::Read;
@@ -8,18 +11,20 @@ use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::net::UnixStream;
 
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM, SIGWINCH};
+use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGTSTP, SIGWINCH};
 use signal_hook::SigId;
 
 /// What a wait was ended by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Woke {
-    /// SIGTERM or SIGINT.
+    /// SIGTERM, SIGINT or SIGQUIT.
     Stop,
     /// SIGHUP.
     Reload,
     /// SIGWINCH: the terminal changed size.
     Resize,
+    /// SIGTSTP: stop (suspend) the process, as Ctrl-Z would.
+    Suspend,
     /// The caller's own descriptor is readable.
     Ready,
     /// The timeout passed.
@@ -33,6 +38,8 @@ pub(crate) struct Signals {
     /// Only when SIGWINCH is followed (a read end without a writer would
     /// report a hang-up for ever).
     resize: Option<UnixStream>,
+    /// SIGTSTP, followed with SIGWINCH (the terminal is given back first).
+    suspend: Option<UnixStream>,
     ids: Vec<SigId>,
 }
 
@@ -49,26 +56,31 @@ fn drain(stream: &mut UnixStream) {
 }
 
 impl Signals {
-    /// Installs the handlers (SIGWINCH only when `resize` is asked for).
-    pub(crate) fn install(resize: bool) -> std::io::Result<Self> {
+    /// Installs the handlers (SIGWINCH and SIGTSTP only when `terminal`
+    /// is asked for).
+    pub(crate) fn install(terminal: bool) -> std::io::Result<Self> {
         let (stop, stop_w) = pipe()?;
         let (reload, reload_w) = pipe()?;
         let mut ids = vec![
             signal_hook::low_level::pipe::register(SIGTERM, stop_w.try_clone()?)?,
-            signal_hook::low_level::pipe::register(SIGINT, stop_w)?,
+            signal_hook::low_level::pipe::register(SIGINT, stop_w.try_clone()?)?,
+            signal_hook::low_level::pipe::register(SIGQUIT, stop_w)?,
             signal_hook::low_level::pipe::register(SIGHUP, reload_w)?,
         ];
-        let resize = if resize {
+        let (mut resize, mut suspend) = (None, None);
+        if terminal {
             let (read, write) = pipe()?;
             ids.push(signal_hook::low_level::pipe::register(SIGWINCH, write)?);
-            Some(read)
-        } else {
-            None
-        };
+            resize = Some(read);
+            let (read, write) = pipe()?;
+            ids.push(signal_hook::low_level::pipe::register(SIGTSTP, write)?);
+            suspend = Some(read);
+        }
         Ok(Signals {
             stop,
             reload,
             resize,
+            suspend,
             ids,
         })
     }
@@ -91,6 +103,9 @@ impl Signals {
             if let Some(resize) = &self.resize {
                 fds.push(PollFd::new(resize.as_fd(), PollFlags::POLLIN));
             }
+            if let Some(suspend) = &self.suspend {
+                fds.push(PollFd::new(suspend.as_fd(), PollFlags::POLLIN));
+            }
             match poll(&mut fds, timeout) {
                 Ok(_) => {}
                 Err(nix::errno::Errno::EINTR) => return Ok(Woke::Timeout),
@@ -101,13 +116,20 @@ impl Signals {
                 .collect::<Vec<_>>()
         };
         let extra_ready = extra.is_some() && ready[2];
-        let resize_ready = self.resize.is_some() && ready.last() == Some(&true);
+        let first_own = 2 + usize::from(extra.is_some());
+        let resize_ready = self.resize.is_some() && ready[first_own];
+        let suspend_ready = self.suspend.is_some() && ready[first_own + 1];
         Ok(if ready[0] {
             drain(&mut self.stop);
             Woke::Stop
         } else if ready[1] {
             drain(&mut self.reload);
             Woke::Reload
+        } else if suspend_ready {
+            if let Some(suspend) = self.suspend.as_mut() {
+                drain(suspend);
+            }
+            Woke::Suspend
         } else if resize_ready {
             if let Some(resize) = self.resize.as_mut() {
                 drain(resize);

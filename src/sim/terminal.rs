@@ -176,6 +176,11 @@ fn terminal_size() -> (u16, u16) {
     }
 }
 
+/// Whether standard input (where the keys come from) is a terminal.
+pub fn stdin_is_terminal() -> bool {
+    std::io::stdin().is_terminal()
+}
+
 /// Whether standard output is a terminal.
 pub fn stdout_is_terminal() -> bool {
     std::io::stdout().is_terminal()
@@ -247,15 +252,29 @@ impl Session {
                 previous(info);
             }));
         });
-        terminal::enable_raw_mode()?;
-        ACTIVE.store(true, Ordering::SeqCst);
-        let mut out = std::io::stdout();
-        out.queue(terminal::EnterAlternateScreen)?;
-        out.queue(cursor::Hide)?;
-        out.queue(terminal::Clear(terminal::ClearType::All))?;
-        out.flush()?;
+        take_terminal()?;
         Ok(Session)
     }
+}
+
+/// Raw mode, the alternate screen, the cursor hidden.
+fn take_terminal() -> std::io::Result<()> {
+    terminal::enable_raw_mode()?;
+    ACTIVE.store(true, Ordering::SeqCst);
+    let mut out = std::io::stdout();
+    out.queue(terminal::EnterAlternateScreen)?;
+    out.queue(cursor::Hide)?;
+    out.queue(terminal::Clear(terminal::ClearType::All))?;
+    out.flush()
+}
+
+/// SIGTSTP or Ctrl-Z: the terminal is given back, the process stops (as
+/// the default action of SIGTSTP would), and on SIGCONT takes the terminal
+/// again. The button stays as it was meanwhile.
+fn suspend() -> std::io::Result<()> {
+    restore_terminal();
+    nix::sys::signal::raise(nix::sys::signal::Signal::SIGSTOP)?;
+    take_terminal()
 }
 
 impl Drop for Session {
@@ -274,10 +293,20 @@ pub(crate) struct KeyboardInputs {
     screen: Rc<RefCell<Screen>>,
     signals: Signals,
     level: bool,
+    /// When the button went down, while it is down.
+    pressed_at: Option<Duration>,
     scheduled: VecDeque<(Duration, bool)>,
     /// Keys read but not yet acted on (a paste brings several at once).
     keys: VecDeque<u8>,
+    /// The last key read, and when: a held key's auto-repeat is told apart
+    /// from presses by the short gaps between its bytes.
+    last_key: Option<(u8, Duration)>,
 }
+
+/// Bytes of one key closer together than this are the terminal's
+/// auto-repeat of a held key (25 to 30 a second, after a first delay of a
+/// quarter to half a second), not presses: nobody presses a key that fast.
+pub const REPEAT_GAP: Duration = Duration::from_millis(150);
 
 impl KeyboardInputs {
     pub(crate) fn new(
@@ -296,31 +325,60 @@ impl KeyboardInputs {
             screen,
             signals,
             level: false,
+            pressed_at: None,
             scheduled: VecDeque::new(),
             keys: VecDeque::new(),
+            last_key: None,
         }
     }
 
+    /// Holds the button for `hold`, counted from the press: a key pressed
+    /// again (or auto-repeated) while the button is down never makes the
+    /// hold longer than its key says.
     fn hold(&mut self, now: Duration, hold: Duration) -> Option<Wake> {
+        let from = self.pressed_at.unwrap_or(now);
         self.scheduled.clear();
-        self.scheduled.push_back((now + hold, false));
+        self.scheduled.push_back(((from + hold).max(now), false));
         self.set_level(true, now)
     }
 
     fn set_level(&mut self, pressed: bool, at: Duration) -> Option<Wake> {
         (pressed != self.level).then(|| {
             self.level = pressed;
+            self.pressed_at = pressed.then_some(at);
             Wake::Button { pressed, at }
         })
     }
 
+    fn suspend(&mut self) {
+        if let Err(err) = suspend() {
+            log::warn!("cannot take the terminal back after a stop: {err}");
+        }
+        self.screen.borrow_mut().resize();
+    }
+
     fn key(&mut self, key: u8, now: Duration) -> Option<Wake> {
         let times = self.times.get();
+        let repeat = self
+            .last_key
+            .is_some_and(|(last, at)| last == key && now.saturating_sub(at) < REPEAT_GAP);
+        self.last_key = Some((key, now));
         match key {
+            // SPACE presses the button, and releases it when pressed again
+            // or, when held, once its auto-repeat stops: the release waits
+            // REPEAT_GAP for a repeat that says the key is still down
+            b' ' if self.level => {
+                self.scheduled.clear();
+                self.scheduled.push_back((now + REPEAT_GAP, false));
+                None
+            }
+            b' ' if repeat => None,
             b' ' => {
                 self.scheduled.clear();
-                self.set_level(!self.level, now)
+                self.set_level(true, now)
             }
+            // a held key is one press, not one per auto-repeat
+            _ if repeat => None,
             b't' => self.hold(now, Duration::from_millis(200)),
             b'r' => self.hold(now, times.reboot),
             b's' => self.hold(now, times.shutdown),
@@ -339,6 +397,11 @@ impl KeyboardInputs {
                 None
             }
             b'q' | 3 | 4 => Some(Wake::Stop),
+            // Ctrl-Z, which raw mode delivers as a byte
+            26 => {
+                self.suspend();
+                None
+            }
             _ => None,
         }
     }
@@ -389,6 +452,7 @@ impl Inputs for KeyboardInputs {
                 Woke::Stop => return Ok(Wake::Stop),
                 Woke::Reload => return Ok(Wake::Reload),
                 Woke::Resize => self.screen.borrow_mut().resize(),
+                Woke::Suspend => self.suspend(),
                 Woke::Timeout => {
                     if self.clock.now() >= next_second {
                         self.screen.borrow_mut().paint();
@@ -498,7 +562,12 @@ impl Screen {
 
     /// The status line: the LED, the display, and what the power commands
     /// do; after an action, when the panel returns.
+    #[cfg(test)]
     fn status(&self, now: Time) -> String {
+        self.status_items(now).join("  ")
+    }
+
+    fn status_items(&self, now: Time) -> Vec<String> {
         let led = if self.led.get() { "●" } else { "○" };
         let display = if self.bus.state().plugged {
             "display plugged"
@@ -516,7 +585,7 @@ impl Screen {
             None if self.power_failing.get() => "power commands fail (f)".into(),
             None => "power commands succeed (recorded, not run)".into(),
         };
-        format!("LED {led}  {display}  {power}")
+        vec![format!("LED {led}"), display.into(), power]
     }
 
     /// Every line of the screen for a terminal of `size` (columns, rows):
@@ -533,15 +602,22 @@ impl Screen {
             seconds(Duration::from_secs(now.as_secs()))
         );
         let title = clip(&title, inner);
+        // the status and the keys come first: in a terminal too small for
+        // everything, the panel loses rows, never the keys
+        let mut tail = wrap(&self.status_items(now), cols.max(1));
+        tail.extend(wrap(&key_items(&self.times.get()), cols.max(1)));
+        let body_room = rows.saturating_sub(tail.len() + 2);
         let mut lines = Vec::with_capacity(rows);
         lines.push(format!(
             "┌{title}{}┐",
             "─".repeat(inner - title.chars().count())
         ));
-        lines.extend(body.iter().map(|line| format!("│{line}│")));
-        lines.push(format!("└{}┘", "─".repeat(inner)));
-        lines.push(self.status(now));
-        lines.extend(wrap(&key_items(&self.times.get()), cols.max(1)));
+        lines.extend(body.iter().take(body_room).map(|line| format!("│{line}│")));
+        if rows > tail.len() + 1 {
+            lines.push(format!("└{}┘", "─".repeat(inner)));
+        }
+        lines.truncate(rows.saturating_sub(tail.len()));
+        lines.extend(tail);
         let room = rows.saturating_sub(lines.len());
         let skip = self.events.len().saturating_sub(room);
         lines.extend(self.events.iter().skip(skip).cloned());
@@ -656,6 +732,40 @@ mod tests {
         let lines = screen(64).compose((40, 10), Duration::ZERO);
         assert_eq!(lines.len(), 10);
         assert!(lines.iter().all(|l| l.chars().count() <= 40));
+        for size in [(1, 1), (20, 5), (2, 3)] {
+            let lines = screen(64).compose(size, Duration::ZERO);
+            assert!(lines.len() <= usize::from(size.1), "{size:?}: {lines:#?}");
+            assert!(lines
+                .iter()
+                .all(|l| l.chars().count() <= usize::from(size.0)));
+        }
+    }
+
+    #[test]
+    fn a_small_terminal_shows_the_status_and_every_key_before_the_panel() {
+        for (size, height) in [
+            ((60, 20), 64),
+            ((40, 10), 64),
+            ((40, 12), 32),
+            ((66, 14), 32),
+        ] {
+            let lines = screen(height).compose(size, Duration::ZERO);
+            let text = lines.join("\n");
+            assert!(lines.len() <= usize::from(size.1), "{size:?}: {text}");
+            assert!(lines
+                .iter()
+                .all(|l| l.chars().count() <= usize::from(size.0)));
+            assert!(lines[0].starts_with("┌ rackpi"), "{size:?}: {text}");
+            for item in [
+                "LED ",
+                "display plugged",
+                "shutdown recorded",
+                "q quit",
+                "c hold 21 s: cancel",
+            ] {
+                assert!(text.contains(item), "{size:?}: no {item}: {text}");
+            }
+        }
     }
 
     #[test]
