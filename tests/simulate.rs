@@ -676,6 +676,9 @@ fn the_configured_contrast_reaches_the_panel() {
     }
     assert_eq!(model.contrast(), 40);
     assert!(!model.display_on(), "switched off when the run ends");
+}
+
+#[test]
 fn a_huge_script_line_is_not_echoed_whole() {
     let digits = "9".repeat(400);
     let junk = "x".repeat(100_000);
