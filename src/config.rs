@@ -743,13 +743,15 @@ impl Config {
                         Some(_) => {}
                     }
                     if let Some(arg) = argv.iter().find(|arg| arg.contains('\0')) {
-                        return Err(invalid("page.command", nul_problem(arg)));
+                        let problem = format!("of page \"{name}\" {}", nul_problem(arg));
+                        return Err(invalid("page.command", problem));
                     }
                 }
                 (None, Some(file)) => {
                     let shown = file.to_string_lossy();
                     if file.as_os_str().as_bytes().contains(&0) {
-                        return Err(invalid("page.file", nul_problem(&shown)));
+                        let problem = format!("of page \"{name}\" {}", nul_problem(&shown));
+                        return Err(invalid("page.file", problem));
                     }
                     if !file.is_absolute() {
                         return Err(invalid(
@@ -1471,6 +1473,192 @@ settle_s = 120
         // by name and by offset cannot be compared without the hardware
         assert!(parse("[led]\nchip = \"/dev/gpiochip0\"\noffset = 20\n").is_ok());
         assert!(parse("[led]\nline = \"GPIO21\"\n").is_ok());
+    }
+
+    /// A config showing `backup` after the built-in pages, with `page`
+    /// as its `[[page]]` body.
+    fn with_page(page: &str) -> String {
+        format!(
+            "[display]\npages = [\"info\", \"system\", \"network\", \"backup\"]\n\n[[page]]\nname = \"backup\"\n{page}\n"
+        )
+    }
+
+    #[test]
+    fn a_command_page_parses_into_the_rules_with_its_defaults() {
+        let config = parse(&with_page("command = [\"restic\", \"snapshots\"]")).unwrap();
+        let page = &config.custom_pages[0];
+        assert_eq!(
+            page.source(),
+            PageSource::Command {
+                argv: vec!["restic".into(), "snapshots".into()],
+                timeout: Duration::from_secs(5),
+            }
+        );
+        let rules = Rules::try_from(&config).unwrap();
+        let name = PageName::new("backup").unwrap();
+        assert_eq!(rules.pages[3], PageKind::Custom(name));
+        assert_eq!(
+            rules.custom_pages,
+            vec![CustomPage {
+                name,
+                every: Duration::from_secs(30)
+            }]
+        );
+        let config = parse(&with_page("file = \"/run/backup/status\"")).unwrap();
+        assert_eq!(
+            config.custom_pages[0].source(),
+            PageSource::File("/run/backup/status".into())
+        );
+        assert_eq!(config.custom_pages[0].every(), REFRESH);
+        let config = parse(&with_page(
+            "command = [\"restic\"]\nevery_s = 600\ntimeout_s = 60",
+        ))
+        .unwrap();
+        assert_eq!(config.custom_pages[0].every(), Duration::from_secs(600));
+    }
+
+    #[test]
+    fn a_page_needs_exactly_one_of_command_and_file() {
+        let msg = problem(&with_page("command = [\"true\"]\nfile = \"/run/x\""));
+        assert!(
+            msg.contains("`page.file`") && msg.contains("line 7"),
+            "{msg}"
+        );
+        assert!(msg.contains("either command or file"), "{msg}");
+        let msg = problem(&with_page(""));
+        assert!(msg.contains("`page.command` is missing"), "{msg}");
+        assert!(msg.contains("line 4"), "the [[page]] header: {msg}");
+    }
+
+    #[test]
+    fn a_page_name_is_a_free_identifier_that_display_pages_shows() {
+        for (name, why) in [
+            ("info", "built-in page"),
+            ("attention", "built-in page"),
+            ("my backup", "letters, digits"),
+            ("1st", "beginning with a letter"),
+            ("", "letters, digits"),
+            ("a-name-that-is-too-long", "1 to 16"),
+        ] {
+            let text = format!("[[page]]\nname = \"{name}\"\ncommand = [\"true\"]\n");
+            let msg = problem(&text);
+            assert!(msg.contains("`page.name`"), "{name}: {msg}");
+            assert!(msg.contains("line 2"), "{name}: {msg}");
+            assert!(msg.contains(why), "{name}: {msg}");
+        }
+        let msg = problem(&format!(
+            "{}\n[[page]]\nname = \"backup\"\nfile = \"/run/x\"\n",
+            with_page("command = [\"true\"]")
+        ));
+        assert!(msg.contains("again") && msg.contains("line 9"), "{msg}");
+        let msg = problem("[[page]]\nname = \"backup\"\ncommand = [\"true\"]\n");
+        assert!(msg.contains("`page.name`"), "{msg}");
+        assert!(msg.contains("display.pages does not name"), "{msg}");
+    }
+
+    #[test]
+    fn display_pages_may_only_name_pages_that_are_defined() {
+        let msg = problem("[display]\npages = [\"info\", \"backup\"]\n");
+        assert!(
+            msg.contains("`display.pages`") && msg.contains("line 2"),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("\"backup\"") && msg.contains("no [[page]]"),
+            "{msg}"
+        );
+        let msg = problem(&format!(
+            "{}[display]\npages = [\"backup\", \"pihole\"]\n",
+            "[[page]]\nname = \"backup\"\nfile = \"/run/x\"\n"
+        ));
+        assert!(msg.contains("\"pihole\""), "{msg}");
+        assert!(msg.contains("the [[page]] names are \"backup\""), "{msg}");
+        let msg = problem("[display]\npages = [\"info\", \"attention\"]\n");
+        assert!(msg.contains("attention"), "{msg}");
+    }
+
+    #[test]
+    fn page_commands_and_files_must_name_something_usable() {
+        for (body, key, why) in [
+            ("command = []", "page.command", "is empty"),
+            ("command = [\" \"]", "page.command", "blank program"),
+            ("command = [\"true\", \"a\\u0000b\"]", "page.command", "NUL"),
+            ("file = \"status.txt\"", "page.file", "absolute path"),
+            ("file = \"/run/a\\u0000b\"", "page.file", "NUL"),
+            (
+                "file = \"/run/x\"\nevery_s = 10",
+                "page.every_s",
+                "command pages only",
+            ),
+            (
+                "file = \"/run/x\"\ntimeout_s = 1",
+                "page.timeout_s",
+                "command pages only",
+            ),
+        ] {
+            let msg = problem(&with_page(body));
+            assert!(msg.contains(&format!("`{key}`")), "{body}: {msg}");
+            assert!(msg.contains(why), "{body}: {msg}");
+            assert!(msg.contains("page \"backup\""), "{body}: {msg}");
+        }
+    }
+
+    #[test]
+    fn page_times_are_checked_against_each_other() {
+        for (body, key, why) in [
+            ("every_s = 1", "page.every_s", "from 2 to 86400"),
+            ("every_s = 86401", "page.every_s", "from 2 to 86400"),
+            ("timeout_s = 0", "page.timeout_s", "from 1 to 600"),
+            (
+                "timeout_s = 601\nevery_s = 3600",
+                "page.timeout_s",
+                "from 1 to 600",
+            ),
+            ("every_s = 5", "page.timeout_s", "less than every_s (5)"),
+            (
+                "every_s = 10\ntimeout_s = 10",
+                "page.timeout_s",
+                "less than every_s",
+            ),
+        ] {
+            let msg = problem(&with_page(&format!("command = [\"true\"]\n{body}")));
+            assert!(msg.contains(&format!("`{key}`")), "{body}: {msg}");
+            assert!(msg.contains(why), "{body}: {msg}");
+        }
+        assert!(parse(&with_page(
+            "command = [\"true\"]\nevery_s = 2\ntimeout_s = 1"
+        ))
+        .is_ok());
+    }
+
+    #[test]
+    fn an_unknown_key_in_a_page_is_refused_with_its_name_and_line() {
+        let msg = problem(&with_page("command = [\"true\"]\ninterval = 10"));
+        assert!(msg.contains("interval"), "{msg}");
+        assert!(msg.contains("line 7"), "{msg}");
+        let msg = problem(&with_page("command = \"restic snapshots\""));
+        assert!(msg.contains("command"), "a string is not an argv: {msg}");
+    }
+
+    #[test]
+    fn page_programs_are_looked_up_like_power_programs() {
+        let dir = programs();
+        let bin = dir.path().as_os_str();
+        let text = format!(
+            "{}\n[[page]]\nname = \"other\"\ncommand = [\"read-me\"]\n",
+            with_page("command = [\"run-me\"]").replace("\"backup\"]", "\"backup\", \"other\"]")
+        );
+        let mut config = parse(&text).unwrap();
+        config.power.reboot = vec!["run-me".into()];
+        config.power.shutdown = vec!["run-me".into()];
+        let msg = config
+            .check_programs_in(Path::new("c.toml"), bin, &text)
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("`page.command` of page \"other\""), "{msg}");
+        assert!(msg.contains("line 10") && msg.contains("read-me"), "{msg}");
+        config.custom_pages[1].command = Some(vec!["run-me".into()]);
+        assert!(config.check_programs(Path::new("c.toml"), bin).is_ok());
     }
 
     /// A directory holding an executable `run-me`, a non-executable
