@@ -1,10 +1,10 @@
 //! The firmware core: the panel as a composition of small machines —
 //! [`debounce`], [`hold`] stages, the [`screen`] and its timeout, the
-//! [`led`], power [`action`]s, [`display`] health and [`attention`] (failed
-//! units, messages, identify). It performs no I/O,
-//! reads no clock and cannot fail: `step` takes an input and the time and
-//! returns what to do; `next_deadline` says when to call it again if nothing
-//! happens. Nothing here knows the configuration file, the hardware or the
+//! [`led`], power [`action`]s, [`display`] health, [`attention`] (failed
+//! units, messages, identify) and when custom [`pages`] are refreshed. It
+//! performs no I/O, reads no clock and cannot fail: `step` takes an input
+//! and the time and returns what to do; `next_deadline` says when to call
+//! it again if nothing happens. Nothing here knows the configuration file, the hardware or the
 //! simulator.
 
 mod action;

@@ -59,6 +59,10 @@ The run ends after the last command (quit implied). Example:
   printf 'wait 1\\npress 8.1\\nwait 1\\n' |
     rackpi-panel simulate --virtual-time --fake-stats --script - --events -
 
+Custom pages ([[page]] in --config) really run their commands and read their
+files; with --virtual-time a command takes no virtual time (the run waits for
+it, up to its timeout), so every run gives the same frames.
+
 Signals: SIGTERM and SIGINT end the run as quit does (outputs complete, a
 stopped event, exit 0); SIGHUP reloads --config.
 Outputs are checked before the run starts and nothing is emptied until then;
