@@ -19,6 +19,7 @@ use rackpi_panel::config::Config;
 use rackpi_panel::core::{Event, PageKind, Rules, Time, View};
 use rackpi_panel::frame::Frame;
 use rackpi_panel::hw::display::{PanelSettings, Ssd1306Port};
+use rackpi_panel::hw::pages::CustomPages;
 use rackpi_panel::hw::stats::SystemStats;
 use rackpi_panel::layout;
 use rackpi_panel::ports::{
@@ -464,6 +465,7 @@ fn press_latency() {
             led: &mut SimLed::default(),
             power: &mut SimPower::default(),
             stats: &mut stats,
+            pages: &mut CustomPages::new(&[], None),
             reporter: &mut NoReport,
             reload: None,
         },

@@ -12,7 +12,7 @@ use nix::fcntl::OFlag;
 use nix::unistd::AccessFlags;
 use serde::Deserialize;
 
-use crate::core::{PageKind, Rules};
+use crate::core::{CustomPage, PageKind, PageName, Rules, MAX_PAGE_NAME, REFRESH};
 
 /// Where `run` and `check` look for the configuration when none is named.
 pub const DEFAULT_PATH: &str = "/etc/rackpi-panel/config.toml";
@@ -103,6 +103,72 @@ pub struct Config {
     pub power: PowerConfig,
     /// Failed systemd units.
     pub attention: AttentionConfig,
+    /// Custom pages, each a `[[page]]` table: a command's output or a file.
+    #[serde(rename = "page")]
+    pub custom_pages: Vec<PageConfig>,
+}
+
+/// How often a command page runs its command while shown, by default.
+pub const DEFAULT_EVERY_S: i64 = 30;
+/// How long a page's command may run, by default.
+pub const DEFAULT_TIMEOUT_S: i64 = 5;
+
+/// One `[[page]]` table: a page of the first lines of a command's output
+/// or of a file, named in `display.pages` by its `name`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageConfig {
+    /// The page's name: its title on the panel, and what `display.pages`
+    /// calls it (1 to 16 letters, digits, `-`, `_`).
+    pub name: String,
+    /// Program and arguments whose standard output is the page; run
+    /// without a shell, as the service's user.
+    pub command: Option<Vec<String>>,
+    /// A regular file whose first lines are the page (an absolute path).
+    pub file: Option<PathBuf>,
+    /// A command page's output is renewed when older than this many
+    /// seconds while the page is shown or next (default 30).
+    pub every_s: Option<i64>,
+    /// A command page's command is killed after this many seconds (default 5).
+    pub timeout_s: Option<i64>,
+}
+
+/// Where a custom page's content comes from, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PageSource {
+    /// A command's standard output.
+    Command {
+        /// Program and arguments (no shell).
+        argv: Vec<String>,
+        /// Killed, with everything it started, after this long.
+        timeout: Duration,
+    },
+    /// A regular file.
+    File(PathBuf),
+}
+
+impl PageConfig {
+    /// Where the content comes from (`file` when there is no `command`).
+    pub fn source(&self) -> PageSource {
+        match &self.command {
+            Some(argv) => PageSource::Command {
+                argv: argv.clone(),
+                timeout: Duration::from_secs(
+                    self.timeout_s.unwrap_or(DEFAULT_TIMEOUT_S).unsigned_abs(),
+                ),
+            },
+            None => PageSource::File(self.file.clone().unwrap_or_default()),
+        }
+    }
+
+    /// How old the content may grow while the page is shown: `every_s`
+    /// for a command, one screen refresh for a file.
+    pub fn every(&self) -> Duration {
+        match self.command {
+            Some(_) => Duration::from_secs(self.every_s.unwrap_or(DEFAULT_EVERY_S).unsigned_abs()),
+            None => REFRESH,
+        }
+    }
 }
 
 /// The `[attention]` section.
@@ -366,7 +432,7 @@ impl Config {
             .as_deref()
             .unwrap_or(OsStr::new(DEFAULT_SEARCH_PATH));
         config
-            .check_programs(&shown_path, search_path)
+            .check_programs_in(&shown_path, search_path, &text)
             .map_err(|err| err.located_in(&text))?;
         Ok(config)
     }
@@ -422,30 +488,52 @@ impl Config {
     /// `search_path` (a `PATH` value). Found now rather than when someone has
     /// held the button for 8 s.
     pub fn check_programs(&self, path: &Path, search_path: &OsStr) -> Result<(), ConfigError> {
-        for (key, argv) in [
-            ("power.reboot", &self.power.reboot),
-            ("power.shutdown", &self.power.shutdown),
-        ] {
+        self.check_programs_in(path, search_path, "")
+    }
+
+    /// As `check_programs`, with the text of the file to name the line of
+    /// a `[[page]]` command.
+    fn check_programs_in(
+        &self,
+        path: &Path,
+        search_path: &OsStr,
+        text: &str,
+    ) -> Result<(), ConfigError> {
+        let power = [
+            ("power.reboot", &self.power.reboot, None),
+            ("power.shutdown", &self.power.shutdown, None),
+        ];
+        let pages = self
+            .custom_pages
+            .iter()
+            .enumerate()
+            .filter_map(|(index, page)| {
+                Some(("page.command", page.command.as_ref()?, Some(index)))
+            });
+        for (key, argv, page) in power.into_iter().chain(pages) {
             let Some(program) = argv.first() else {
                 continue;
             };
             if find_program(program, search_path).is_some() {
                 continue;
             }
+            let of_page = page
+                .map(|index| format!("of page \"{}\" ", self.custom_pages[index].name))
+                .unwrap_or_default();
             let problem = if program.contains('/') {
                 if Path::new(program).exists() {
-                    format!("names {program}, which is not an executable file: make it executable (chmod +x) or name another program")
+                    format!("{of_page}names {program}, which is not an executable file: make it executable (chmod +x) or name another program")
                 } else {
-                    format!("names {program}, which does not exist: give the full path of an installed program")
+                    format!("{of_page}names {program}, which does not exist: give the full path of an installed program")
                 }
             } else {
                 format!(
-                    "names `{program}`, which is not found on PATH ({}): install it or give its full path",
+                    "{of_page}names `{program}`, which is not found on PATH ({}): install it or give its full path",
                     search_path.to_string_lossy()
                 )
             };
             return Err(ConfigError::Invalid {
-                line: None,
+                line: page.and_then(|index| page_line(text, index, key)),
                 path: path.to_path_buf(),
                 key,
                 problem,
@@ -486,12 +574,18 @@ impl Config {
                 }
             }
         }
-        config.validate(path).map_err(located)?;
+        config.validate_in(path, text).map_err(located)?;
         Ok(config)
     }
 
     /// Checks every value; the first problem found is returned.
     pub fn validate(&self, path: &Path) -> Result<(), ConfigError> {
+        self.validate_in(path, "")
+    }
+
+    /// As `validate`, with the text of the file to say which line of which
+    /// `[[page]]` a problem is on.
+    fn validate_in(&self, path: &Path, text: &str) -> Result<(), ConfigError> {
         let invalid = |key: &'static str, problem: String| ConfigError::Invalid {
             line: None,
             path: path.to_path_buf(),
@@ -582,7 +676,135 @@ impl Config {
                 Some(_) => {}
             }
         }
+        self.validate_custom_pages(path, text)?;
         Rules::try_from(self).map_err(|RuleError { key, problem }| invalid(key, problem))?;
+        Ok(())
+    }
+
+    /// Checks each `[[page]]`: a free, well-formed name that `display.pages`
+    /// shows; exactly one of `command` and `file`; times in range.
+    fn validate_custom_pages(&self, path: &Path, text: &str) -> Result<(), ConfigError> {
+        for (index, page) in self.custom_pages.iter().enumerate() {
+            let invalid = |key: &'static str, problem: String| ConfigError::Invalid {
+                path: path.to_path_buf(),
+                line: page_line(text, index, key),
+                key,
+                problem,
+            };
+            let name = &page.name;
+            if PageKind::RESERVED.contains(&name.as_str()) {
+                return Err(invalid(
+                    "page.name",
+                    format!("is \"{name}\", a built-in page: give the [[page]] a name of its own"),
+                ));
+            }
+            if PageName::new(name).is_none() {
+                return Err(invalid(
+                    "page.name",
+                    format!(
+                        "is {name:?}: a page name is 1 to {MAX_PAGE_NAME} letters, digits, - or _, beginning with a letter (e.g. \"backup\")"
+                    ),
+                ));
+            }
+            if self.custom_pages[..index]
+                .iter()
+                .any(|other| other.name == *name)
+            {
+                return Err(invalid(
+                    "page.name",
+                    format!("is \"{name}\" again: each [[page]] needs a name of its own"),
+                ));
+            }
+            if !self
+                .display
+                .pages
+                .iter()
+                .any(|shown| shown.custom().is_some_and(|shown| shown.as_str() == name))
+            {
+                return Err(invalid(
+                    "page.name",
+                    format!(
+                        "is \"{name}\", which display.pages does not name: add \"{name}\" to display.pages (e.g. pages = [\"info\", \"system\", \"network\", \"{name}\"]) or remove this [[page]]"
+                    ),
+                ));
+            }
+            match (&page.command, &page.file) {
+                (Some(_), Some(_)) => {
+                    return Err(invalid(
+                        "page.file",
+                        format!("of page \"{name}\" is given together with command: give either command or file"),
+                    ))
+                }
+                (None, None) => {
+                    return Err(invalid(
+                        "page.command",
+                        format!("is missing from page \"{name}\": give command = [\"program\", \"argument\"] or file = \"/path/to/status\""),
+                    ))
+                }
+                (Some(argv), None) => {
+                    match argv.first() {
+                        None => {
+                            return Err(invalid(
+                                "page.command",
+                                format!("of page \"{name}\" is empty: give the program and its arguments, e.g. [\"pihole\", \"status\"]"),
+                            ))
+                        }
+                        Some(program) if program.trim().is_empty() => {
+                            return Err(invalid(
+                                "page.command",
+                                format!("of page \"{name}\" has a blank program name ({program:?}): give the program and its arguments, e.g. [\"pihole\", \"status\"]"),
+                            ))
+                        }
+                        Some(_) => {}
+                    }
+                    if let Some(arg) = argv.iter().find(|arg| arg.contains('\0')) {
+                        let problem = format!("of page \"{name}\" {}", nul_problem(arg));
+                        return Err(invalid("page.command", problem));
+                    }
+                }
+                (None, Some(file)) => {
+                    let shown = file.to_string_lossy();
+                    if file.as_os_str().as_bytes().contains(&0) {
+                        let problem = format!("of page \"{name}\" {}", nul_problem(&shown));
+                        return Err(invalid("page.file", problem));
+                    }
+                    if !file.is_absolute() {
+                        return Err(invalid(
+                            "page.file",
+                            format!("of page \"{name}\" is {shown:?}: give an absolute path (the service runs in /), e.g. \"/run/backup/status\""),
+                        ));
+                    }
+                    for (key, given) in [("page.every_s", page.every_s), ("page.timeout_s", page.timeout_s)] {
+                        if given.is_some() {
+                            return Err(invalid(
+                                key,
+                                format!("of page \"{name}\" applies to command pages only: a file is read again at every redraw while the page is shown"),
+                            ));
+                        }
+                    }
+                }
+            }
+            let every = page.every_s.unwrap_or(DEFAULT_EVERY_S);
+            let timeout = page.timeout_s.unwrap_or(DEFAULT_TIMEOUT_S);
+            if !(2..=86_400).contains(&every) {
+                return Err(invalid(
+                    "page.every_s",
+                    format!("of page \"{name}\" is {every}: it must be from 2 to 86400 seconds"),
+                ));
+            }
+            if !(1..=600).contains(&timeout) {
+                return Err(invalid(
+                    "page.timeout_s",
+                    format!("of page \"{name}\" is {timeout}: it must be from 1 to 600 seconds"),
+                ));
+            }
+            if timeout >= every {
+                return Err(invalid(
+                    "page.timeout_s",
+                    format!("of page \"{name}\" is {timeout}: it must be less than every_s ({every}), so that one run ends before the next is due"),
+                ));
+            }
+        }
         Ok(())
     }
 
@@ -700,6 +922,39 @@ impl TryFrom<&Config> for Rules {
                 let name = page.name();
                 return Err(invalid("display.pages", format!("names \"{name}\" twice")));
             }
+            if let Some(name) = page.custom() {
+                if !config.custom_pages.iter().any(|p| p.name == name.as_str()) {
+                    let defined: Vec<String> = config
+                        .custom_pages
+                        .iter()
+                        .map(|p| format!("\"{}\"", p.name))
+                        .collect();
+                    let defined = if defined.is_empty() {
+                        "no [[page]] is defined".to_string()
+                    } else {
+                        format!("the [[page]] names are {}", defined.join(", "))
+                    };
+                    return Err(invalid(
+                        "display.pages",
+                        format!(
+                            "has unknown page \"{name}\": the built-in pages are \"info\", \"system\", \"network\", and {defined}"
+                        ),
+                    ));
+                }
+            }
+        }
+        let mut custom_pages = Vec::new();
+        for page in &config.custom_pages {
+            let Some(name) = PageName::new(&page.name) else {
+                return Err(invalid(
+                    "page.name",
+                    format!("is {:?}: a page name is 1 to {MAX_PAGE_NAME} letters, digits, - or _, beginning with a letter", page.name),
+                ));
+            };
+            custom_pages.push(CustomPage {
+                name,
+                every: page.every(),
+            });
         }
         // under 10 s a real reboot that takes a moment would be called a failure
         if !(10..=3600).contains(&config.power.settle_s) {
@@ -728,6 +983,7 @@ impl TryFrom<&Config> for Rules {
                 PanelSize::W128H64 => 5,
                 PanelSize::W128H32 => 3,
             },
+            custom_pages,
         })
     }
 }
@@ -755,16 +1011,23 @@ fn contrast<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<u8, D::
     byte(deserializer, "display.contrast", "from 0 to 255")
 }
 
-/// Reads the page names, naming the key and the pages there are.
+/// Reads the page names: a built-in page, or the name of a `[[page]]`
+/// (checked against the `[[page]]` tables once the whole file is read).
 fn pages<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<PageKind>, D::Error> {
     Vec::<String>::deserialize(deserializer)?
         .into_iter()
         .map(|name| {
-            PageKind::ALL.into_iter().find(|page| page.name() == name).ok_or_else(|| {
-                serde::de::Error::custom(format!(
-                    "`display.pages` has unknown page \"{name}\": the pages are \"info\", \"system\", \"network\""
-                ))
-            })
+            if let Some(page) = PageKind::ALL.into_iter().find(|page| page.name() == name) {
+                return Ok(page);
+            }
+            PageName::new(&name)
+                .filter(|_| !PageKind::RESERVED.contains(&name.as_str()))
+                .map(PageKind::Custom)
+                .ok_or_else(|| {
+                    serde::de::Error::custom(format!(
+                        "`display.pages` has unknown page {name:?}: the pages are \"info\", \"system\", \"network\" and the names of [[page]] tables (the attention page comes by itself)"
+                    ))
+                })
         })
         .collect()
 }
@@ -833,7 +1096,7 @@ fn read_config_file(path: &Path) -> Result<String, ConfigError> {
 }
 
 /// What a file that is not a regular file is, for a message.
-fn file_kind(file_type: std::fs::FileType) -> &'static str {
+pub(crate) fn file_kind(file_type: std::fs::FileType) -> &'static str {
     if file_type.is_dir() {
         "a directory"
     } else if file_type.is_fifo() {
@@ -953,6 +1216,43 @@ fn line_of(text: &str, key: &str) -> Option<usize> {
         }
     }
     None
+}
+
+/// The 1-based line of `key` (`page.command`) in the `index`-th
+/// `[[page]]` table of the TOML `text`, or of the table's header when the
+/// key is not written there.
+fn page_line(text: &str, index: usize, key: &str) -> Option<usize> {
+    let name = key.strip_prefix("page.")?;
+    let mut tables = 0;
+    let mut header = None;
+    for (number, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        if line.starts_with('[') {
+            if header.is_some() {
+                break;
+            }
+            let is_page = line
+                .strip_prefix("[[")
+                .and_then(|rest| rest.split("]]").next())
+                .is_some_and(|table| table.trim() == "page");
+            if is_page {
+                if tables == index {
+                    header = Some(number + 1);
+                }
+                tables += 1;
+            }
+            continue;
+        }
+        if header.is_none() {
+            continue;
+        }
+        if let Some((left, _)) = line.split_once('=') {
+            if left.trim().trim_matches('"') == name {
+                return Some(number + 1);
+            }
+        }
+    }
+    header
 }
 
 impl ConfigError {
@@ -1188,6 +1488,192 @@ settle_s = 120
         // by name and by offset cannot be compared without the hardware
         assert!(parse("[led]\nchip = \"/dev/gpiochip0\"\noffset = 20\n").is_ok());
         assert!(parse("[led]\nline = \"GPIO21\"\n").is_ok());
+    }
+
+    /// A config showing `backup` after the built-in pages, with `page`
+    /// as its `[[page]]` body.
+    fn with_page(page: &str) -> String {
+        format!(
+            "[display]\npages = [\"info\", \"system\", \"network\", \"backup\"]\n\n[[page]]\nname = \"backup\"\n{page}\n"
+        )
+    }
+
+    #[test]
+    fn a_command_page_parses_into_the_rules_with_its_defaults() {
+        let config = parse(&with_page("command = [\"restic\", \"snapshots\"]")).unwrap();
+        let page = &config.custom_pages[0];
+        assert_eq!(
+            page.source(),
+            PageSource::Command {
+                argv: vec!["restic".into(), "snapshots".into()],
+                timeout: Duration::from_secs(5),
+            }
+        );
+        let rules = Rules::try_from(&config).unwrap();
+        let name = PageName::new("backup").unwrap();
+        assert_eq!(rules.pages[3], PageKind::Custom(name));
+        assert_eq!(
+            rules.custom_pages,
+            vec![CustomPage {
+                name,
+                every: Duration::from_secs(30)
+            }]
+        );
+        let config = parse(&with_page("file = \"/run/backup/status\"")).unwrap();
+        assert_eq!(
+            config.custom_pages[0].source(),
+            PageSource::File("/run/backup/status".into())
+        );
+        assert_eq!(config.custom_pages[0].every(), REFRESH);
+        let config = parse(&with_page(
+            "command = [\"restic\"]\nevery_s = 600\ntimeout_s = 60",
+        ))
+        .unwrap();
+        assert_eq!(config.custom_pages[0].every(), Duration::from_secs(600));
+    }
+
+    #[test]
+    fn a_page_needs_exactly_one_of_command_and_file() {
+        let msg = problem(&with_page("command = [\"true\"]\nfile = \"/run/x\""));
+        assert!(
+            msg.contains("`page.file`") && msg.contains("line 7"),
+            "{msg}"
+        );
+        assert!(msg.contains("either command or file"), "{msg}");
+        let msg = problem(&with_page(""));
+        assert!(msg.contains("`page.command` is missing"), "{msg}");
+        assert!(msg.contains("line 4"), "the [[page]] header: {msg}");
+    }
+
+    #[test]
+    fn a_page_name_is_a_free_identifier_that_display_pages_shows() {
+        for (name, why) in [
+            ("info", "built-in page"),
+            ("attention", "built-in page"),
+            ("my backup", "letters, digits"),
+            ("1st", "beginning with a letter"),
+            ("", "letters, digits"),
+            ("a-name-that-is-too-long", "1 to 16"),
+        ] {
+            let text = format!("[[page]]\nname = \"{name}\"\ncommand = [\"true\"]\n");
+            let msg = problem(&text);
+            assert!(msg.contains("`page.name`"), "{name}: {msg}");
+            assert!(msg.contains("line 2"), "{name}: {msg}");
+            assert!(msg.contains(why), "{name}: {msg}");
+        }
+        let msg = problem(&format!(
+            "{}\n[[page]]\nname = \"backup\"\nfile = \"/run/x\"\n",
+            with_page("command = [\"true\"]")
+        ));
+        assert!(msg.contains("again") && msg.contains("line 9"), "{msg}");
+        let msg = problem("[[page]]\nname = \"backup\"\ncommand = [\"true\"]\n");
+        assert!(msg.contains("`page.name`"), "{msg}");
+        assert!(msg.contains("display.pages does not name"), "{msg}");
+    }
+
+    #[test]
+    fn display_pages_may_only_name_pages_that_are_defined() {
+        let msg = problem("[display]\npages = [\"info\", \"backup\"]\n");
+        assert!(
+            msg.contains("`display.pages`") && msg.contains("line 2"),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("\"backup\"") && msg.contains("no [[page]]"),
+            "{msg}"
+        );
+        let msg = problem(&format!(
+            "{}[display]\npages = [\"backup\", \"pihole\"]\n",
+            "[[page]]\nname = \"backup\"\nfile = \"/run/x\"\n"
+        ));
+        assert!(msg.contains("\"pihole\""), "{msg}");
+        assert!(msg.contains("the [[page]] names are \"backup\""), "{msg}");
+        let msg = problem("[display]\npages = [\"info\", \"attention\"]\n");
+        assert!(msg.contains("attention"), "{msg}");
+    }
+
+    #[test]
+    fn page_commands_and_files_must_name_something_usable() {
+        for (body, key, why) in [
+            ("command = []", "page.command", "is empty"),
+            ("command = [\" \"]", "page.command", "blank program"),
+            ("command = [\"true\", \"a\\u0000b\"]", "page.command", "NUL"),
+            ("file = \"status.txt\"", "page.file", "absolute path"),
+            ("file = \"/run/a\\u0000b\"", "page.file", "NUL"),
+            (
+                "file = \"/run/x\"\nevery_s = 10",
+                "page.every_s",
+                "command pages only",
+            ),
+            (
+                "file = \"/run/x\"\ntimeout_s = 1",
+                "page.timeout_s",
+                "command pages only",
+            ),
+        ] {
+            let msg = problem(&with_page(body));
+            assert!(msg.contains(&format!("`{key}`")), "{body}: {msg}");
+            assert!(msg.contains(why), "{body}: {msg}");
+            assert!(msg.contains("page \"backup\""), "{body}: {msg}");
+        }
+    }
+
+    #[test]
+    fn page_times_are_checked_against_each_other() {
+        for (body, key, why) in [
+            ("every_s = 1", "page.every_s", "from 2 to 86400"),
+            ("every_s = 86401", "page.every_s", "from 2 to 86400"),
+            ("timeout_s = 0", "page.timeout_s", "from 1 to 600"),
+            (
+                "timeout_s = 601\nevery_s = 3600",
+                "page.timeout_s",
+                "from 1 to 600",
+            ),
+            ("every_s = 5", "page.timeout_s", "less than every_s (5)"),
+            (
+                "every_s = 10\ntimeout_s = 10",
+                "page.timeout_s",
+                "less than every_s",
+            ),
+        ] {
+            let msg = problem(&with_page(&format!("command = [\"true\"]\n{body}")));
+            assert!(msg.contains(&format!("`{key}`")), "{body}: {msg}");
+            assert!(msg.contains(why), "{body}: {msg}");
+        }
+        assert!(parse(&with_page(
+            "command = [\"true\"]\nevery_s = 2\ntimeout_s = 1"
+        ))
+        .is_ok());
+    }
+
+    #[test]
+    fn an_unknown_key_in_a_page_is_refused_with_its_name_and_line() {
+        let msg = problem(&with_page("command = [\"true\"]\ninterval = 10"));
+        assert!(msg.contains("interval"), "{msg}");
+        assert!(msg.contains("line 7"), "{msg}");
+        let msg = problem(&with_page("command = \"restic snapshots\""));
+        assert!(msg.contains("command"), "a string is not an argv: {msg}");
+    }
+
+    #[test]
+    fn page_programs_are_looked_up_like_power_programs() {
+        let dir = programs();
+        let bin = dir.path().as_os_str();
+        let text = format!(
+            "{}\n[[page]]\nname = \"other\"\ncommand = [\"read-me\"]\n",
+            with_page("command = [\"run-me\"]").replace("\"backup\"]", "\"backup\", \"other\"]")
+        );
+        let mut config = parse(&text).unwrap();
+        config.power.reboot = vec!["run-me".into()];
+        config.power.shutdown = vec!["run-me".into()];
+        let msg = config
+            .check_programs_in(Path::new("c.toml"), bin, &text)
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("`page.command` of page \"other\""), "{msg}");
+        assert!(msg.contains("line 10") && msg.contains("read-me"), "{msg}");
+        config.custom_pages[1].command = Some(vec!["run-me".into()]);
+        assert!(config.check_programs(Path::new("c.toml"), bin).is_ok());
     }
 
     /// A directory holding an executable `run-me`, a non-executable

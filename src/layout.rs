@@ -8,9 +8,9 @@ use embedded_graphics::prelude::*;
 use embedded_graphics::primitives::{PrimitiveStyle, Rectangle, Triangle};
 use embedded_graphics::text::{Alignment, Baseline, Text, TextStyleBuilder};
 
-use crate::core::{AttentionItem, HoldStage, Level, PageKind, PowerAction, Rules, View};
+use crate::core::{AttentionItem, HoldStage, Level, PageKind, PageName, PowerAction, Rules, View};
 use crate::frame::Frame;
-use crate::stats::Stats;
+use crate::stats::{PageText, Stats};
 
 const SMALL: &MonoFont = &FONT_6X10;
 const LARGE: &MonoFont = &FONT_8X13_BOLD;
@@ -36,6 +36,9 @@ where
                 PageKind::Network => lines(&mut shifted, &network_lines(stats, tall), tall),
                 // (the core shows the attention page as its own view)
                 PageKind::Attention => lines(&mut shifted, &["nothing to report".into()], tall),
+                PageKind::Custom(name) => {
+                    custom_page(&mut shifted, name.as_str(), &stats.page_text, tall)
+                }
             }
         }
         View::Stage {
@@ -156,6 +159,36 @@ where
     .map(|_| ())
 }
 
+/// A custom page: its name as the title, dark on a lit bar, then the first
+/// lines of its output or why there are none — 2 lines on 32 rows, 4 on 64.
+fn custom_page<D>(target: &mut D, title: &str, text: &PageText, tall: bool) -> Result<(), D::Error>
+where
+    D: DrawTarget<Color = BinaryColor>,
+{
+    let width = target.bounding_box().size.width;
+    Rectangle::new(Point::zero(), Size::new(width, SMALL.character_size.height))
+        .into_styled(PrimitiveStyle::with_fill(BinaryColor::On))
+        .draw(target)?;
+    let dark = MonoTextStyle::new(SMALL, BinaryColor::Off);
+    Text::with_baseline(&fit(title, COLUMNS), Point::new(1, 0), dark, Baseline::Top)
+        .draw(target)?;
+    let room = if tall { 4 } else { 2 };
+    let mut text_lines = vec![String::new()];
+    text_lines.extend(custom_lines(text, room));
+    lines(target, &text_lines, tall)
+}
+
+/// The body of a custom page, at most `room` lines and never none.
+pub fn custom_lines(text: &PageText, room: usize) -> Vec<String> {
+    match text {
+        PageText::Pending { running: true } => vec!["running...".into()],
+        PageText::Pending { running: false } => vec!["no output yet".into()],
+        PageText::Lines(found) if found.is_empty() => vec!["no output".into()],
+        PageText::Lines(found) => found.iter().take(room).cloned().collect(),
+        PageText::Error(reason) => wrap(reason, COLUMNS, room),
+    }
+}
+
 /// One page with the sample data, on a panel `width` × `height` (for
 /// `render` and the docs).
 pub fn render_page(page: PageKind, (width, height): (u32, u32)) -> Frame {
@@ -168,11 +201,29 @@ pub fn render_page(page: PageKind, (width, height): (u32, u32)) -> Frame {
     frame
 }
 
-/// The screens `render --screen` knows, by name.
-pub const SCREENS: [&str; 11] = [
+/// A custom page showing `text`, on a panel `width` × `height` (for
+/// `render --screen NAME --config FILE`).
+pub fn render_custom_page(name: PageName, text: PageText, (width, height): (u32, u32)) -> Frame {
+    let mut frame = Frame::new(width, height);
+    let stats = Stats {
+        page_text: text,
+        ..Stats::sample()
+    };
+    let view = View::Page {
+        page: PageKind::Custom(name),
+        shift: (0, 0),
+    };
+    let Ok(()) = draw(&mut frame, &stats, &view);
+    frame
+}
+
+/// The screens `render --screen` knows, by name (`custom` is a sample
+/// `[[page]]` named `backup`).
+pub const SCREENS: [&str; 12] = [
     "info",
     "system",
     "network",
+    "custom",
     "attention",
     "identify",
     "stage-reboot",
@@ -197,6 +248,7 @@ pub fn sample_view(name: &str) -> Option<View> {
         "info" => page(PageKind::Info),
         "system" => page(PageKind::System),
         "network" => page(PageKind::Network),
+        "custom" => page(PageKind::Custom(PageName::new("backup")?)),
         "attention" => View::Attention {
             items: vec![
                 AttentionItem::Unit("restic-backup.service".into()),
@@ -593,6 +645,32 @@ mod tests {
         assert_eq!(ip_text(&stats), "no network");
         stats.interfaces.clear();
         assert_eq!(network_lines(&stats, false), vec!["no network"]);
+    }
+
+    #[test]
+    fn a_custom_page_is_never_blank() {
+        for text in [
+            PageText::Pending { running: true },
+            PageText::Pending { running: false },
+            PageText::Lines(Vec::new()),
+            PageText::Error("`restic` exited with status 1".into()),
+        ] {
+            let body = custom_lines(&text, 2);
+            assert!(!body.is_empty() && !body[0].is_empty(), "{text:?}");
+        }
+        let many = PageText::Lines((1..=9).map(|n| format!("line {n}")).collect());
+        assert_eq!(custom_lines(&many, 2), vec!["line 1", "line 2"]);
+        assert_eq!(custom_lines(&many, 4).len(), 4);
+        let long = PageText::Error(
+            "`kubectl` did not finish within 5 s and was stopped: Unable to connect".into(),
+        );
+        let body = custom_lines(&long, 2);
+        assert_eq!(body.len(), 2);
+        assert!(
+            body.iter().all(|l| l.chars().count() <= COLUMNS),
+            "{body:?}"
+        );
+        assert!(body[0].starts_with("`kubectl`"), "{body:?}");
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use rackpi_panel::config::{Config, ConfigError, PanelSize, EXIT_CONFIG};
-use rackpi_panel::core::{Level, PageKind, IDENTIFY_DEFAULT};
+use rackpi_panel::core::{Level, PageKind, PageName, IDENTIFY_DEFAULT};
 use rackpi_panel::hw::notify;
 use rackpi_panel::hw::off::ServiceExit;
 use rackpi_panel::hw::GpioBackend;
@@ -117,15 +117,18 @@ enum Command {
             conflicts_with = "screen"
         )]
         page: Option<Page>,
-        /// Any screen: info, system, network, attention, identify, stage-reboot,
-        /// stage-shutdown, stage-cancelled, rebooting, shutting-down, reboot-failed.
+        /// Any screen: info, system, network, custom (a sample custom page),
+        /// attention, identify, stage-reboot, stage-shutdown, stage-cancelled,
+        /// rebooting, shutting-down, reboot-failed; or the name of a [[page]]
+        /// of --config, whose command is run (or file read) once.
         #[arg(long, value_name = "NAME")]
         screen: Option<String>,
         /// The panel's size [default: the configuration's, else 128x32].
         #[arg(long, value_enum)]
         size: Option<PanelSize>,
-        /// A configuration to draw with: its panel size, and its thresholds in
-        /// the stage screens' countdowns (without it, the defaults).
+        /// A configuration to draw with: its panel size, its thresholds in the
+        /// stage screens' countdowns, and its [[page]] tables (without it, the
+        /// defaults).
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
         /// The PNG to write (- = standard output); a FIFO or device is written through.
@@ -364,20 +367,52 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                 (Some(page), _) => rackpi_panel::layout::render_page(page.into(), size),
                 (None, screen) => {
                     let name = screen.unwrap_or_default();
-                    rackpi_panel::layout::render_screen_for(&name, size, &rules).ok_or_else(
-                        || {
-                            anyhow::anyhow!(
-                                "no screen named `{name}`: the screens are {}",
-                                rackpi_panel::layout::SCREENS.join(", ")
-                            )
-                        },
-                    )?
+                    match config.custom_pages.iter().find(|page| page.name == name) {
+                        Some(page) => render_custom_page(page, size)?,
+                        None => rackpi_panel::layout::render_screen_for(&name, size, &rules)
+                            .ok_or_else(|| {
+                                let custom: Vec<&str> = config
+                                    .custom_pages
+                                    .iter()
+                                    .map(|p| p.name.as_str())
+                                    .collect();
+                                let custom = if custom.is_empty() {
+                                    String::new()
+                                } else {
+                                    format!(
+                                        ", and the [[page]] tables of --config: {}",
+                                        custom.join(", ")
+                                    )
+                                };
+                                anyhow::anyhow!(
+                                    "no screen named `{name}`: the screens are {}{custom}",
+                                    rackpi_panel::layout::SCREENS.join(", ")
+                                )
+                            })?,
+                    }
                 }
             };
             sim::write_output_file(&out, &frame.to_png(sim::PNG_SCALE))?;
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// A `[[page]]` as the panel shows it now: its command run once (or its
+/// file read), the result drawn.
+fn render_custom_page(
+    page: &rackpi_panel::config::PageConfig,
+    size: (u32, u32),
+) -> anyhow::Result<rackpi_panel::frame::Frame> {
+    use rackpi_panel::config::PageSource;
+    use rackpi_panel::hw::pages::{command_text, file_text};
+    let name = PageName::new(&page.name)
+        .ok_or_else(|| anyhow::anyhow!("`{}` is not a page name", page.name))?;
+    let text = match page.source() {
+        PageSource::Command { argv, timeout } => command_text(&argv, timeout),
+        PageSource::File(path) => file_text(&path),
+    };
+    Ok(rackpi_panel::layout::render_custom_page(name, text, size))
 }
 
 /// rackpi-panel.1 and the bash, zsh and fish completions, from the same CLI

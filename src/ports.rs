@@ -7,9 +7,9 @@ use std::path::PathBuf;
 
 use embedded_hal::i2c::I2c;
 
-use crate::core::{Event, Input, PageKind, PowerAction, Rules, Time};
+use crate::core::{Event, Input, PageKind, PageName, PowerAction, Rules, Time};
 use crate::frame::Frame;
-use crate::stats::Stats;
+use crate::stats::{PageText, Stats};
 
 /// What woke the loop.
 #[derive(Debug, Clone, PartialEq)]
@@ -104,6 +104,22 @@ pub trait BusOpener {
 pub trait StatsSource {
     /// Fresh figures for `page` (figures other pages need may be stale).
     fn sample(&mut self, page: PageKind) -> Stats;
+}
+
+/// The content of the custom pages (`[[page]]`): commands run in the
+/// background, files read.
+pub trait PageSource {
+    /// Starts bringing page `name` up to date without blocking the loop (a
+    /// command runs in the background; a regular file is read at once);
+    /// `poll` reports when it is done. A page already being refreshed is
+    /// left to finish.
+    fn refresh(&mut self, name: PageName);
+    /// Each page whose refresh has ended since the last call, with whether
+    /// what it shows changed.
+    fn poll(&mut self) -> Vec<(PageName, bool)>;
+    /// What page `name` shows now: the last output, the last error, or
+    /// that none has come yet.
+    fn text(&self, name: PageName) -> PageText;
 }
 
 /// Runs the reboot and power-off commands.

@@ -9,7 +9,7 @@ use crate::core::{Effect, Event, Input, Panel, Rules, Time, View};
 use crate::frame::Frame;
 use crate::layout;
 use crate::ports::{DisplayPort, EdgeBatch, Inputs, LedPort, PowerPort, Reloader, Reporter};
-use crate::ports::{StatsSource, Wake};
+use crate::ports::{PageSource, StatsSource, Wake};
 use crate::stats::Stats;
 
 /// The ports the loop drives.
@@ -24,6 +24,8 @@ pub struct Ports<'a> {
     pub power: &'a mut dyn PowerPort,
     /// Figures for the pages.
     pub stats: &'a mut dyn StatsSource,
+    /// The custom pages' content.
+    pub pages: &'a mut dyn PageSource,
     /// Logs and outputs.
     pub reporter: &'a mut dyn Reporter,
     /// Configuration reload on SIGHUP, if supported.
@@ -119,6 +121,10 @@ impl Loop<'_> {
                 self.push(Input::ActionDone(result), now, now);
                 self.work_off();
             }
+            for (name, changed) in self.ports.pages.poll() {
+                self.push(Input::PageRefreshed { name, changed }, now, now);
+            }
+            self.work_off();
             self.ports.reporter.settled(now);
         }
     }
@@ -208,6 +214,8 @@ impl Loop<'_> {
                     }
                 }
                 Effect::RunPower(action) => self.ports.power.start(action),
+                // (before the draw below: a file page is read at once)
+                Effect::RefreshPage(name) => self.ports.pages.refresh(name),
                 Effect::InitDisplay => init = true,
                 Effect::Draw => draw = true,
                 Effect::DisplayPower(on) => power = Some(on),
@@ -249,6 +257,9 @@ impl Loop<'_> {
         let view = self.panel.view();
         if let View::Page { page, .. } = view {
             self.stats = self.ports.stats.sample(page);
+            if let Some(name) = page.custom() {
+                self.stats.page_text = self.ports.pages.text(name);
+            }
             let known = self.stats.ip.is_some();
             self.push(Input::IpKnown(known), now, now);
         }

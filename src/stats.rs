@@ -26,6 +26,31 @@ pub struct Stats {
     pub uptime: Duration,
     /// Each interface's IPv4 address (loopback, docker, veth and bridges left out).
     pub interfaces: Vec<(String, IpAddr)>,
+    /// What the custom page being drawn shows (a `[[page]]`).
+    pub page_text: PageText,
+}
+
+/// What a custom page shows: its output, why there is none, or that it is
+/// still to come. Never nothing: every case has words on the panel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PageText {
+    /// Nothing has come back yet.
+    Pending {
+        /// The command is running now (`running...`); otherwise `no output yet`.
+        running: bool,
+    },
+    /// The first lines of the output, made drawable (control characters and
+    /// escape sequences removed, blank lines left out); may be empty.
+    Lines(Vec<String>),
+    /// Why there is no output: the command failed or timed out, the file is
+    /// missing.
+    Error(String),
+}
+
+impl Default for PageText {
+    fn default() -> Self {
+        PageText::Pending { running: false }
+    }
 }
 
 impl Stats {
@@ -41,6 +66,12 @@ impl Stats {
             disk_percent: Some(37.0),
             uptime: Duration::from_secs(3 * 86_400 + 4 * 3_600),
             interfaces: vec![("eth0".into(), IpAddr::from([192, 168, 1, 42]))],
+            page_text: PageText::Lines(vec![
+                "last 03:00, 2h ago".into(),
+                "snapshot 4f1a2b3c".into(),
+                "added 41.2 MiB".into(),
+                "repo 12.3 GiB".into(),
+            ]),
         }
     }
 }

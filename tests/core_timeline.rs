@@ -9,6 +9,7 @@ use rackpi_panel::core::{
 mod common;
 
 use common::Harness;
+use std::time::Duration;
 
 #[test]
 fn start_shows_the_info_page_with_the_led_on() {
@@ -852,4 +853,98 @@ fn a_flood_of_messages_keeps_sixteen_and_the_button_still_works() {
     h.press(2000, 9000);
     h.run_until(12_000);
     assert_eq!(h.actions(), vec![PowerAction::Reboot]);
+}
+
+// --- custom pages: refreshed only while shown or next, never while dark ---
+
+fn backup() -> rackpi_panel::core::PageName {
+    rackpi_panel::core::PageName::new("backup").unwrap()
+}
+
+/// Rules with `pages` and a `backup` command page renewed every 30 s.
+fn custom_rules(pages: Vec<PageKind>) -> Rules {
+    Rules {
+        pages,
+        custom_pages: vec![rackpi_panel::core::CustomPage {
+            name: backup(),
+            every: Duration::from_secs(30),
+        }],
+        ..Rules::default()
+    }
+}
+
+/// The times the `backup` page was asked to refresh.
+fn refreshes(h: &Harness) -> Vec<u64> {
+    h.log
+        .iter()
+        .filter(|(_, e)| *e == Effect::RefreshPage(backup()))
+        .map(|(t, _)| *t)
+        .collect()
+}
+
+#[test]
+fn a_shown_command_page_is_renewed_every_every_s_while_the_screen_is_on() {
+    let rules = Rules {
+        screen_timeout: None,
+        ..custom_rules(vec![PageKind::Custom(backup()), PageKind::Info])
+    };
+    let mut h = Harness::new(rules, false);
+    assert_eq!(refreshes(&h), vec![0], "shown at start: run at once");
+    h.run_until(40_500);
+    assert_eq!(refreshes(&h), vec![0], "not again before it answered");
+    h.input(
+        40_500,
+        Input::PageRefreshed {
+            name: backup(),
+            changed: true,
+        },
+    );
+    let drawn = h
+        .log
+        .iter()
+        .any(|(t, e)| *t == 40_500 && *e == Effect::Draw);
+    assert!(drawn, "new output on the screen is drawn at once");
+    assert_eq!(refreshes(&h), vec![0, 40_500], "older than 30 s: run again");
+    h.input(
+        41_000,
+        Input::PageRefreshed {
+            name: backup(),
+            changed: false,
+        },
+    );
+    // renewed at the first redraw 30 s after the last run started
+    h.run_until(70_499);
+    assert_eq!(refreshes(&h), vec![0, 40_500]);
+    h.run_until(71_000);
+    assert_eq!(refreshes(&h), vec![0, 40_500, 71_000]);
+}
+
+#[test]
+fn the_next_page_is_prepared_and_a_dark_screen_runs_nothing() {
+    let mut h = Harness::new(
+        custom_rules(vec![PageKind::Info, PageKind::Custom(backup())]),
+        false,
+    );
+    assert_eq!(refreshes(&h), vec![0], "next after info: prepared");
+    // (between two of the once-a-second redraws)
+    h.input(
+        2_500,
+        Input::PageRefreshed {
+            name: backup(),
+            changed: true,
+        },
+    );
+    let drawn = h.log.iter().any(|(t, e)| *t == 2_500 && *e == Effect::Draw);
+    assert!(!drawn, "not shown: nothing to redraw");
+    // the screen goes dark at 15 s; inputs while dark run nothing
+    h.run_until(20_000);
+    assert!(!h.panel.screen_is_on());
+    for t in (40_000..600_000).step_by(20_000) {
+        h.input(t, Input::UnitFailed(format!("unit{t}.service")));
+        h.run_until(t + 10_000);
+    }
+    assert_eq!(refreshes(&h), vec![0], "ran while the screen was off");
+    // a press wakes the screen: older than 30 s, it runs again at once
+    h.press(700_000, 100);
+    assert_eq!(refreshes(&h), vec![0, 700_030]);
 }

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use rackpi_panel::config::{Config, PanelSize, Rotation};
-use rackpi_panel::core::{HoldStage, PageKind, PowerAction, View};
+use rackpi_panel::core::{HoldStage, PageKind, PageName, PowerAction, View};
 use rackpi_panel::frame::Frame;
 use rackpi_panel::hw::display::{PanelSettings, Ssd1306Port};
 use rackpi_panel::layout;
@@ -32,6 +32,10 @@ fn builtin_screens() -> Vec<(&'static str, View)> {
         ("info", page(PageKind::Info)),
         ("system", page(PageKind::System)),
         ("network", page(PageKind::Network)),
+        (
+            "custom",
+            page(PageKind::Custom(PageName::new("backup").unwrap())),
+        ),
         (
             "stage-reboot",
             View::Stage {

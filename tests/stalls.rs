@@ -11,6 +11,7 @@ use std::time::Duration;
 use rackpi_panel::config::Config;
 use rackpi_panel::core::{Event, PowerAction, Rules, Time};
 use rackpi_panel::hw::display::{PanelSettings, Ssd1306Port};
+use rackpi_panel::hw::pages::CustomPages;
 use rackpi_panel::ports::{EdgeBatch, Inputs, Reporter, Wake};
 use rackpi_panel::runtime::{self, Ports};
 use rackpi_panel::sim::{FakeStats, SimBus, SimClock, SimLed, SimPower};
@@ -160,6 +161,7 @@ fn run_with(mut inputs: KernelQueue) -> (Vec<PowerAction>, Events) {
             led: &mut SimLed::default(),
             power: &mut power,
             stats: &mut FakeStats,
+            pages: &mut CustomPages::new(&[], None),
             reporter: &mut events,
             reload: None,
         },
@@ -281,6 +283,7 @@ fn when_the_loop_fails_it_leaves_the_led_and_the_display_off() {
             led: &mut led.clone(),
             power: &mut SimPower::default(),
             stats: &mut FakeStats,
+            pages: &mut CustomPages::new(&[], None),
             reporter: &mut Events::default(),
             reload: None,
         },

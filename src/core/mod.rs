@@ -1,10 +1,10 @@
 //! The firmware core: the panel as a composition of small machines —
 //! [`debounce`], [`hold`] stages, the [`screen`] and its timeout, the
-//! [`led`], power [`action`]s, [`display`] health and [`attention`] (failed
-//! units, messages, identify). It performs no I/O,
-//! reads no clock and cannot fail: `step` takes an input and the time and
-//! returns what to do; `next_deadline` says when to call it again if nothing
-//! happens. Nothing here knows the configuration file, the hardware or the
+//! [`led`], power [`action`]s, [`display`] health, [`attention`] (failed
+//! units, messages, identify) and when custom [`pages`] are refreshed. It
+//! performs no I/O, reads no clock and cannot fail: `step` takes an input
+//! and the time and returns what to do; `next_deadline` says when to call
+//! it again if nothing happens. Nothing here knows the configuration file, the hardware or the
 //! simulator.
 
 mod action;
@@ -13,6 +13,7 @@ mod debounce;
 mod display;
 mod hold;
 mod led;
+mod pages;
 mod rules;
 mod screen;
 
@@ -22,6 +23,7 @@ use debounce::Debounce;
 use display::DisplayHealth;
 use hold::Hold;
 use led::Led;
+use pages::PageRefresh;
 use screen::Screen;
 
 pub use attention::{
@@ -29,7 +31,10 @@ pub use attention::{
 };
 pub use hold::HoldStage;
 pub use led::LedPattern;
-pub use rules::{PageKind, PowerAction, Rules, FAILED_SCREEN, REFRESH, SHIFT_EVERY};
+pub use rules::{
+    CustomPage, PageKind, PageName, PowerAction, Rules, FAILED_SCREEN, MAX_PAGE_NAME, REFRESH,
+    SHIFT_EVERY,
+};
 
 use std::time::Duration;
 
@@ -81,6 +86,14 @@ pub enum Input {
     Identify {
         /// How long.
         lasts: Duration,
+    },
+    /// A custom page's refresh (asked for with [`Effect::RefreshPage`])
+    /// has ended: its command finished or its file was read.
+    PageRefreshed {
+        /// The page.
+        name: PageName,
+        /// Whether what the page shows is different now.
+        changed: bool,
     },
     /// SIGTERM / SIGINT / `quit`.
     Stop,
@@ -219,6 +232,9 @@ pub enum Effect {
     Led(bool),
     /// Start this power command, and answer with `Input::ActionDone`.
     RunPower(PowerAction),
+    /// Bring this custom page up to date — start its command, or read its
+    /// file — without waiting, and answer with `Input::PageRefreshed`.
+    RefreshPage(PageName),
 }
 
 /// What the screen shows.
@@ -281,6 +297,8 @@ pub struct Panel {
     /// Rules reloaded during a hold: they apply once it ends, so a release
     /// always does what the screen said when it was let go.
     pending_rules: Option<Rules>,
+    /// When each custom page was last brought up to date.
+    pages: PageRefresh,
 }
 
 impl Panel {
@@ -302,10 +320,12 @@ impl Panel {
             attention: Attention::default(),
             stopped: false,
             pending_rules: None,
+            pages: PageRefresh::default(),
         };
         let mut effects = vec![Effect::InitDisplay];
         panel.screen.switch_on(now, &mut effects);
         effects.push(Effect::Event(Event::Page(panel.page())));
+        panel.refresh_pages(now, &mut effects);
         panel.update_led(now, &mut effects);
         (panel, effects)
     }
@@ -351,6 +371,12 @@ impl Panel {
                 self.attention_changed(added, now, &mut effects);
             }
             Input::Identify { lasts } => self.identify(lasts, now, &mut effects),
+            Input::PageRefreshed { name, changed } => {
+                self.pages.done(name);
+                if changed && self.shown_custom_page() == Some(name) {
+                    effects.push(Effect::Draw);
+                }
+            }
             Input::Stop => {
                 self.stopped = true;
                 if !self.mode.under_way() {
@@ -362,6 +388,7 @@ impl Panel {
                 return effects;
             }
         }
+        self.refresh_pages(now, &mut effects);
         self.update_led(now, &mut effects);
         self.display.filter(&mut effects, self.screen.is_on(), now);
         effects
@@ -381,6 +408,7 @@ impl Panel {
         // (an `attention_cleared` this causes is reported at the next step)
         self.attention.ignore(&rules.ignore_units);
         self.attention.keep_window(rules.attention_rows);
+        self.pages.keep(&rules.custom_pages);
         self.rules = rules;
     }
 
@@ -479,6 +507,30 @@ impl Panel {
     /// Whether anything is listed for attention (failed units, messages).
     pub fn attention_listed(&self) -> bool {
         !self.attention.is_empty()
+    }
+
+    /// The custom page on the lit screen, if one is.
+    fn shown_custom_page(&self) -> Option<PageName> {
+        match self.view() {
+            View::Page { page, .. } => page.custom(),
+            _ => None,
+        }
+    }
+
+    /// Custom pages are brought up to date while the screen is on and
+    /// they are shown or a short press away — never while it is dark.
+    fn refresh_pages(&mut self, now: Time, effects: &mut Vec<Effect>) {
+        if !self.screen.is_on() || self.mode != Mode::Normal || self.rules.custom_pages.is_empty() {
+            return;
+        }
+        let shown = self.shown_custom_page();
+        let next = self.screen.next_page(&self.rules).custom();
+        self.pages.due(
+            [shown, next].into_iter().flatten(),
+            &self.rules.custom_pages,
+            now,
+            effects,
+        );
     }
 
     fn stage_deadline(&self) -> Option<Time> {
@@ -730,7 +782,7 @@ impl Panel {
             self.show_attention(effects);
             effects.push(Effect::Draw);
         } else {
-            self.screen.next_page(&self.rules, effects);
+            self.screen.turn_page(&self.rules, effects);
         }
     }
 

@@ -10,9 +10,59 @@ pub const REFRESH: Duration = Duration::from_secs(1);
 /// With no screen timeout, the content moves by a pixel this often (burn-in).
 pub const SHIFT_EVERY: Duration = Duration::from_secs(180);
 
+/// The longest name a custom page may have: it is the page's title, and
+/// leaves room on a 21-column line.
+pub const MAX_PAGE_NAME: usize = 16;
+
+/// The name of a custom page (`[[page]] name = "backup"`): 1 to
+/// [`MAX_PAGE_NAME`] ASCII letters, digits, `-` or `_`, beginning with a
+/// letter. Kept inline (not on the heap) so that [`PageKind`] stays `Copy`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PageName {
+    bytes: [u8; MAX_PAGE_NAME],
+    len: u8,
+}
+
+impl PageName {
+    /// The name, if `name` is a valid page name.
+    pub fn new(name: &str) -> Option<PageName> {
+        let valid = (1..=MAX_PAGE_NAME).contains(&name.len())
+            && name.starts_with(|c: char| c.is_ascii_alphabetic())
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !valid {
+            return None;
+        }
+        let mut bytes = [0; MAX_PAGE_NAME];
+        bytes[..name.len()].copy_from_slice(name.as_bytes());
+        Some(PageName {
+            bytes,
+            len: name.len() as u8,
+        })
+    }
+
+    /// The name as written in the configuration.
+    pub fn as_str(&self) -> &str {
+        // only ASCII is ever stored (`new`)
+        std::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or("")
+    }
+}
+
+impl std::fmt::Debug for PageName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", self.as_str())
+    }
+}
+
+impl std::fmt::Display for PageName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A page of the info screen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PageKind {
     /// Hostname, IP, CPU and memory.
     Info,
@@ -24,21 +74,53 @@ pub enum PageKind {
     /// `display.pages`: it comes first by itself while there is something
     /// to show.
     Attention,
+    /// A `[[page]]` of the configuration: the first lines of a command's
+    /// output or of a file.
+    Custom(PageName),
 }
 
 impl PageKind {
-    /// Every page, in the default order.
+    /// Every built-in page, in the default order.
     pub const ALL: [PageKind; 3] = [PageKind::Info, PageKind::System, PageKind::Network];
 
+    /// The names `display.pages` and `[[page]]` cannot give a custom page.
+    pub const RESERVED: [&'static str; 4] = ["info", "system", "network", "attention"];
+
     /// The name used in the config file and in events.
-    pub fn name(self) -> &'static str {
+    pub fn name(&self) -> &str {
         match self {
             PageKind::Info => "info",
             PageKind::System => "system",
             PageKind::Network => "network",
             PageKind::Attention => "attention",
+            PageKind::Custom(name) => name.as_str(),
         }
     }
+
+    /// The custom page's name, if this is one.
+    pub fn custom(&self) -> Option<PageName> {
+        match self {
+            PageKind::Custom(name) => Some(*name),
+            _ => None,
+        }
+    }
+}
+
+impl serde::Serialize for PageKind {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
+/// How often a custom page is brought up to date while it is on the
+/// screen or next in line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CustomPage {
+    /// The page.
+    pub name: PageName,
+    /// Its content is refreshed when it is older than this: a command's
+    /// `every_s`; for a file, [`REFRESH`] (it is read at every redraw).
+    pub every: Duration,
 }
 
 /// Which power action.
@@ -87,6 +169,9 @@ pub struct Rules {
     pub ignore_units: Vec<String>,
     /// Lines of the attention page on the screen (3 on 32 rows, 5 on 64).
     pub attention_rows: usize,
+    /// The `[[page]]` entries, each refreshed only while it is shown or
+    /// next in line.
+    pub custom_pages: Vec<CustomPage>,
 }
 
 impl Default for Rules {
@@ -103,6 +188,7 @@ impl Default for Rules {
             settle: Duration::from_secs(120),
             ignore_units: Vec::new(),
             attention_rows: 3,
+            custom_pages: Vec::new(),
         }
     }
 }

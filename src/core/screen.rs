@@ -87,7 +87,7 @@ impl Screen {
         self.next_refresh = Some(at.saturating_add(REFRESH));
     }
 
-    /// The page shown; the index is kept within the pages (`next_page`,
+    /// The page shown; the index is kept within the pages (`turn_page`,
     /// `keep_page_within`), and an empty list, which the config refuses,
     /// shows the info page rather than panicking.
     pub(crate) fn page(&self, rules: &Rules) -> PageKind {
@@ -98,8 +98,14 @@ impl Screen {
             .unwrap_or(PageKind::Info)
     }
 
+    /// The page a short press shows next.
+    pub(crate) fn next_page(&self, rules: &Rules) -> PageKind {
+        let next = (self.page_index + 1) % rules.pages.len().max(1);
+        rules.pages.get(next).copied().unwrap_or(PageKind::Info)
+    }
+
     /// A short press: the next page.
-    pub(crate) fn next_page(&mut self, rules: &Rules, effects: &mut Vec<Effect>) {
+    pub(crate) fn turn_page(&mut self, rules: &Rules, effects: &mut Vec<Effect>) {
         self.page_index = (self.page_index + 1) % rules.pages.len().max(1);
         effects.push(Effect::Event(Event::Page(self.page(rules))));
         effects.push(Effect::Draw);
@@ -182,12 +188,12 @@ mod tests {
         let rules = Rules::default();
         let mut screen = Screen::new(s(0));
         let mut effects = Vec::new();
-        screen.next_page(&rules, &mut effects);
-        screen.next_page(&rules, &mut effects);
+        screen.turn_page(&rules, &mut effects);
+        screen.turn_page(&rules, &mut effects);
         assert_eq!(screen.page(&rules), PageKind::Network);
-        screen.next_page(&rules, &mut effects);
+        screen.turn_page(&rules, &mut effects);
         assert_eq!(screen.page(&rules), PageKind::Info);
-        screen.next_page(&rules, &mut effects);
+        screen.turn_page(&rules, &mut effects);
         screen.keep_page_within(1);
         let one = Rules {
             pages: vec![PageKind::Network],

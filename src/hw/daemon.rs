@@ -15,18 +15,20 @@ use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use std::path::Path;
 
 use crate::config::{Config, ConfigError, LineSelector};
-use crate::core::{AttentionSource, Event, Input, PowerAction, Rules, Time};
+use crate::core::{AttentionSource, Event, Input, PageName, PowerAction, Rules, Time};
 use crate::hw::display::{LinuxBus, PanelSettings, Ssd1306Port};
 use crate::hw::gpio::{Button, Led};
 use crate::hw::notify::{self, NotifyServer};
+use crate::hw::pages::CustomPages;
 use crate::hw::power::CommandPower;
 use crate::hw::stats::SystemStats;
 #[cfg(not(target_env = "musl"))]
 use crate::hw::units::SystemdUnits;
 use crate::hw::GpioBackend;
 use crate::ports::{EdgeBatch, EdgeSource, Inputs, LedPort, PowerError, PowerPort};
-use crate::ports::{Reporter, Wake};
+use crate::ports::{PageSource, Reporter, Wake};
 use crate::runtime::{self, Ports};
+use crate::stats::PageText;
 
 /// Now on CLOCK_MONOTONIC, the clock of the kernel's edge timestamps.
 pub fn monotonic_now() -> Duration {
@@ -362,6 +364,11 @@ pub fn run(
     signal_hook::low_level::pipe::register(SIGHUP, reload_signal)
         .context("cannot install the SIGHUP handler")?;
 
+    let pages = std::rc::Rc::new(std::cell::RefCell::new(CustomPages::new(
+        &config.custom_pages,
+        Some(waker.try_clone()?),
+    )));
+    let mut pages_port = SharedPages(pages.clone());
     let power = std::rc::Rc::new(std::cell::RefCell::new(CommandPower::new(
         config.power.clone(),
         dry_run,
@@ -426,6 +433,7 @@ pub fn run(
                 .map(dry_run_rules)
                 .map_err(|e| e.to_string())?;
             power.borrow_mut().set_config(new.power.clone());
+            pages.borrow_mut().set_pages(&new.custom_pages);
             Ok(rules)
         })();
         reloads += 1;
@@ -446,6 +454,7 @@ pub fn run(
             led: led.as_mut(),
             power: &mut power_port,
             stats: &mut stats,
+            pages: &mut pages_port,
             reporter: &mut reporter,
             reload: Some(&mut reload_config),
         },
@@ -466,6 +475,23 @@ impl PowerPort for SharedPower {
 
     fn poll(&mut self) -> Option<Result<(), PowerError>> {
         self.0.borrow_mut().poll()
+    }
+}
+
+/// The custom pages shared with the reload closure.
+struct SharedPages(std::rc::Rc<std::cell::RefCell<CustomPages>>);
+
+impl PageSource for SharedPages {
+    fn refresh(&mut self, name: PageName) {
+        self.0.borrow_mut().refresh(name)
+    }
+
+    fn poll(&mut self) -> Vec<(PageName, bool)> {
+        self.0.borrow_mut().poll()
+    }
+
+    fn text(&self, name: PageName) -> PageText {
+        self.0.borrow().text(name)
     }
 }
 

@@ -36,12 +36,57 @@ const STDERR_GRACE: Duration = Duration::from_secs(1);
 /// the end (a closed pipe would kill a chatty command with SIGPIPE) and only
 /// the last [`STDERR_TAIL_BYTES`] are kept for the reason.
 pub fn run_command(argv: &[String], timeout: Duration) -> Result<(), PowerError> {
+    let finished = run_bounded(argv, timeout, 0)?;
+    let what = match finished.ending {
+        Ending::Exited(status) if status.success() => return Ok(()),
+        Ending::Exited(status) => describe_status(status),
+        Ending::TimedOut => format!(
+            "did not finish within {} s and was stopped",
+            timeout.as_secs_f64()
+        ),
+        Ending::WaitFailed(err) => format!("could not be waited for ({err}) and was stopped"),
+    };
+    Err(PowerError::Failed {
+        command: argv.join(" "),
+        ending: what,
+        last_line: finished.last_line,
+    })
+}
+
+/// What a command that was started left behind.
+#[derive(Debug)]
+pub struct Finished {
+    /// How it ended.
+    pub ending: Ending,
+    /// The first bytes of its standard output, as many as were asked for.
+    pub stdout: Vec<u8>,
+    /// The last line of its stderr that says something (empty after a
+    /// success: it is only read to explain a failure).
+    pub last_line: String,
+}
+
+/// Runs `argv` as [`run_command`] does — no shell, stdin from /dev/null,
+/// its own process group killed whole after `timeout`, stderr bounded, the
+/// service's systemd variables removed — keeping the first `stdout_limit`
+/// bytes of its standard output (0: none, stdout is /dev/null). The rest of
+/// the output is read and dropped, so a command that writes more is not
+/// killed by SIGPIPE. `Err` only when the command could not be started.
+pub fn run_bounded(
+    argv: &[String],
+    timeout: Duration,
+    stdout_limit: usize,
+) -> Result<Finished, PowerError> {
     let (program, args) = argv.split_first().ok_or(PowerError::NoCommand)?;
     let shown = argv.join(" ");
+    let stdout = if stdout_limit > 0 {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    };
     let mut child = Command::new(program)
         .args(args)
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
+        .stdout(stdout)
         .stderr(Stdio::piped())
         .process_group(0)
         // the service's own systemd channels are not the command's to use
@@ -51,51 +96,84 @@ pub fn run_command(argv: &[String], timeout: Duration) -> Result<(), PowerError>
         .spawn()
         .map_err(|err| spawn_error(&shown, program, err))?;
     let tail = Arc::new(Mutex::new(Tail::new(STDERR_TAIL_BYTES)));
-    // The reader drops `reading` when stderr ends, which is what
-    // `stderr_ended` waits for.
-    let (reading, stderr_ended) = channel::<()>();
-    if let Some(mut stderr) = child.stderr.take() {
+    let head = Arc::new(Mutex::new(Vec::<u8>::with_capacity(stdout_limit)));
+    // Each reader drops its sender when its stream ends, which is what the
+    // receiver waits for.
+    let stderr_ended = child.stderr.take().map(|stream| {
         let tail = Arc::clone(&tail);
-        let spawned = std::thread::Builder::new()
-            .name("power-stderr".into())
-            .spawn(move || {
-                let _reading = reading;
-                let mut chunk = [0; 8192];
-                loop {
-                    match stderr.read(&mut chunk) {
-                        Ok(0) => break,
-                        Ok(n) => lock(&tail).push(&chunk[..n]),
-                        Err(err) if err.kind() == ErrorKind::Interrupted => {}
-                        Err(_) => break,
-                    }
-                }
-            });
-        if let Err(err) = spawned {
-            log::warn!("cannot read the stderr of `{shown}`: {err}");
+        read_in_background(stream, "command-stderr", &shown, move |chunk| {
+            lock(&tail).push(chunk)
+        })
+    });
+    let stdout_ended = child.stdout.take().map(|stream| {
+        let head = Arc::clone(&head);
+        read_in_background(stream, "command-stdout", &shown, move |chunk| {
+            let mut head = lock(&head);
+            let room = stdout_limit.saturating_sub(head.len());
+            head.extend_from_slice(&chunk[..room.min(chunk.len())]);
+        })
+    });
+    let ending = wait_or_kill(&mut child, timeout);
+    let success = matches!(&ending, Ending::Exited(status) if status.success());
+    let grace_until = Instant::now() + STDERR_GRACE;
+    let wait_for = |ended: Option<Receiver<()>>| {
+        if let Some(ended) = ended {
+            let _ = ended.recv_timeout(grace_until.saturating_duration_since(Instant::now()));
         }
-    }
-    let what = match wait_or_kill(&mut child, timeout) {
-        Ending::Exited(status) if status.success() => return Ok(()),
-        Ending::Exited(status) => describe_status(status),
-        Ending::TimedOut => format!(
-            "did not finish within {} s and was stopped",
-            timeout.as_secs_f64()
-        ),
-        Ending::WaitFailed(err) => format!("could not be waited for ({err}) and was stopped"),
     };
-    let _ = stderr_ended.recv_timeout(STDERR_GRACE);
-    let last_line = lock(&tail).last_line();
-    Err(PowerError::Failed {
-        command: shown,
-        ending: what,
+    wait_for(stdout_ended);
+    let last_line = if success {
+        String::new()
+    } else {
+        wait_for(stderr_ended);
+        lock(&tail).last_line()
+    };
+    let stdout = std::mem::take(&mut *lock(&head));
+    Ok(Finished {
+        ending,
+        stdout,
         last_line,
     })
 }
 
+/// Reads `stream` to its end in a thread of its own, handing each chunk to
+/// `keep`; the receiver returned sees its sender dropped when the stream
+/// has ended (or the thread could not be started).
+fn read_in_background(
+    mut stream: impl Read + Send + 'static,
+    name: &str,
+    shown: &str,
+    mut keep: impl FnMut(&[u8]) + Send + 'static,
+) -> Receiver<()> {
+    let (reading, ended) = channel::<()>();
+    let spawned = std::thread::Builder::new()
+        .name(name.into())
+        .spawn(move || {
+            let _reading = reading;
+            let mut chunk = [0; 8192];
+            loop {
+                match stream.read(&mut chunk) {
+                    Ok(0) => break,
+                    Ok(n) => keep(&chunk[..n]),
+                    Err(err) if err.kind() == ErrorKind::Interrupted => {}
+                    Err(_) => break,
+                }
+            }
+        });
+    if let Err(err) = spawned {
+        log::warn!("cannot read the output of `{shown}`: {err}");
+    }
+    ended
+}
+
 /// How a command run ended.
-enum Ending {
+#[derive(Debug)]
+pub enum Ending {
+    /// It exited, or was killed by a signal it did not get from us.
     Exited(ExitStatus),
+    /// Its time ran out: it was killed with its whole process group.
     TimedOut,
+    /// Waiting for it failed: it was killed with its whole process group.
     WaitFailed(std::io::Error),
 }
 
@@ -130,7 +208,8 @@ fn kill_group(child: &mut Child) {
     let _ = child.wait();
 }
 
-fn describe_status(status: ExitStatus) -> String {
+/// `exited with status 3`, `was killed by signal SIGTERM`.
+pub fn describe_status(status: ExitStatus) -> String {
     if let Some(code) = status.code() {
         return format!("exited with status {code}");
     }
@@ -186,8 +265,8 @@ fn interpreter_of(program: &str) -> Option<String> {
     interpreter.split_whitespace().next().map(str::to_string)
 }
 
-fn lock(tail: &Mutex<Tail>) -> MutexGuard<'_, Tail> {
-    tail.lock().unwrap_or_else(PoisonError::into_inner)
+fn lock<T>(shared: &Mutex<T>) -> MutexGuard<'_, T> {
+    shared.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// The last `limit` bytes of a stream; everything before is dropped as it

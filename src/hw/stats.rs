@@ -132,7 +132,7 @@ impl StatsSource for SystemStats {
     fn sample(&mut self, page: PageKind) -> Stats {
         self.refresh_info();
         match page {
-            PageKind::Info | PageKind::Attention => {}
+            PageKind::Info | PageKind::Attention | PageKind::Custom(_) => {}
             PageKind::System => {
                 self.stats.temperature_c = read_temperature();
                 self.stats.disk_percent = root_usage();

@@ -1,11 +1,12 @@
-//! The simulated LED, power commands and statistics.
+//! The simulated LED, power commands, statistics and custom pages.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use crate::core::{PageKind, PowerAction};
-use crate::ports::{GpioError, LedPort, PowerError, PowerPort, StatsSource};
-use crate::stats::Stats;
+use crate::core::{PageKind, PageName, PowerAction};
+use crate::hw::pages::CustomPages;
+use crate::ports::{GpioError, LedPort, PageSource, PowerError, PowerPort, StatsSource};
+use crate::stats::{PageText, Stats};
 
 /// The simulated LED: remembers its level.
 #[derive(Debug, Clone, Default)]
@@ -54,5 +55,35 @@ pub struct FakeStats;
 impl StatsSource for FakeStats {
     fn sample(&mut self, _page: PageKind) -> Stats {
         Stats::sample()
+    }
+}
+
+/// The custom pages in the simulator. Their commands really run and their
+/// files are really read, so a scenario shows what they print. With virtual
+/// time a command takes no time at all: the run waits for it (up to its
+/// timeout), and every run of a scenario gives the same frames.
+pub struct SimPages {
+    /// The real adapter, shared with the configuration reload.
+    pub pages: Rc<RefCell<CustomPages>>,
+    /// Wait for each command (virtual time).
+    pub virtual_time: bool,
+}
+
+impl PageSource for SimPages {
+    fn refresh(&mut self, name: PageName) {
+        let mut pages = self.pages.borrow_mut();
+        pages.refresh(name);
+        if self.virtual_time {
+            let limit = pages.longest_refresh();
+            pages.wait_idle(limit);
+        }
+    }
+
+    fn poll(&mut self) -> Vec<(PageName, bool)> {
+        self.pages.borrow_mut().poll()
+    }
+
+    fn text(&self, name: PageName) -> PageText {
+        self.pages.borrow().text(name)
     }
 }

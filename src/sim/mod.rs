@@ -21,6 +21,7 @@ use anyhow::{bail, Context};
 use crate::config::Config;
 use crate::core::Rules;
 use crate::hw::display::{PanelSettings, Ssd1306Port};
+use crate::hw::pages::CustomPages;
 use crate::hw::stats::SystemStats;
 use crate::ports::{Inputs, StatsSource};
 use crate::runtime::{self, Ports};
@@ -31,7 +32,7 @@ use terminal::{Cells, KeyTimes};
 
 pub use bus::{BusCounters, Nack, SimBus};
 pub use clock::SimClock;
-pub use devices::{FakeStats, SimLed, SimPower};
+pub use devices::{FakeStats, SimLed, SimPages, SimPower};
 pub use outputs::write_output_file;
 pub use ssd1306_model::Ssd1306Model;
 
@@ -59,6 +60,10 @@ Scripts (--script FILE, - = standard input), one command per line, # comments:
 The run ends after the last command (quit implied). Example:
   printf 'wait 1\\npress 8.1\\nwait 1\\n' |
     rackpi-panel simulate --virtual-time --fake-stats --script - --events -
+
+Custom pages ([[page]] in --config) really run their commands and read their
+files; with --virtual-time a command takes no virtual time (the run waits for
+it, up to its timeout), so every run gives the same frames.
 
 Signals: SIGTERM, SIGINT and SIGQUIT end the run as quit does (outputs
 complete, a stopped event, exit 0); SIGHUP reloads --config. At the
@@ -258,6 +263,11 @@ pub fn simulate(config: &Config, options: &SimOptions) -> anyhow::Result<SimSumm
     let mut display = Ssd1306Port::new(bus.clone(), settings);
     let mut led = SimLed::default();
     let mut power = SimPower::default();
+    let custom_pages = Rc::new(RefCell::new(CustomPages::new(&config.custom_pages, None)));
+    let mut pages = SimPages {
+        pages: custom_pages.clone(),
+        virtual_time: options.virtual_time,
+    };
     let mut fake = FakeStats;
     let mut system;
     let stats: &mut dyn StatsSource = if options.fake_stats {
@@ -327,6 +337,7 @@ pub fn simulate(config: &Config, options: &SimOptions) -> anyhow::Result<SimSumm
         }
         let rules = Rules::try_from(&new).map_err(|e| e.to_string())?;
         times.set(KeyTimes::from_rules(&rules));
+        custom_pages.borrow_mut().set_pages(&new.custom_pages);
         Ok(rules)
     };
     let mut reload_from_path;
@@ -344,6 +355,7 @@ pub fn simulate(config: &Config, options: &SimOptions) -> anyhow::Result<SimSumm
             led: &mut led,
             power: &mut power,
             stats,
+            pages: &mut pages,
             reporter: &mut reporter,
             reload,
         },

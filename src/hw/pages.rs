@@ -1,0 +1,470 @@
+//! The custom pages' content: a `[[page]]` command run in a helper thread
+//! (no shell, its own process group killed whole at its timeout, output
+//! bounded), or a regular file read without ever blocking on a FIFO or a
+//! device. The result is made drawable here, so the layout only cuts lines
+//! to the panel's width.
+
+use std::collections::{HashMap, HashSet};
+use std::io::{ErrorKind, Read, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::net::UnixStream;
+use std::path::Path;
+use std::sync::mpsc::{channel, Receiver, Sender};
+use std::time::{Duration, Instant};
+
+use nix::fcntl::OFlag;
+
+use crate::config::{file_kind, PageConfig, PageSource as Source};
+use crate::core::PageName;
+use crate::hw::power::{describe_status, run_bounded, Ending};
+use crate::ports::{PageSource, PowerError};
+use crate::stats::PageText;
+
+/// How much of a command's output or a file is read: a page shows a few
+/// lines of 21 characters, and a limit keeps a runaway command or a wrong
+/// path (a log, a disk image) from costing memory.
+pub const MAX_OUTPUT_BYTES: usize = 4096;
+
+/// How many lines of the output are kept (a 128×64 panel shows 4).
+pub const MAX_LINES: usize = 8;
+
+/// The content of every custom page, and the commands running for them.
+pub struct CustomPages {
+    sources: Vec<(PageName, Source)>,
+    texts: HashMap<PageName, PageText>,
+    running: HashSet<PageName>,
+    /// Refreshes that ended, not yet reported by `poll`: the page, and
+    /// whether its text changed.
+    ended: Vec<(PageName, bool)>,
+    sender: Sender<(PageName, PageText)>,
+    results: Receiver<(PageName, PageText)>,
+    /// Gets a byte when a command finishes, to wake the main loop.
+    waker: Option<UnixStream>,
+}
+
+impl CustomPages {
+    /// The pages of `pages` (already validated); `waker`, if any, gets a
+    /// byte each time a command finishes.
+    pub fn new(pages: &[PageConfig], waker: Option<UnixStream>) -> Self {
+        let (sender, results) = channel();
+        let mut custom = CustomPages {
+            sources: Vec::new(),
+            texts: HashMap::new(),
+            running: HashSet::new(),
+            ended: Vec::new(),
+            sender,
+            results,
+            waker,
+        };
+        custom.set_pages(pages);
+        custom
+    }
+
+    /// The pages from a reloaded configuration. What a page showed is kept
+    /// while its command or file stays the same.
+    pub fn set_pages(&mut self, pages: &[PageConfig]) {
+        let sources: Vec<(PageName, Source)> = pages
+            .iter()
+            .filter_map(|page| Some((PageName::new(&page.name)?, page.source())))
+            .collect();
+        self.texts
+            .retain(|name, _| sources.iter().any(|(kept, _)| kept == name));
+        for (name, source) in &sources {
+            let before = self.sources.iter().find(|(old, _)| old == name);
+            if before.is_some_and(|(_, old)| old != source) {
+                self.texts.remove(name);
+            }
+        }
+        self.sources = sources;
+    }
+
+    /// Waits, up to `limit`, until no command is running; what they
+    /// return is reported by the next `poll`. For the simulator's virtual
+    /// time, where a command takes no time at all.
+    pub fn wait_idle(&mut self, limit: Duration) {
+        let until = Instant::now() + limit;
+        while !self.running.is_empty() {
+            let left = until.saturating_duration_since(Instant::now());
+            match self.results.recv_timeout(left) {
+                Ok((name, text)) => self.store(name, text),
+                Err(_) => return,
+            }
+        }
+    }
+
+    /// A refresh of `name` ended with `text`.
+    fn store(&mut self, name: PageName, text: PageText) {
+        self.running.remove(&name);
+        // a page removed by a reload while its command ran
+        if !self.sources.iter().any(|(page, _)| *page == name) {
+            return;
+        }
+        let changed = self.texts.get(&name) != Some(&text);
+        if changed {
+            if let PageText::Error(reason) = &text {
+                log::warn!("page {name}: {reason}");
+            }
+        }
+        self.texts.insert(name, text);
+        self.ended.push((name, changed));
+    }
+
+    /// The longest a refresh of any page can take (its timeout, and a
+    /// second for its output to drain).
+    pub fn longest_refresh(&self) -> Duration {
+        self.sources
+            .iter()
+            .map(|(_, source)| match source {
+                Source::Command { timeout, .. } => *timeout,
+                Source::File(_) => Duration::ZERO,
+            })
+            .max()
+            .unwrap_or_default()
+            + Duration::from_secs(2)
+    }
+}
+
+impl PageSource for CustomPages {
+    fn refresh(&mut self, name: PageName) {
+        if self.running.contains(&name) {
+            return;
+        }
+        let Some((_, source)) = self.sources.iter().find(|(page, _)| *page == name) else {
+            return;
+        };
+        match source.clone() {
+            Source::File(path) => self.store(name, file_text(&path)),
+            Source::Command { argv, timeout } => {
+                log::debug!("page {name}: running `{}`", argv.join(" "));
+                let sender = self.sender.clone();
+                let waker = self.waker.as_ref().and_then(|w| w.try_clone().ok());
+                let spawned = std::thread::Builder::new()
+                    .name("page-command".into())
+                    .spawn(move || {
+                        let _ = sender.send((name, command_text(&argv, timeout)));
+                        if let Some(mut waker) = waker {
+                            let _ = waker.write_all(&[1]);
+                        }
+                    });
+                match spawned {
+                    Ok(_) => {
+                        self.running.insert(name);
+                    }
+                    Err(err) => {
+                        let reason = format!("cannot start a thread for the command: {err}");
+                        self.store(name, PageText::Error(reason));
+                    }
+                }
+            }
+        }
+    }
+
+    fn poll(&mut self) -> Vec<(PageName, bool)> {
+        while let Ok((name, text)) = self.results.try_recv() {
+            self.store(name, text);
+        }
+        std::mem::take(&mut self.ended)
+    }
+
+    fn text(&self, name: PageName) -> PageText {
+        self.texts.get(&name).cloned().unwrap_or(PageText::Pending {
+            running: self.running.contains(&name),
+        })
+    }
+}
+
+/// Runs `argv` and makes its output, or why there is none, a page.
+pub fn command_text(argv: &[String], timeout: Duration) -> PageText {
+    let program = argv
+        .first()
+        .map(|program| {
+            Path::new(program)
+                .file_name()
+                .map_or(program.clone(), |name| name.to_string_lossy().into_owned())
+        })
+        .unwrap_or_default();
+    let finished = match run_bounded(argv, timeout, MAX_OUTPUT_BYTES) {
+        Ok(finished) => finished,
+        Err(err) => return PageText::Error(spawn_reason(&program, &err)),
+    };
+    let with_last_words = |what: String| match finished.last_line.as_str() {
+        "" => what,
+        line => format!("{what}: {line}"),
+    };
+    match finished.ending {
+        Ending::Exited(status) if status.success() => {
+            PageText::Lines(drawable_lines(&finished.stdout))
+        }
+        Ending::Exited(status) => PageText::Error(with_last_words(format!(
+            "`{program}` {}",
+            describe_status(status)
+        ))),
+        Ending::TimedOut => PageText::Error(with_last_words(format!(
+            "`{program}` timed out after {} s",
+            timeout.as_secs_f64()
+        ))),
+        Ending::WaitFailed(err) => {
+            PageText::Error(format!("`{program}` could not be waited for: {err}"))
+        }
+    }
+}
+
+/// Why a command could not be started, in few words (the page is small;
+/// the title says which page).
+fn spawn_reason(program: &str, err: &PowerError) -> String {
+    match err {
+        PowerError::NotFound { .. } => format!("`{program}` not found"),
+        PowerError::NoInterpreter { interpreter, .. } => {
+            format!("`{program}`: its interpreter {interpreter} is not found")
+        }
+        PowerError::Denied { .. } => format!("`{program}` may not be run by this user"),
+        other => other.to_string(),
+    }
+}
+
+/// Reads the first [`MAX_OUTPUT_BYTES`] of a regular file as a page; a
+/// FIFO, a device or a directory is refused without being opened for long.
+pub fn file_text(path: &Path) -> PageText {
+    let shown = path.display();
+    let reason = |err: std::io::Error| match err.kind() {
+        ErrorKind::NotFound => format!("no such file: {shown}"),
+        ErrorKind::PermissionDenied => format!("{shown}: permission denied"),
+        _ => format!("{shown}: {err}"),
+    };
+    let not_a_file = |file_type| format!("{shown} is {}, not a regular file", file_kind(file_type));
+    // Checked before opening: opening a device has effects of its own.
+    match std::fs::metadata(path) {
+        Ok(meta) if !meta.is_file() => return PageText::Error(not_a_file(meta.file_type())),
+        Ok(_) => {}
+        Err(err) => return PageText::Error(reason(err)),
+    }
+    // O_NONBLOCK: a FIFO swapped in since the check cannot make us wait.
+    let file = match std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags((OFlag::O_NONBLOCK | OFlag::O_NOCTTY).bits())
+        .open(path)
+    {
+        Ok(file) => file,
+        Err(err) => return PageText::Error(reason(err)),
+    };
+    match file.metadata() {
+        Ok(meta) if !meta.is_file() => return PageText::Error(not_a_file(meta.file_type())),
+        Ok(_) => {}
+        Err(err) => return PageText::Error(reason(err)),
+    }
+    let mut bytes = Vec::with_capacity(MAX_OUTPUT_BYTES);
+    match file.take(MAX_OUTPUT_BYTES as u64).read_to_end(&mut bytes) {
+        Ok(_) => PageText::Lines(drawable_lines(&bytes)),
+        Err(err) => PageText::Error(reason(err)),
+    }
+}
+
+/// The first [`MAX_LINES`] lines of `bytes` that say something, as the
+/// panel's font can draw them: escape sequences (colours, cursor moves)
+/// and control characters removed, a line redrawn with `\r` shown as it
+/// ended, tabs as spaces, characters outside Latin-1 as `?`, trailing
+/// blanks trimmed, blank lines left out.
+pub fn drawable_lines(bytes: &[u8]) -> Vec<String> {
+    let text = String::from_utf8_lossy(bytes);
+    let text = without_escapes(&text);
+    text.split('\n')
+        .map(|line| {
+            let line = line.strip_suffix('\r').unwrap_or(line);
+            let line = line.rsplit('\r').next().unwrap_or(line);
+            line.chars()
+                .filter_map(|c| match c {
+                    '\t' => Some(' '),
+                    c if c.is_control() => None,
+                    ' '..='~' | '\u{a0}'..='\u{ff}' => Some(c),
+                    _ => Some('?'),
+                })
+                .collect::<String>()
+                .trim_end()
+                .to_string()
+        })
+        .filter(|line| !line.trim().is_empty())
+        .take(MAX_LINES)
+        .collect()
+}
+
+/// `text` without ANSI escape sequences: CSI (`ESC [ … final`), OSC
+/// (`ESC ] … BEL` or `ESC \`), and two-character escapes.
+fn without_escapes(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\u{1b}' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('[') => {
+                for c in chars.by_ref() {
+                    if ('\u{40}'..='\u{7e}').contains(&c) {
+                        break;
+                    }
+                }
+            }
+            Some(']') => {
+                while let Some(c) = chars.next() {
+                    if c == '\u{7}' {
+                        break;
+                    }
+                    if c == '\u{1b}' && chars.peek() == Some(&'\\') {
+                        chars.next();
+                        break;
+                    }
+                }
+            }
+            // a two-character escape, or a lone ESC at the end
+            _ => {}
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    fn argv(words: &[&str]) -> Vec<String> {
+        words.iter().map(|w| w.to_string()).collect()
+    }
+
+    fn script(dir: &Path, name: &str, body: &str) -> String {
+        let path = dir.join(name);
+        std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path.to_string_lossy().into_owned()
+    }
+
+    #[test]
+    fn output_is_made_drawable() {
+        let bytes = b"\x1b[1;32mOK\x1b[0m  healthy\r\n\n\tNode\tReady\n\
+            progress 10%\rprogress 100%\n\x1b]0;title\x07caf\xc3\xa9 \xe2\x9c\x93 \x07bell\n   \n";
+        assert_eq!(
+            drawable_lines(bytes),
+            vec![
+                "OK  healthy",
+                " Node Ready",
+                "progress 100%",
+                "caf\u{e9} ? bell"
+            ]
+        );
+        let many: String = (1..=20).map(|n| format!("line {n}\n")).collect();
+        assert_eq!(drawable_lines(many.as_bytes()).len(), MAX_LINES);
+        assert!(drawable_lines(b"\xff\xfe\n").iter().all(|l| l == "??"));
+    }
+
+    #[test]
+    fn a_command_page_shows_the_first_lines_of_stdout() {
+        let text = command_text(
+            &argv(&[
+                "sh",
+                "-c",
+                "echo 'last backup 03:00'; echo ok; echo noise >&2",
+            ]),
+            Duration::from_secs(5),
+        );
+        assert_eq!(
+            text,
+            PageText::Lines(vec!["last backup 03:00".into(), "ok".into()])
+        );
+    }
+
+    #[test]
+    fn a_failing_command_shows_its_status_and_last_words() {
+        let text = command_text(
+            &argv(&[
+                "sh",
+                "-c",
+                "echo partial; echo 'Fatal: repository locked' >&2; exit 1",
+            ]),
+            Duration::from_secs(5),
+        );
+        assert_eq!(
+            text,
+            PageText::Error("`sh` exited with status 1: Fatal: repository locked".into())
+        );
+        let text = command_text(&argv(&["/nonexistent/restic"]), Duration::from_secs(5));
+        assert_eq!(text, PageText::Error("`restic` not found".into()));
+    }
+
+    #[test]
+    fn a_hanging_command_is_killed_at_its_timeout() {
+        let started = Instant::now();
+        let text = command_text(&argv(&["sleep", "30"]), Duration::from_secs(1));
+        assert_eq!(text, PageText::Error("`sleep` timed out after 1 s".into()));
+        assert!(started.elapsed() < Duration::from_secs(10));
+    }
+
+    #[test]
+    fn a_flood_of_output_is_bounded_and_does_not_fail_the_command() {
+        let text = command_text(
+            &argv(&["sh", "-c", "yes 'status line' | head -c 10000000; exit 0"]),
+            Duration::from_secs(20),
+        );
+        assert_eq!(text, PageText::Lines(vec!["status line".into(); MAX_LINES]));
+    }
+
+    #[test]
+    fn a_file_page_reads_a_regular_file_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("status");
+        std::fs::write(&file, "pi-hole: enabled\nblocked 12%\n").unwrap();
+        assert_eq!(
+            file_text(&file),
+            PageText::Lines(vec!["pi-hole: enabled".into(), "blocked 12%".into()])
+        );
+        let missing = dir.path().join("missing");
+        assert_eq!(
+            file_text(&missing),
+            PageText::Error(format!("no such file: {}", missing.display()))
+        );
+        let fifo = dir.path().join("fifo");
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+        let PageText::Error(reason) = file_text(&fifo) else {
+            panic!("a FIFO was read");
+        };
+        assert!(reason.contains("FIFO"), "{reason}");
+        let PageText::Error(reason) = file_text(Path::new("/dev/zero")) else {
+            panic!("a device was read");
+        };
+        assert!(reason.contains("character device"), "{reason}");
+    }
+
+    #[test]
+    fn commands_run_in_the_background_and_wake_the_loop() {
+        let dir = tempfile::tempdir().unwrap();
+        let slow = script(dir.path(), "slow", "sleep 1; echo done");
+        let pages = [PageConfig {
+            name: "slow".into(),
+            command: Some(vec![slow]),
+            file: None,
+            every_s: None,
+            timeout_s: None,
+        }];
+        let (waker, mut woken) = UnixStream::pair().unwrap();
+        let mut custom = CustomPages::new(&pages, Some(waker));
+        let name = PageName::new("slow").unwrap();
+        assert_eq!(custom.text(name), PageText::Pending { running: false });
+        let started = Instant::now();
+        custom.refresh(name);
+        assert!(
+            started.elapsed() < Duration::from_millis(500),
+            "refresh waited for the command"
+        );
+        assert_eq!(custom.text(name), PageText::Pending { running: true });
+        custom.refresh(name);
+        let mut byte = [0];
+        woken.read_exact(&mut byte).unwrap();
+        assert_eq!(custom.poll(), vec![(name, true)]);
+        assert_eq!(custom.text(name), PageText::Lines(vec!["done".into()]));
+        assert!(custom.poll().is_empty(), "started once, reported once");
+        custom.refresh(name);
+        custom.wait_idle(Duration::from_secs(10));
+        assert_eq!(custom.poll(), vec![(name, false)], "the same output again");
+    }
+}

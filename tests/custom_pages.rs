@@ -1,0 +1,378 @@
+//! Custom pages (`[[page]]`) end to end: the real binary's simulator with a
+//! configuration whose pages run real commands (small scripts in a temporary
+//! directory) or read real files; the frames decoded from the I2C bytes are
+//! compared with the layout of the text the page must show.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use rackpi_panel::core::PageName;
+use rackpi_panel::frame::Frame;
+use rackpi_panel::layout;
+use rackpi_panel::stats::PageText;
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_rackpi-panel");
+
+/// A scratch directory with scripts, a config and a scenario.
+struct Bench {
+    dir: tempfile::TempDir,
+}
+
+impl Bench {
+    fn new() -> Self {
+        Bench {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// An executable `/bin/sh` script (the page's command; the daemon
+    /// itself runs it without a shell).
+    fn script(&self, name: &str, body: &str) -> String {
+        let path = self.path(name);
+        std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path.to_string_lossy().into_owned()
+    }
+
+    fn config(&self, text: &str) -> String {
+        let path = self.path("config.toml");
+        std::fs::write(&path, text).unwrap();
+        path.to_string_lossy().into_owned()
+    }
+
+    /// Runs the simulator with `config` and `script`, events on stdout and
+    /// frames in `frames/`.
+    fn simulate(&self, config: &str, script: &str, virtual_time: bool) -> Output {
+        let scenario = self.path("scenario.txt");
+        std::fs::write(&scenario, script).unwrap();
+        let frames = self.path("frames");
+        let _ = std::fs::remove_dir_all(&frames);
+        let mut args = vec![
+            "simulate",
+            "--fake-stats",
+            "--config",
+            config,
+            "--events",
+            "-",
+            "--frames",
+            frames.to_str().unwrap(),
+            "--script",
+            scenario.to_str().unwrap(),
+        ];
+        if virtual_time {
+            args.push("--virtual-time");
+        }
+        let out = Command::new(BIN).args(&args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+
+    /// Every frame the panel showed, in order.
+    fn frames(&self) -> Vec<Frame> {
+        let mut names: Vec<PathBuf> = std::fs::read_dir(self.path("frames"))
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .collect();
+        names.sort();
+        names
+            .iter()
+            .map(|path| {
+                let png = std::fs::read(path).unwrap();
+                Frame::from_png(&png, rackpi_panel::sim::PNG_SCALE).unwrap()
+            })
+            .collect()
+    }
+}
+
+fn events(out: &Output) -> Vec<Value> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("each line is JSON"))
+        .collect()
+}
+
+fn named<'a>(events: &'a [Value], name: &str) -> Vec<&'a Value> {
+    events.iter().filter(|e| e["event"] == name).collect()
+}
+
+/// What the panel must show for page `name` with `text` (128×32).
+fn expected(name: &str, text: PageText) -> Frame {
+    layout::render_custom_page(PageName::new(name).unwrap(), text, (128, 32))
+}
+
+fn lines(lines: &[&str]) -> PageText {
+    PageText::Lines(lines.iter().map(|l| l.to_string()).collect())
+}
+
+fn assert_shown(frames: &[Frame], want: &Frame) {
+    assert!(
+        frames.contains(want),
+        "no frame shows\n{}\nframes:\n{}",
+        want.to_ascii(),
+        frames
+            .iter()
+            .map(Frame::to_ascii)
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
+
+#[test]
+fn a_command_page_shows_the_first_lines_the_command_prints() {
+    let bench = Bench::new();
+    let status = bench.script(
+        "backup-status",
+        "echo 'last backup 03:00'; printf '\\033[32mok\\033[0m, 41 MiB\\n'; echo third; echo fourth",
+    );
+    let config = bench.config(&format!(
+        "[display]\npages = [\"info\", \"backup\"]\n\n[[page]]\nname = \"backup\"\ncommand = [\"{status}\"]\n"
+    ));
+    let out = bench.simulate(&config, "wait 1\npress 0.2\nwait 2\n", true);
+    let ev = events(&out);
+    let pages: Vec<&str> = named(&ev, "page")
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(pages, vec!["info", "backup"]);
+    assert_shown(
+        &bench.frames(),
+        &expected("backup", lines(&["last backup 03:00", "ok, 41 MiB"])),
+    );
+}
+
+#[test]
+fn a_failing_command_shows_why_on_the_page() {
+    let bench = Bench::new();
+    let status = bench.script(
+        "restic-status",
+        "echo 'half a line'; echo 'Fatal: repository is locked' >&2; exit 3",
+    );
+    let config = bench.config(&format!(
+        "[display]\npages = [\"backup\"]\n\n[[page]]\nname = \"backup\"\ncommand = [\"{status}\"]\n"
+    ));
+    bench.simulate(&config, "wait 2\n", true);
+    assert_shown(
+        &bench.frames(),
+        &expected(
+            "backup",
+            PageText::Error(
+                "`restic-status` exited with status 3: Fatal: repository is locked".into(),
+            ),
+        ),
+    );
+}
+
+#[test]
+fn a_file_page_shows_the_file_and_says_when_it_is_missing() {
+    let bench = Bench::new();
+    let file = bench.path("pihole-status");
+    std::fs::write(&file, "Pi-hole blocking: on\n\nqueries 12345\n").unwrap();
+    let missing = bench.path("nothing-here");
+    let config = bench.config(&format!(
+        "[display]\npages = [\"pihole\", \"gone\"]\n\n\
+         [[page]]\nname = \"pihole\"\nfile = \"{}\"\n\n\
+         [[page]]\nname = \"gone\"\nfile = \"{}\"\n",
+        file.display(),
+        missing.display()
+    ));
+    bench.simulate(&config, "wait 1\npress 0.2\nwait 1\n", true);
+    let frames = bench.frames();
+    assert_shown(
+        &frames,
+        &expected("pihole", lines(&["Pi-hole blocking: on", "queries 12345"])),
+    );
+    assert_shown(
+        &frames,
+        &expected(
+            "gone",
+            PageText::Error(format!("no such file: {}", missing.display())),
+        ),
+    );
+}
+
+/// How many times the counting command ran, in a run of `script`.
+fn runs_of_counter(script: &str) -> usize {
+    let bench = Bench::new();
+    let count = bench.path("count");
+    let counter = bench.script(
+        "counter",
+        &format!("echo run >> '{}'; echo counted", count.display()),
+    );
+    // the counter page is next after info: it runs while info is shown
+    let config = bench.config(&format!(
+        "[display]\npages = [\"info\", \"counter\"]\n\n\
+         [[page]]\nname = \"counter\"\ncommand = [\"{counter}\"]\nevery_s = 2\ntimeout_s = 1\n"
+    ));
+    let out = bench.simulate(&config, script, true);
+    assert_eq!(named(&events(&out), "screen_off").len(), 1, "{script}");
+    std::fs::read_to_string(&count)
+        .unwrap_or_default()
+        .lines()
+        .count()
+}
+
+#[test]
+fn a_command_never_runs_while_the_screen_is_off() {
+    // the screen goes off 15 s after the start
+    let until_off = runs_of_counter("wait 20\n");
+    // the dark panel still gets inputs (a message, a failed unit whose
+    // LED blinks): none of them may run the command
+    let much_later = runs_of_counter(
+        "wait 20\nnotify info backup done\nwait 100\nunit fail a.service\nwait 100\n\
+         unit ok a.service\nwait 380\n",
+    );
+    assert!(
+        (5..=9).contains(&until_off),
+        "every 2 s while the screen was on: {until_off} runs"
+    );
+    assert_eq!(
+        until_off, much_later,
+        "9 minutes of a dark screen ran the command"
+    );
+}
+
+#[test]
+fn a_hanging_command_is_killed_at_its_timeout_and_the_button_works_meanwhile() {
+    let bench = Bench::new();
+    let pid_file = bench.path("pid");
+    let hang = bench.script(
+        "hang",
+        &format!("echo $$ > '{}'; sleep 30; echo never", pid_file.display()),
+    );
+    let config = bench.config(&format!(
+        "[display]\npages = [\"slow\", \"info\"]\n\n\
+         [[page]]\nname = \"slow\"\ncommand = [\"{hang}\"]\nevery_s = 10\ntimeout_s = 2\n"
+    ));
+    // real time: the command hangs while the button is pressed twice
+    let out = bench.simulate(
+        &config,
+        "wait 0.5\npress 0.2\nwait 0.5\npress 0.2\nwait 2.6\n",
+        false,
+    );
+    let ev = events(&out);
+    let pages: Vec<(&str, u64)> = named(&ev, "page")
+        .iter()
+        .map(|e| (e["name"].as_str().unwrap(), e["t_ms"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(
+        pages.iter().map(|(name, _)| *name).collect::<Vec<_>>(),
+        vec!["slow", "info", "slow"]
+    );
+    // each release turns the page at once, not when the command ends
+    let releases: Vec<u64> = named(&ev, "release")
+        .iter()
+        .map(|e| e["t_ms"].as_u64().unwrap())
+        .collect();
+    assert_eq!(releases.len(), 2);
+    for ((_, turned), released) in pages[1..].iter().zip(&releases) {
+        assert!(
+            turned.abs_diff(*released) < 300,
+            "page at {turned} ms, release at {released} ms"
+        );
+    }
+    assert!(
+        releases[1] < 2_000,
+        "second press done at {} ms",
+        releases[1]
+    );
+    let frames = bench.frames();
+    assert_shown(
+        &frames,
+        &expected("slow", PageText::Pending { running: true }),
+    );
+    assert_shown(
+        &frames,
+        &expected("slow", PageText::Error("`hang` timed out after 2 s".into())),
+    );
+    let pid: i32 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(
+        !Path::new(&format!("/proc/{pid}")).exists()
+            || std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .unwrap_or_default()
+                .rsplit(')')
+                .next()
+                .is_some_and(|rest| rest.trim_start().starts_with('Z')),
+        "the hanging command {pid} outlived its timeout"
+    );
+}
+
+#[test]
+fn render_draws_a_page_of_the_config_by_its_name() {
+    let bench = Bench::new();
+    let status = bench.script("k3s-status", "echo 'node1 Ready'; echo 'node2 NotReady'");
+    let config = bench.config(&format!(
+        "[display]\nsize = \"128x64\"\npages = [\"info\", \"k3s\"]\n\n\
+         [[page]]\nname = \"k3s\"\ncommand = [\"{status}\"]\n"
+    ));
+    let png = bench.path("k3s.png");
+    let out = Command::new(BIN)
+        .args([
+            "render",
+            "--screen",
+            "k3s",
+            "--config",
+            &config,
+            "--out",
+            png.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let drawn =
+        Frame::from_png(&std::fs::read(&png).unwrap(), rackpi_panel::sim::PNG_SCALE).unwrap();
+    let want = layout::render_custom_page(
+        PageName::new("k3s").unwrap(),
+        lines(&["node1 Ready", "node2 NotReady"]),
+        (128, 64),
+    );
+    assert_eq!(drawn, want, "{}", drawn.to_ascii());
+    // a name that is neither a screen nor a page names both lists
+    let out = Command::new(BIN)
+        .args([
+            "render", "--screen", "weather", "--config", &config, "--out",
+        ])
+        .arg(bench.path("x.png"))
+        .output()
+        .unwrap();
+    let message = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        message.contains("k3s") && message.contains("custom"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_config_with_a_bad_page_is_refused_with_the_key_and_line() {
+    let bench = Bench::new();
+    let config = bench.config(
+        "[display]\npages = [\"info\", \"backup\"]\n\n[[page]]\nname = \"backup\"\ncommand = [\"no-such-program-here\"]\n",
+    );
+    let out = Command::new(BIN)
+        .args(["simulate", "--config", &config, "--script", "-"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(78));
+    let message = String::from_utf8_lossy(&out.stderr);
+    assert!(message.contains("line 6"), "{message}");
+    assert!(message.contains("`page.command`"), "{message}");
+    assert!(message.contains("no-such-program-here"), "{message}");
+}
