@@ -356,7 +356,7 @@ fn in_80_by_24_both_panel_sizes_fit_keys_work_and_q_gives_the_terminal_back() {
         panel.until("the status line", has("LED ●"));
         let screen = panel.vt.screen();
         assert!(screen.contains("q quit"), "{size}: the key line:\n{screen}");
-        assert!(screen.contains("r hold 9 s: reboot"), "{size}:\n{screen}");
+        assert!(screen.contains("r 9 s: reboot"), "{size}:\n{screen}");
         assert!(
             !panel.vt.cursor_visible,
             "the cursor is hidden while drawing"
@@ -388,9 +388,9 @@ fn the_keys_follow_the_configured_thresholds() {
     let (mut panel, _dir) = Panel::start(
         "[button]\nreboot_after_s = 3.0\nshutdown_after_s = 4.0\ncancel_after_s = 6.0\n",
     );
-    panel.until("the key line", has("r hold 3.5 s: reboot"));
-    assert!(panel.vt.screen().contains("s hold 5 s: shut down"));
-    assert!(panel.vt.screen().contains("c hold 7 s: cancel"));
+    panel.until("the key line", has("r 3.5 s: reboot"));
+    assert!(panel.vt.screen().contains("s 5 s: shutdown"));
+    assert!(panel.vt.screen().contains("c 7 s: cancel"));
     panel.key(b"r");
     panel.until("a reboot after 3.5 s", has("s  reboot\n"));
     panel.until(
@@ -437,7 +437,7 @@ fn a_held_hold_key_auto_repeating_holds_as_long_as_its_key_says() {
         (80, 24),
         &["--events", "{}/events.jsonl"],
     );
-    panel.until("the key line", has("r hold 3.5 s: reboot"));
+    panel.until("the key line", has("r 3.5 s: reboot"));
     // `r` held down for 2 s: the terminal repeats it 25 times a second
     for _ in 0..50 {
         panel.key(b"r");
@@ -545,11 +545,7 @@ fn in_60_by_20_and_40_by_10_the_status_and_every_key_stay_visible() {
         panel.until("the status line", has("LED ●"));
         panel.until("the whole key line", has("q quit"));
         let screen = panel.vt.screen();
-        for item in [
-            "display plugged",
-            "r hold 9 s: reboot",
-            "c hold 21 s: cancel",
-        ] {
+        for item in ["display plugged", "r 9 s: reboot", "c 21 s: cancel"] {
             assert!(
                 screen.contains(item),
                 "{size:?} {panel_size}: no {item}:\n{screen}"
@@ -578,4 +574,26 @@ fn interactive_with_standard_input_not_a_terminal_says_why_instead_of_ending_at_
         stderr.contains("standard input is not a terminal"),
         "{stderr}"
     );
+}
+
+#[test]
+fn the_attention_keys_fail_a_unit_send_a_message_and_identify() {
+    let (mut panel, dir) = Panel::start_with("", (80, 24), &["--events", "{}/events.jsonl"]);
+    panel.until("the key line", has("x unit fail"));
+    panel.key(b"x");
+    panel.until("the unit's attention", has("attention"));
+    // (a second key within 150 ms would be the first one's auto-repeat)
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    panel.key(b"x");
+    panel.until("the unit's recovery", has("attention_cleared"));
+    panel.key(b"n");
+    panel.until("the message", has("message 1 from the keyboard"));
+    panel.key(b"i");
+    panel.until("identify", has("s  identify\n"));
+    panel.key(b"q");
+    assert!(panel.exit().success());
+    let events = event_names(&dir.path().join("events.jsonl"));
+    assert_eq!(count(&events, "attention"), 2, "{events:?}");
+    assert_eq!(count(&events, "attention_cleared"), 1, "{events:?}");
+    assert_eq!(count(&events, "identify"), 1, "{events:?}");
 }

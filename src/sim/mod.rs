@@ -46,7 +46,8 @@ let go), t tap (0.2 s), r / s / c hold until the reboot / shutdown / cancel
 stage (1 s past reboot_after_s, shutdown_after_s and cancel_after_s:
 9 / 13 / 21 s with the defaults, counted from the press; the key line shows
 the configured holds), u unplug/plug the display, f make power commands fail or
-succeed, q (or Ctrl-C) quit. A held key's auto-repeat is one press. Power actions are recorded, never run; after a
+succeed, x fail / recover the unit demo.service, n send a warn message, i
+identify for 10 s, q (or Ctrl-C) quit. A held key's auto-repeat is one press. Power actions are recorded, never run; after a
 successful one the action screen stays up power.settle_s (120 s by default)
 and the panel returns, as on a Pi that did not go down.
 

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use crossterm::{cursor, terminal, QueueableCommand};
 
-use crate::core::{Event, Rules, Time};
+use crate::core::{Event, Input, Level, Rules, Time};
 use crate::frame::Frame;
 use crate::hw::daemon::poll_timeout;
 use crate::ports::{Inputs, Wake};
@@ -134,16 +134,24 @@ fn seconds(d: Duration) -> String {
     }
 }
 
+/// The unit the key `x` fails and recovers.
+const DEMO_UNIT: &str = "demo.service";
+/// How long the key `i` identifies.
+const IDENTIFY_KEY: Duration = Duration::from_secs(10);
+
 /// The keys, each as shown on the key line, with the configured holds.
 pub fn key_items(times: &KeyTimes) -> Vec<String> {
     vec![
-        "SPACE press/release".into(),
+        "SPACE button".into(),
         "t tap".into(),
-        format!("r hold {}: reboot", seconds(times.reboot)),
-        format!("s hold {}: shut down", seconds(times.shutdown)),
-        format!("c hold {}: cancel", seconds(times.cancel)),
-        "u unplug/plug display".into(),
-        "f power fail/ok".into(),
+        format!("r {}: reboot", seconds(times.reboot)),
+        format!("s {}: shutdown", seconds(times.shutdown)),
+        format!("c {}: cancel", seconds(times.cancel)),
+        "u display".into(),
+        "f power fail".into(),
+        "x unit fail".into(),
+        "n message".into(),
+        "i identify".into(),
         "q quit".into(),
     ]
 }
@@ -301,6 +309,12 @@ pub(crate) struct KeyboardInputs {
     /// The last key read, and when: a held key's auto-repeat is told apart
     /// from presses by the short gaps between its bytes.
     last_key: Option<(u8, Duration)>,
+    /// Whether `x` has failed the demo unit.
+    unit_failed: bool,
+    /// Messages sent with `n` so far.
+    messages: u32,
+    /// What `x`, `n` and `i` sent, for the next wake-up.
+    inputs: Vec<Input>,
 }
 
 /// Bytes of one key closer together than this are the terminal's
@@ -329,6 +343,9 @@ impl KeyboardInputs {
             scheduled: VecDeque::new(),
             keys: VecDeque::new(),
             last_key: None,
+            unit_failed: false,
+            messages: 0,
+            inputs: Vec::new(),
         }
     }
 
@@ -396,6 +413,31 @@ impl KeyboardInputs {
                 self.screen.borrow_mut().paint();
                 None
             }
+            b'x' => {
+                self.unit_failed = !self.unit_failed;
+                let unit = DEMO_UNIT.to_string();
+                self.inputs.push(if self.unit_failed {
+                    Input::UnitFailed(unit)
+                } else {
+                    Input::UnitRecovered(unit)
+                });
+                Some(Wake::Woken)
+            }
+            b'n' => {
+                self.messages += 1;
+                self.inputs.push(Input::Notify {
+                    level: Level::Warn,
+                    text: format!("message {} from the keyboard", self.messages),
+                    lasts: None,
+                });
+                Some(Wake::Woken)
+            }
+            b'i' => {
+                self.inputs.push(Input::Identify {
+                    lasts: IDENTIFY_KEY,
+                });
+                Some(Wake::Woken)
+            }
             b'q' | 3 | 4 => Some(Wake::Stop),
             // Ctrl-Z, which raw mode delivers as a byte
             26 => {
@@ -414,6 +456,10 @@ impl Inputs for KeyboardInputs {
 
     fn button_pressed(&mut self) -> std::io::Result<bool> {
         Ok(false)
+    }
+
+    fn pending_inputs(&mut self) -> Vec<Input> {
+        std::mem::take(&mut self.inputs)
     }
 
     fn wait(&mut self, deadline: Option<Time>) -> std::io::Result<Wake> {
@@ -761,7 +807,7 @@ mod tests {
                 "display plugged",
                 "shutdown recorded",
                 "q quit",
-                "c hold 21 s: cancel",
+                "c 21 s: cancel",
             ] {
                 assert!(text.contains(item), "{size:?}: no {item}: {text}");
             }
@@ -781,8 +827,8 @@ mod tests {
         assert_eq!(times.shutdown, Duration::from_secs(5));
         assert_eq!(times.cancel, Duration::from_secs(11));
         let items = key_items(&times).join("  ");
-        assert!(items.contains("r hold 3.5 s: reboot"), "{items}");
-        assert_eq!(key_items(&KeyTimes::default())[2], "r hold 9 s: reboot");
+        assert!(items.contains("r 3.5 s: reboot"), "{items}");
+        assert_eq!(key_items(&KeyTimes::default())[2], "r 9 s: reboot");
     }
 
     #[test]
