@@ -339,3 +339,60 @@ fn no_bus_at_start_is_tried_again_later() {
     let inputs = follow(&mut follower, t0, |i| !i.is_empty());
     assert_eq!(inputs, vec![Input::FailedUnits(vec![])]);
 }
+
+#[test]
+fn systemd_taking_its_name_later_is_subscribed_to_and_listed() {
+    let Some(bus) = private_bus() else {
+        eprintln!("skipped: no dbus-daemon");
+        return;
+    };
+    // connected before systemd is on the bus (as after a bus restart): the
+    // listing is refused by the bus, nothing is known
+    let mut units = SystemdUnits::connect_to(&bus.address).unwrap();
+    let mut inputs = Vec::new();
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_millis(300) {
+        inputs.extend(units.receive().unwrap());
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(inputs, vec![]);
+    // systemd takes its name: subscribed to and asked again
+    let fake = fake_systemd(&bus.address);
+    let mut subscribed = false;
+    let started = Instant::now();
+    let mut listed = false;
+    while !listed && started.elapsed() < Duration::from_secs(5) {
+        units.receive().unwrap();
+        fake.read_write(Some(Duration::from_millis(10))).unwrap();
+        while let Some(call) = fake.pop_message() {
+            match call.member().as_deref() {
+                Some("Subscribe") => {
+                    subscribed = true;
+                    fake.send(call.method_return()).unwrap();
+                }
+                Some("ListUnitsFiltered") => {
+                    fake.send(call.method_return().append1(Vec::<(
+                        &str,
+                        &str,
+                        &str,
+                        &str,
+                        &str,
+                        &str,
+                        Path,
+                        u32,
+                        &str,
+                        Path,
+                    )>::new()))
+                        .unwrap();
+                    listed = true;
+                }
+                _ => {}
+            }
+        }
+        fake.flush();
+    }
+    assert!(subscribed, "Subscribe was sent to the new systemd");
+    assert!(listed, "the failed units were asked for again");
+    let inputs = collect(&mut units, |i| !i.is_empty());
+    assert_eq!(inputs, vec![Input::FailedUnits(vec![])]);
+}

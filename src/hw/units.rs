@@ -12,7 +12,8 @@
 //! the last known failed units (a failure stays on the panel until systemd
 //! says otherwise), tries again after 1 s, 2 s, 4 s … at most every 60 s,
 //! and lists the failed units again once it is back, which replaces what
-//! it kept.
+//! it kept. When systemd takes its name on the bus (again), it is asked
+//! again.
 
 use std::os::fd::BorrowedFd;
 use std::time::Duration;
@@ -29,6 +30,7 @@ const SYSTEMD: &str = "org.freedesktop.systemd1";
 const MANAGER_PATH: &str = "/org/freedesktop/systemd1";
 const MANAGER: &str = "org.freedesktop.systemd1.Manager";
 const UNIT: &str = "org.freedesktop.systemd1.Unit";
+const BUS: &str = "org.freedesktop.DBus";
 
 /// One row of `ListUnitsFiltered`.
 type UnitRow = (
@@ -110,12 +112,17 @@ impl SystemdUnits {
                 .with_namespaced_path(MANAGER_PATH),
             MatchRule::new_signal(MANAGER, "UnitRemoved").with_sender(SYSTEMD),
             MatchRule::new_signal(MANAGER, "Reloading").with_sender(SYSTEMD),
+            MatchRule::new_signal(BUS, "NameOwnerChanged").with_sender(BUS),
         ];
         for rule in rules {
-            // (only the unit interface's changes: the bus filters the rest out)
+            // (only the unit interface's changes, and only systemd's name:
+            // the bus filters the rest out)
             let mut text = rule.match_str();
             if text.contains("PropertiesChanged") {
                 text.push_str(&format!(",arg0='{UNIT}'"));
+            }
+            if text.contains("NameOwnerChanged") {
+                text.push_str(&format!(",arg0='{SYSTEMD}'"));
             }
             let add = Message::call_with_args(
                 "org.freedesktop.DBus",
@@ -126,12 +133,17 @@ impl SystemdUnits {
             );
             units.send(add)?;
         }
-        units.send(
+        units.subscribe_and_list()?;
+        Ok(units)
+    }
+
+    /// Asks systemd for its unit signals and for the failed units.
+    fn subscribe_and_list(&mut self) -> Result<(), UnitsError> {
+        self.send(
             Message::new_method_call(SYSTEMD, MANAGER_PATH, MANAGER, "Subscribe")
                 .map_err(UnitsError::Bus)?,
         )?;
-        units.list()?;
-        Ok(units)
+        self.list()
     }
 
     fn send(&self, message: Message) -> Result<u32, UnitsError> {
@@ -229,6 +241,19 @@ impl SystemdUnits {
             Some("UnitRemoved") => {
                 if let Ok((name, _)) = message.read2::<&str, Path>() {
                     inputs.push(Input::UnitRecovered(name.to_string()));
+                }
+            }
+            Some("NameOwnerChanged") => {
+                // systemd took its name on the bus (a bus restarted after
+                // this connection was made, a daemon-reexec): it knows
+                // nothing of this subscriber, and the list may have changed
+                if let Ok((SYSTEMD, _, new)) = message.read3::<&str, &str, &str>() {
+                    if !new.is_empty() {
+                        log::info!("systemd is on the bus (again): listing the failed units anew");
+                        if let Err(err) = self.subscribe_and_list() {
+                            log::warn!("cannot list the failed units again: {err}");
+                        }
+                    }
                 }
             }
             Some("Reloading") => {
