@@ -32,7 +32,10 @@ wait_until() {
 running() { [ "$(prop ActiveState)" = active ] && [ "$(prop SubState)" = running ]; }
 pid_changed() { [ "$(mainpid)" != "$1" ] && [ "$(mainpid)" != 0 ] && running; }
 state_is() { [ "$(prop ActiveState)" = "$1" ]; }
-cursor() { journalctl -n 1 -o cat --show-cursor | sed -n 's/^-- cursor: //p'; }
+# the cursor of the unit's last entry: journalctl --after-cursor with -u skips
+# the first matching entry when the cursor's own entry does not match (it
+# steps once past where it lands, systemd 252), so the cursor must match too
+cursor() { journalctl -q -u $UNIT -n 1 -o cat --show-cursor | sed -n 's/^-- cursor: //p'; }
 # journal_since CURSOR: the unit's messages after CURSOR
 journal_since() { journalctl -q -o cat --no-pager -u $UNIT --after-cursor="$1"; }
 journal_has() { journal_since "$1" | grep -q -- "$2"; }
