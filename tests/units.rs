@@ -10,12 +10,12 @@ use dbus::arg::{PropMap, RefArg, Variant};
 use dbus::channel::Channel;
 use dbus::{Message, Path};
 use rackpi_panel::core::Input;
-use rackpi_panel::hw::units::SystemdUnits;
+use rackpi_panel::hw::units::{SystemdUnits, UnitsFollower};
 
 struct Bus {
     daemon: Child,
     address: String,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl Drop for Bus {
@@ -25,29 +25,113 @@ impl Drop for Bus {
     }
 }
 
-fn private_bus() -> Option<Bus> {
-    let dir = tempfile::tempdir().unwrap();
-    let address = format!("unix:path={}", dir.path().join("bus").display());
+/// A `dbus-daemon` listening at `dir`/bus.
+fn bus_daemon(dir: &std::path::Path) -> Option<Child> {
+    let socket = dir.join("bus");
     let daemon = Command::new("dbus-daemon")
-        .args([
-            "--session",
-            "--nofork",
-            "--nopidfile",
-            "--address",
-            &address,
-        ])
+        .args(["--session", "--nofork", "--nopidfile", "--address"])
+        .arg(format!("unix:path={}", socket.display()))
         .stdout(Stdio::null())
         .spawn()
         .ok()?;
     let started = Instant::now();
-    while !dir.path().join("bus").exists() && started.elapsed() < Duration::from_secs(5) {
+    while !socket.exists() && started.elapsed() < Duration::from_secs(5) {
         std::thread::sleep(Duration::from_millis(10));
     }
+    Some(daemon)
+}
+
+fn private_bus() -> Option<Bus> {
+    let dir = tempfile::tempdir().unwrap();
+    let address = format!("unix:path={}", dir.path().join("bus").display());
+    let daemon = bus_daemon(dir.path())?;
     Some(Bus {
         daemon,
         address,
-        _dir: dir,
+        dir,
     })
+}
+
+impl Bus {
+    /// The bus goes away, as dbus-daemon does when it is killed.
+    fn kill(&mut self) {
+        self.daemon.kill().unwrap();
+        self.daemon.wait().unwrap();
+    }
+
+    /// A new bus at the same address (the killed one left its socket
+    /// file behind; systemd's dbus.socket would have kept it listening).
+    fn start_again(&mut self) {
+        let _ = std::fs::remove_file(self.dir.path().join("bus"));
+        self.daemon = bus_daemon(self.dir.path()).expect("dbus-daemon starts again");
+    }
+}
+
+/// systemd's stand-in on `address`, owning its well-known name.
+fn fake_systemd(address: &str) -> Channel {
+    let mut fake = Channel::open_private(address).unwrap();
+    fake.register().unwrap();
+    let request = Message::call_with_args(
+        "org.freedesktop.DBus",
+        "/org/freedesktop/DBus",
+        "org.freedesktop.DBus",
+        "RequestName",
+        ("org.freedesktop.systemd1", 0u32),
+    );
+    fake.send_with_reply_and_block(request, Duration::from_secs(2))
+        .unwrap();
+    fake
+}
+
+/// Answers `Subscribe` and `ListUnitsFiltered` as systemd would, `failed`
+/// being the failed units; true once the list was asked for (within 5 s).
+fn answer_listing(fake: &Channel, failed: &[&str]) -> bool {
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(5) {
+        fake.read_write(Some(Duration::from_millis(10))).unwrap();
+        while let Some(call) = fake.pop_message() {
+            match call.member().as_deref() {
+                Some("ListUnitsFiltered") => {
+                    let rows: Vec<_> = failed
+                        .iter()
+                        .map(|name| {
+                            let escaped: String = name
+                                .bytes()
+                                .map(|b| {
+                                    if b.is_ascii_alphanumeric() {
+                                        char::from(b).to_string()
+                                    } else {
+                                        format!("_{b:02x}")
+                                    }
+                                })
+                                .collect();
+                            (
+                                name.to_string(),
+                                "",
+                                "loaded",
+                                "failed",
+                                "failed",
+                                "",
+                                Path::from(format!("/org/freedesktop/systemd1/unit/{escaped}")),
+                                0u32,
+                                "",
+                                Path::from("/"),
+                            )
+                        })
+                        .collect();
+                    fake.send(call.method_return().append1(rows)).unwrap();
+                    fake.flush();
+                    return true;
+                }
+                Some(_) => {
+                    let _ = fake.send(call.method_return());
+                }
+                None => {}
+            }
+        }
+        fake.flush();
+    }
+    false
 }
 
 /// Collects inputs until `done` says so (or 5 s pass).
@@ -83,52 +167,12 @@ fn failed_units_are_listed_then_followed_by_their_signals() {
         eprintln!("skipped: no dbus-daemon");
         return;
     };
-    // systemd's stand-in, owning its well-known name
-    let mut fake = Channel::open_private(&bus.address).unwrap();
-    fake.register().unwrap();
-    let request = Message::call_with_args(
-        "org.freedesktop.DBus",
-        "/org/freedesktop/DBus",
-        "org.freedesktop.DBus",
-        "RequestName",
-        ("org.freedesktop.systemd1", 0u32),
-    );
-    fake.send_with_reply_and_block(request, Duration::from_secs(2))
-        .unwrap();
+    let fake = fake_systemd(&bus.address);
     let mut units = SystemdUnits::connect_to(&bus.address).unwrap();
-    // answer Subscribe and ListUnitsFiltered as systemd would
-    let started = Instant::now();
-    let mut listed = false;
-    while !listed && started.elapsed() < Duration::from_secs(5) {
-        fake.read_write(Some(Duration::from_millis(10))).unwrap();
-        while let Some(call) = fake.pop_message() {
-            match call.member().as_deref() {
-                Some("ListUnitsFiltered") => {
-                    let path = Path::from("/org/freedesktop/systemd1/unit/backup_2eservice");
-                    let row = (
-                        "backup.service",
-                        "Backup",
-                        "loaded",
-                        "failed",
-                        "failed",
-                        "",
-                        path.clone(),
-                        0u32,
-                        "",
-                        Path::from("/"),
-                    );
-                    fake.send(call.method_return().append1(vec![row])).unwrap();
-                    listed = true;
-                }
-                Some(_) => {
-                    let _ = fake.send(call.method_return());
-                }
-                None => {}
-            }
-        }
-        fake.flush();
-    }
-    assert!(listed, "the failed units were asked for");
+    assert!(
+        answer_listing(&fake, &["backup.service"]),
+        "the failed units were asked for"
+    );
     let inputs = collect(&mut units, |i| !i.is_empty());
     assert_eq!(
         inputs,
@@ -176,4 +220,179 @@ fn no_bus_is_an_error_that_says_what_to_do() {
         panic!("connected to nothing")
     };
     assert!(err.to_string().contains("units = false"), "{err}");
+}
+
+/// Inputs from the follower until `done` says so (or 5 s pass).
+fn follow(
+    follower: &mut UnitsFollower,
+    now: Duration,
+    done: impl Fn(&[Input]) -> bool,
+) -> Vec<Input> {
+    let started = Instant::now();
+    let mut inputs = Vec::new();
+    while !done(&inputs) && started.elapsed() < Duration::from_secs(5) {
+        inputs.extend(follower.receive(now));
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    inputs
+}
+
+/// Whether `fd` becomes readable (or hung up) within 5 s.
+fn readable(fd: std::os::fd::BorrowedFd<'_>) -> bool {
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    let mut fds = [PollFd::new(fd, PollFlags::POLLIN)];
+    matches!(poll(&mut fds, PollTimeout::from(5000u16)), Ok(1))
+}
+
+#[test]
+fn a_lost_bus_is_reported_kept_and_reconnected_with_growing_waits() {
+    let Some(mut bus) = private_bus() else {
+        eprintln!("skipped: no dbus-daemon");
+        return;
+    };
+    // (a clock of its own: the waits are checked without waiting them)
+    let t0 = Duration::from_secs(1000);
+    let fake = fake_systemd(&bus.address);
+    let mut follower = UnitsFollower::start(bus.address.clone(), t0);
+    assert!(follower.is_connected());
+    assert!(answer_listing(&fake, &["backup.service"]));
+    let inputs = follow(&mut follower, t0, |i| !i.is_empty());
+    assert_eq!(
+        inputs,
+        vec![Input::FailedUnits(vec!["backup.service".into()])]
+    );
+
+    // the bus goes away: its socket wakes the poll once, and that is all
+    drop(fake);
+    bus.kill();
+    assert!(
+        readable(follower.fd().expect("polled while connected")),
+        "a lost bus wakes the poll"
+    );
+    let inputs = follower.receive(t0);
+    assert_eq!(inputs, vec![], "nothing changes: the last known units stay");
+    assert!(!follower.is_connected(), "the loss is noticed");
+    assert!(
+        follower.fd().is_none(),
+        "a lost connection leaves the poll set (no busy loop on a hung-up socket)"
+    );
+    assert_eq!(follower.retry_at(), Some(t0 + Duration::from_secs(1)));
+    assert!(
+        !follower.retry(t0 + Duration::from_millis(500)),
+        "not before its time"
+    );
+    assert_eq!(follower.retry_at(), Some(t0 + Duration::from_secs(1)));
+
+    // nobody there: each failed try waits twice as long, at most a minute
+    let mut now = t0 + Duration::from_secs(1);
+    let mut waits = Vec::new();
+    for _ in 0..8 {
+        assert!(!follower.retry(now), "no bus to connect to");
+        let at = follower.retry_at().expect("another try is planned");
+        waits.push((at - now).as_secs());
+        now = at;
+    }
+    assert_eq!(waits, [2, 4, 8, 16, 32, 60, 60, 60]);
+
+    // a new bus at the same address: connected at the next try, and the
+    // failed units are listed anew (backup recovered meanwhile, y failed)
+    bus.start_again();
+    let fake = fake_systemd(&bus.address);
+    assert!(follower.retry(now), "connected to the new bus");
+    assert!(follower.fd().is_some(), "its socket is polled again");
+    assert_eq!(follower.retry_at(), None);
+    assert!(
+        answer_listing(&fake, &["y.service"]),
+        "the failed units are asked for again"
+    );
+    let inputs = follow(&mut follower, now, |i| !i.is_empty());
+    assert_eq!(inputs, vec![Input::FailedUnits(vec!["y.service".into()])]);
+
+    // and followed: a signal on the new bus arrives
+    changed(
+        &fake,
+        "/org/freedesktop/systemd1/unit/y_2eservice",
+        "active",
+    );
+    let inputs = follow(&mut follower, now, |i| !i.is_empty());
+    assert_eq!(inputs, vec![Input::UnitRecovered("y.service".into())]);
+}
+
+#[test]
+fn no_bus_at_start_is_tried_again_later() {
+    let dir = tempfile::tempdir().unwrap();
+    let address = format!("unix:path={}", dir.path().join("bus").display());
+    let t0 = Duration::from_secs(5);
+    let mut follower = UnitsFollower::start(address.clone(), t0);
+    assert!(!follower.is_connected());
+    assert!(follower.fd().is_none());
+    assert_eq!(follower.retry_at(), Some(t0 + Duration::from_secs(1)));
+    let daemon = bus_daemon(dir.path()).expect("dbus-daemon");
+    let bus = Bus {
+        daemon,
+        address,
+        dir,
+    };
+    let fake = fake_systemd(&bus.address);
+    assert!(follower.retry(t0 + Duration::from_secs(1)));
+    assert!(answer_listing(&fake, &[]));
+    let inputs = follow(&mut follower, t0, |i| !i.is_empty());
+    assert_eq!(inputs, vec![Input::FailedUnits(vec![])]);
+}
+
+#[test]
+fn systemd_taking_its_name_later_is_subscribed_to_and_listed() {
+    let Some(bus) = private_bus() else {
+        eprintln!("skipped: no dbus-daemon");
+        return;
+    };
+    // connected before systemd is on the bus (as after a bus restart): the
+    // listing is refused by the bus, nothing is known
+    let mut units = SystemdUnits::connect_to(&bus.address).unwrap();
+    let mut inputs = Vec::new();
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_millis(300) {
+        inputs.extend(units.receive().unwrap());
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(inputs, vec![]);
+    // systemd takes its name: subscribed to and asked again
+    let fake = fake_systemd(&bus.address);
+    let mut subscribed = false;
+    let started = Instant::now();
+    let mut listed = false;
+    while !listed && started.elapsed() < Duration::from_secs(5) {
+        units.receive().unwrap();
+        fake.read_write(Some(Duration::from_millis(10))).unwrap();
+        while let Some(call) = fake.pop_message() {
+            match call.member().as_deref() {
+                Some("Subscribe") => {
+                    subscribed = true;
+                    fake.send(call.method_return()).unwrap();
+                }
+                Some("ListUnitsFiltered") => {
+                    fake.send(call.method_return().append1(Vec::<(
+                        &str,
+                        &str,
+                        &str,
+                        &str,
+                        &str,
+                        &str,
+                        Path,
+                        u32,
+                        &str,
+                        Path,
+                    )>::new()))
+                        .unwrap();
+                    listed = true;
+                }
+                _ => {}
+            }
+        }
+        fake.flush();
+    }
+    assert!(subscribed, "Subscribe was sent to the new systemd");
+    assert!(listed, "the failed units were asked for again");
+    let inputs = collect(&mut units, |i| !i.is_empty());
+    assert_eq!(inputs, vec![Input::FailedUnits(vec![])]);
 }

@@ -23,7 +23,7 @@ use crate::hw::pages::CustomPages;
 use crate::hw::power::CommandPower;
 use crate::hw::stats::SystemStats;
 #[cfg(not(target_env = "musl"))]
-use crate::hw::units::SystemdUnits;
+use crate::hw::units::{self, UnitsFollower};
 use crate::hw::GpioBackend;
 use crate::ports::{EdgeBatch, EdgeSource, Inputs, LedPort, PowerError, PowerPort};
 use crate::ports::{PageSource, Reporter, Wake};
@@ -78,15 +78,30 @@ impl HwInputs {
 
     #[cfg(not(target_env = "musl"))]
     fn units_ready(&mut self) {
-        let Some(units) = self.units.as_mut() else {
-            return;
-        };
-        match units.receive() {
-            Ok(inputs) => self.received.extend(inputs),
-            Err(err) => {
-                log::error!("{err}: failed units are no longer followed");
-                self.units = None;
-            }
+        if let Some(units) = self.units.as_mut() {
+            self.received.extend(units.receive(monotonic_now()));
+        }
+    }
+
+    /// When the units follower wants to try the bus again.
+    #[cfg(target_env = "musl")]
+    fn units_retry_at(&self) -> Option<Time> {
+        None
+    }
+
+    #[cfg(not(target_env = "musl"))]
+    fn units_retry_at(&self) -> Option<Time> {
+        self.units.as_ref().and_then(UnitsFollower::retry_at)
+    }
+
+    #[cfg(target_env = "musl")]
+    fn units_retry(&mut self, _now: Time) {}
+
+    #[cfg(not(target_env = "musl"))]
+    fn units_retry(&mut self, now: Time) {
+        if let Some(units) = self.units.as_mut() {
+            // (the listing comes through the bus's socket, now polled)
+            units.retry(now);
         }
     }
 }
@@ -95,7 +110,7 @@ struct HwInputs {
     button: Box<dyn EdgeSource>,
     notify: Option<NotifyServer>,
     #[cfg(not(target_env = "musl"))]
-    units: Option<SystemdUnits>,
+    units: Option<UnitsFollower>,
     received: Vec<Input>,
     stop: UnixStream,
     reload: UnixStream,
@@ -130,13 +145,21 @@ impl Inputs for HwInputs {
                     continue;
                 }
             }
+            if self.units_retry_at().is_some_and(|at| at <= now) {
+                self.units_retry(now);
+                continue;
+            }
             if deadline.is_some_and(|d| d <= now) {
                 return Ok(Wake::Deadline);
             }
-            let until = [deadline, self.watchdog.map(|(_, due)| due)]
-                .into_iter()
-                .flatten()
-                .min();
+            let until = [
+                deadline,
+                self.watchdog.map(|(_, due)| due),
+                self.units_retry_at(),
+            ]
+            .into_iter()
+            .flatten()
+            .min();
             let timeout = poll_timeout(now, until);
             let (button_ready, stop_ready, reload_ready, woken_ready, notify_ready, units_ready) = {
                 let mut fds = vec![
@@ -151,8 +174,8 @@ impl Inputs for HwInputs {
                 }
                 let units_at = fds.len();
                 #[cfg(not(target_env = "musl"))]
-                if let Some(units) = &self.units {
-                    fds.push(PollFd::new(units.fd(), PollFlags::POLLIN));
+                if let Some(fd) = self.units.as_ref().and_then(UnitsFollower::fd) {
+                    fds.push(PollFd::new(fd, PollFlags::POLLIN));
                 }
                 match poll(&mut fds, timeout) {
                     Ok(_) => {}
@@ -389,17 +412,10 @@ pub fn run(
         }
     };
     #[cfg(not(target_env = "musl"))]
-    let units = if config.attention.units {
-        match SystemdUnits::connect() {
-            Ok(units) => Some(units),
-            Err(err) => {
-                log::warn!("{err}");
-                None
-            }
-        }
-    } else {
-        None
-    };
+    let units = config
+        .attention
+        .units
+        .then(|| UnitsFollower::start(units::system_bus_address(), monotonic_now()));
     #[cfg(target_env = "musl")]
     if config.attention.units {
         log::warn!("this static (musl) build does not follow failed systemd units: use the glibc build (the Debian package) for them, or set [attention] units = false");

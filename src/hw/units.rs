@@ -6,6 +6,14 @@
 //! arrive as signals; after a `daemon-reload` (`Reloading`) the list is asked
 //! for again. Nothing here blocks after the connection is up: the bus's
 //! socket joins the daemon's poll set, and replies are matched by serial.
+//!
+//! [`UnitsFollower`] keeps following across losses of the bus (`systemctl
+//! restart dbus`, a dropped connection): it says so once in the log, keeps
+//! the last known failed units (a failure stays on the panel until systemd
+//! says otherwise), tries again after 1 s, 2 s, 4 s … at most every 60 s,
+//! and lists the failed units again once it is back, which replaces what
+//! it kept. When systemd takes its name on the bus (again), it is asked
+//! again.
 
 use std::os::fd::BorrowedFd;
 use std::time::Duration;
@@ -15,13 +23,14 @@ use dbus::channel::Channel;
 use dbus::message::{MatchRule, MessageType};
 use dbus::{Message, Path};
 
-use crate::core::Input;
+use crate::core::{Input, Time};
 use crate::ports::UnitsError;
 
 const SYSTEMD: &str = "org.freedesktop.systemd1";
 const MANAGER_PATH: &str = "/org/freedesktop/systemd1";
 const MANAGER: &str = "org.freedesktop.systemd1.Manager";
 const UNIT: &str = "org.freedesktop.systemd1.Unit";
+const BUS: &str = "org.freedesktop.DBus";
 
 /// One row of `ListUnitsFiltered`.
 type UnitRow = (
@@ -82,11 +91,7 @@ impl SystemdUnits {
     /// address), subscribes, and asks for the failed units; their list
     /// arrives through [`SystemdUnits::receive`].
     pub fn connect() -> Result<SystemdUnits, UnitsError> {
-        // read here, not by libdbus, which keeps the first address it saw
-        // for the life of the process
-        let address =
-            std::env::var("DBUS_SYSTEM_BUS_ADDRESS").unwrap_or_else(|_| SYSTEM_BUS.to_string());
-        SystemdUnits::connect_to(&address)
+        SystemdUnits::connect_to(&system_bus_address())
     }
 
     /// As [`SystemdUnits::connect`], to the bus at a D-Bus `address`
@@ -107,12 +112,17 @@ impl SystemdUnits {
                 .with_namespaced_path(MANAGER_PATH),
             MatchRule::new_signal(MANAGER, "UnitRemoved").with_sender(SYSTEMD),
             MatchRule::new_signal(MANAGER, "Reloading").with_sender(SYSTEMD),
+            MatchRule::new_signal(BUS, "NameOwnerChanged").with_sender(BUS),
         ];
         for rule in rules {
-            // (only the unit interface's changes: the bus filters the rest out)
+            // (only the unit interface's changes, and only systemd's name:
+            // the bus filters the rest out)
             let mut text = rule.match_str();
             if text.contains("PropertiesChanged") {
                 text.push_str(&format!(",arg0='{UNIT}'"));
+            }
+            if text.contains("NameOwnerChanged") {
+                text.push_str(&format!(",arg0='{SYSTEMD}'"));
             }
             let add = Message::call_with_args(
                 "org.freedesktop.DBus",
@@ -123,12 +133,17 @@ impl SystemdUnits {
             );
             units.send(add)?;
         }
-        units.send(
+        units.subscribe_and_list()?;
+        Ok(units)
+    }
+
+    /// Asks systemd for its unit signals and for the failed units.
+    fn subscribe_and_list(&mut self) -> Result<(), UnitsError> {
+        self.send(
             Message::new_method_call(SYSTEMD, MANAGER_PATH, MANAGER, "Subscribe")
                 .map_err(UnitsError::Bus)?,
         )?;
-        units.list()?;
-        Ok(units)
+        self.list()
     }
 
     fn send(&self, message: Message) -> Result<u32, UnitsError> {
@@ -149,6 +164,11 @@ impl SystemdUnits {
         Ok(())
     }
 
+    /// Whether the connection is still up.
+    pub fn is_connected(&self) -> bool {
+        self.channel.is_connected()
+    }
+
     /// The bus's socket, to poll for reading.
     #[allow(unsafe_code)]
     pub fn fd(&self) -> BorrowedFd<'_> {
@@ -157,14 +177,21 @@ impl SystemdUnits {
     }
 
     /// Reads what is waiting (never blocks) and turns systemd's signals and
-    /// answers into inputs. `Err` when the bus went away.
+    /// answers into inputs. `Err` when the bus went away: the connection is
+    /// of no more use (its socket is closed; drop it, poll it no more).
     pub fn receive(&mut self) -> Result<Vec<Input>, UnitsError> {
+        let closed = || UnitsError::Bus("the connection was closed".into());
         self.channel
             .read_write(Some(Duration::ZERO))
-            .map_err(|()| UnitsError::Bus("the system bus closed the connection".into()))?;
+            .map_err(|()| closed())?;
         let mut inputs = Vec::new();
         while let Some(message) = self.channel.pop_message() {
             self.handle(&message, &mut inputs);
+        }
+        // (what arrived before the end still counts: it is systemd's word;
+        // the next call, or is_connected, tells of the end)
+        if inputs.is_empty() && !self.channel.is_connected() {
+            return Err(closed());
         }
         // a re-listing asked for while handling goes out now
         self.channel.flush();
@@ -216,6 +243,19 @@ impl SystemdUnits {
                     inputs.push(Input::UnitRecovered(name.to_string()));
                 }
             }
+            Some("NameOwnerChanged") => {
+                // systemd took its name on the bus (a bus restarted after
+                // this connection was made, a daemon-reexec): it knows
+                // nothing of this subscriber, and the list may have changed
+                if let Ok((SYSTEMD, _, new)) = message.read3::<&str, &str, &str>() {
+                    if !new.is_empty() {
+                        log::info!("systemd is on the bus (again): listing the failed units anew");
+                        if let Err(err) = self.subscribe_and_list() {
+                            log::warn!("cannot list the failed units again: {err}");
+                        }
+                    }
+                }
+            }
             Some("Reloading") => {
                 // after a daemon-reload, the list is the truth again
                 if let Ok(false) = message.read1::<bool>() {
@@ -225,6 +265,167 @@ impl SystemdUnits {
                 }
             }
             _ => {}
+        }
+    }
+}
+
+/// The system bus's address: `DBUS_SYSTEM_BUS_ADDRESS`, else the standard
+/// socket. Read here, not by libdbus, which keeps the first address it saw
+/// for the life of the process.
+pub fn system_bus_address() -> String {
+    std::env::var("DBUS_SYSTEM_BUS_ADDRESS").unwrap_or_else(|_| SYSTEM_BUS.to_string())
+}
+
+/// The first wait before connecting again after the bus went away.
+pub const RETRY_FIRST: Duration = Duration::from_secs(1);
+/// The longest wait between two tries (the wait doubles after each failure).
+pub const RETRY_MAX: Duration = Duration::from_secs(60);
+
+/// The wait after `delay` when a try failed: doubled, at most [`RETRY_MAX`].
+pub fn next_delay(delay: Duration) -> Duration {
+    (delay * 2).min(RETRY_MAX)
+}
+
+enum Link {
+    /// Connected since `since`; `delay` is the wait if it drops soon (a bus
+    /// that accepts and drops at once is not tried every second).
+    Up {
+        units: SystemdUnits,
+        since: Time,
+        delay: Duration,
+    },
+    /// Not connected: the next try at `at`, after `delay`.
+    Down { at: Time, delay: Duration },
+}
+
+/// The failed units, followed across losses of the system bus: while it is
+/// connected its socket is to be polled ([`UnitsFollower::fd`]); while it is
+/// not, [`UnitsFollower::retry_at`] is when to call [`UnitsFollower::retry`].
+/// Never a busy loop: a lost connection leaves the poll set at once.
+pub struct UnitsFollower {
+    address: String,
+    link: Link,
+}
+
+impl UnitsFollower {
+    /// Connects to the bus at `address`; on failure says why (once) and
+    /// tries again later.
+    pub fn start(address: String, now: Time) -> UnitsFollower {
+        let link = match SystemdUnits::connect_to(&address) {
+            Ok(units) => Link::Up {
+                units,
+                since: now,
+                delay: RETRY_FIRST,
+            },
+            Err(err) => {
+                log::warn!(
+                    "{err} (trying again in {} s, then less and less often, at most every {} s)",
+                    RETRY_FIRST.as_secs(),
+                    RETRY_MAX.as_secs()
+                );
+                Link::Down {
+                    at: now + RETRY_FIRST,
+                    delay: RETRY_FIRST,
+                }
+            }
+        };
+        UnitsFollower { address, link }
+    }
+
+    /// Whether the bus is connected now.
+    pub fn is_connected(&self) -> bool {
+        matches!(self.link, Link::Up { .. })
+    }
+
+    /// The bus's socket while connected, to poll for reading.
+    pub fn fd(&self) -> Option<BorrowedFd<'_>> {
+        match &self.link {
+            Link::Up { units, .. } => Some(units.fd()),
+            Link::Down { .. } => None,
+        }
+    }
+
+    /// When to try connecting again (while not connected).
+    pub fn retry_at(&self) -> Option<Time> {
+        match self.link {
+            Link::Down { at, .. } => Some(at),
+            Link::Up { .. } => None,
+        }
+    }
+
+    /// What the bus brought (its socket was readable). A lost connection is
+    /// logged once and dropped; the inputs so far stay as they are.
+    pub fn receive(&mut self, now: Time) -> Vec<Input> {
+        let Link::Up {
+            units,
+            since,
+            delay,
+        } = &mut self.link
+        else {
+            return Vec::new();
+        };
+        let (inputs, lost) = match units.receive() {
+            Ok(inputs) if units.is_connected() => (inputs, None),
+            Ok(inputs) => (
+                inputs,
+                Some(UnitsError::Bus("the connection was closed".into())),
+            ),
+            Err(err) => (Vec::new(), Some(err)),
+        };
+        match lost {
+            None => inputs,
+            Some(err) => {
+                // a connection that lasted resets the wait; one that dropped
+                // soon after it was made goes on from where the waits were
+                let delay = if now.saturating_sub(*since) >= RETRY_MAX {
+                    RETRY_FIRST
+                } else {
+                    *delay
+                };
+                log::warn!(
+                    "{err}: the failed units shown are the last known ones until it is back; \
+                     reconnecting in {} s, then less and less often (at most every {} s)",
+                    delay.as_secs(),
+                    RETRY_MAX.as_secs()
+                );
+                self.link = Link::Down {
+                    at: now + delay,
+                    delay,
+                };
+                inputs
+            }
+        }
+    }
+
+    /// Tries to connect if it is time ([`UnitsFollower::retry_at`] has
+    /// passed); the failed units are asked for again and arrive through
+    /// [`UnitsFollower::receive`]. True when connected afterwards.
+    pub fn retry(&mut self, now: Time) -> bool {
+        let Link::Down { at, delay } = self.link else {
+            return true;
+        };
+        if now < at {
+            return false;
+        }
+        match SystemdUnits::connect_to(&self.address) {
+            Ok(units) => {
+                log::info!("connected to the system bus again: listing the failed units anew");
+                self.link = Link::Up {
+                    units,
+                    since: now,
+                    delay: next_delay(delay),
+                };
+                true
+            }
+            Err(err) => {
+                let delay = next_delay(delay);
+                log::debug!("{err}; next try in {} s", delay.as_secs());
+                self.link = Link::Down {
+                    at: now + delay,
+                    delay,
+                };
+                false
+            }
         }
     }
 }
@@ -245,6 +446,17 @@ mod tests {
         );
         assert_eq!(unit_name("/org/freedesktop/systemd1/unit/bad_2"), None);
         assert_eq!(unit_name("/org/freedesktop/systemd1"), None);
+    }
+
+    #[test]
+    fn the_wait_doubles_up_to_a_minute() {
+        let mut delay = RETRY_FIRST;
+        let mut waits = Vec::new();
+        for _ in 0..9 {
+            waits.push(delay.as_secs());
+            delay = next_delay(delay);
+        }
+        assert_eq!(waits, [1, 2, 4, 8, 16, 32, 60, 60, 60]);
     }
 
     #[test]

@@ -32,7 +32,10 @@ wait_until() {
 running() { [ "$(prop ActiveState)" = active ] && [ "$(prop SubState)" = running ]; }
 pid_changed() { [ "$(mainpid)" != "$1" ] && [ "$(mainpid)" != 0 ] && running; }
 state_is() { [ "$(prop ActiveState)" = "$1" ]; }
-cursor() { journalctl -n 1 -o cat --show-cursor | sed -n 's/^-- cursor: //p'; }
+# the cursor of the unit's last entry: journalctl --after-cursor with -u skips
+# the first matching entry when the cursor's own entry does not match (it
+# steps once past where it lands, systemd 252), so the cursor must match too
+cursor() { journalctl -q -u $UNIT -n 1 -o cat --show-cursor | sed -n 's/^-- cursor: //p'; }
 # journal_since CURSOR: the unit's messages after CURSOR
 journal_since() { journalctl -q -o cat --no-pager -u $UNIT --after-cursor="$1"; }
 journal_has() { journal_since "$1" | grep -q -- "$2"; }
@@ -53,6 +56,78 @@ led_blinks() {
         usleep 20000
     done
     echo $_n
+}
+
+# led_trace SECS: the LED line's changes over SECS (whole) seconds, one
+# "CS LEVEL" line each, CS in centiseconds since the start; the first line
+# ("0 LEVEL") is the level at the start. Sampled in a loop of shell builtins
+# (no fork per sample, so a 100 ms flash is never missed under emulation).
+led_trace() {
+    _f=$KS_GPIO_SYSFS/sim_gpio$KS_LED_LINE/value
+    read -r _up _rest < /proc/uptime
+    _t0=${_up%.*}${_up#*.} _end=$((${_up%.*}${_up#*.} + $1 * 100))
+    read -r _last < "$_f"
+    echo "0 $_last"
+    while :; do
+        read -r _v < "$_f"
+        read -r _up _rest < /proc/uptime
+        _t=${_up%.*}${_up#*.}
+        [ "$_v" != "$_last" ] && { echo "$((_t - _t0)) $_v"; _last=$_v; }
+        [ "$_t" -ge "$_end" ] && break
+    done
+}
+# attention_in TRACE CS: whether the LED changes within CS centiseconds and
+# TRACE shows the attention pattern: three flashes within 1.5 s, dark for
+# over 0.9 s before and after them (the sampling may start in the middle of
+# a group: a whole one is looked for, so TRACE must be about 7 s long);
+# prints what it saw
+attention_in() {
+    echo "$1" | awk -v limit="$2" '
+        NR == 1 { next }
+        { n++; t[n] = $1; v[n] = $2; if ($2 == 0) { m++; f[m] = n } }
+        END {
+            if (n == 0) { print "no change"; exit 1 }
+            if (t[1] > limit) { printf "the first change after %.2f s\n", t[1] / 100; exit 1 }
+            for (i = 1; i + 2 <= m; i++) {
+                a = f[i]; c = f[i + 2]
+                if (t[c] - t[a] > 150) continue
+                if (i > 1 && t[a] - t[f[i - 1]] < 90) continue
+                if (c == n || t[c + 1] - t[c] < 90) continue
+                printf "changes from %.2f s; three flashes at %.2f s, then dark %.2f s\n", t[1] / 100, t[a] / 100, (t[c + 1] - t[c]) / 100
+                exit 0
+            }
+            printf "changes from %.2f s, but no group of three flashes (%d changes, %d flashes)\n", t[1] / 100, n, m
+            exit 1
+        }'
+}
+# steady_on_within TRACE CS: whether the LED is lit and steady from CS
+# centiseconds on (to the end of TRACE); prints what it saw
+steady_on_within() {
+    echo "$1" | awk -v limit="$2" '
+        { n++; t = $1; v = $2 }
+        END {
+            printf "%d changes, the last at %.2f s, lit at the end: %s\n", n - 1, t / 100, v == 1 ? "yes" : "no"
+            exit !(v == 1 && t <= limit)
+        }'
+}
+# blink_hz TRACE: the rate of the LED's flashes in TRACE (rising edges over
+# the time from the first to the last), "0" for fewer than 3
+blink_hz() {
+    echo "$1" | awk '
+        NR > 1 && $2 == 1 { n++; if (n == 1) first = $1; last = $1 }
+        END { if (n < 3 || last == first) print 0; else printf "%.1f\n", (n - 1) * 100 / (last - first) }'
+}
+quiet() { "$@" > /dev/null; }
+# the display is off: the last command to it was 0xAE
+display_off() { grep '^W 3c' "$KS_I2C/log" | tail -1 | grep -q '^W 3c 00 ae$'; }
+# no_denials: no permission or seccomp denial in the unit's journal, nor
+# from the kernel
+no_denials() {
+    denials=$(journalctl -b -q -o cat -u $UNIT | grep -E 'Permission denied|Operation not permitted|os error (1|13)\)|seccomp' |
+        grep -v -E 'reboot failed|inhibit' || true)
+    [ -z "$denials" ] || echo "$denials" | head -5
+    check "no permission or seccomp denials in the unit's journal" [ -z "$denials" ]
+    check "no SECCOMP audit records from the kernel" sh -c "! journalctl -k -q | grep -q 'type=1326'"
 }
 
 install_old() {
@@ -144,11 +219,7 @@ scenario_rpi() {
     security=$(systemd-analyze security $UNIT 2>/dev/null | sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
     echo "INFO: systemd-analyze security $UNIT: $security"
     check "systemd-analyze security in the guest: $security <= 1.5" awk -v s="${security:-99}" 'BEGIN { exit !(s <= 1.5) }'
-    denials=$(journalctl -b -q -o cat -u $UNIT | grep -E 'Permission denied|Operation not permitted|os error (1|13)\)|seccomp' |
-        grep -v -E 'reboot failed|inhibit' || true)
-    [ -z "$denials" ] || echo "$denials" | head -5
-    check "no permission or seccomp denials in the unit's journal" [ -z "$denials" ]
-    check "no SECCOMP audit records from the kernel" sh -c "! journalctl -k -q | grep -q 'type=1326'"
+    no_denials
     check "no failed units" sh -c '[ -z "$(systemctl list-units --failed --plain --no-legend)" ]'
 
     # upgrade: config edits kept, the service restarted
@@ -174,6 +245,94 @@ scenario_rpi() {
     check "purge removes /etc/rackpi-panel" test ! -e /etc/rackpi-panel
     i2c_log_save "$OUT/rpi-i2c.log"
     journalctl -b -q --no-pager > "$OUT/rpi-journal.log"
+}
+
+# ----------------------------------------------------------- attention
+scenario_attention() {
+    line_pull "$KS_LED_LINE" down
+    install_old
+    check "no failed units before the test" sh -c '[ -z "$(systemctl list-units --failed --plain --no-legend)" ]'
+    check "the display goes off after its timeout (15 s)" wait_until 40 display_off
+
+    # a failed unit: the LED within 2 s, the attention page on a press
+    c=$(cursor)
+    systemd-run -q --unit=x false
+    trace=$(led_trace 7)
+    echo "$trace" | tr '\n' ' ' > "$OUT/attention-led-unit.txt"
+    seen=$(attention_in "$trace" 200)
+    check "systemd-run --unit=x false: the LED shows attention within 2 s ($seen)" quiet attention_in "$trace" 200
+    check "the daemon logged the failed unit" journal_shows "$c" 'unit failed: x.service'
+    check "the screen stayed dark (a failure does not switch it on)" display_off
+    mark unit_failed
+    button_tap
+    sleep 2
+    mark attention_page
+    check "a press switches the display on" sh -c '! grep "^W 3c" /sys/kernel/debug/i2c-recorder/log | tail -1 | grep -q "^W 3c 00 ae$"'
+
+    # systemctl reset-failed: the LED back to normal within 2 s
+    c=$(cursor)
+    systemctl reset-failed
+    trace=$(led_trace 4)
+    echo "$trace" | tr '\n' ' ' > "$OUT/attention-led-reset.txt"
+    seen=$(steady_on_within "$trace" 200)
+    mark attention_cleared
+    check "systemctl reset-failed: the LED is steadily on again within 2 s ($seen)" quiet steady_on_within "$trace" 200
+    check "the daemon logged that nothing needs attention" journal_shows "$c" 'nothing needs attention'
+
+    # notify: the members of rackpi-notify may send, others are refused
+    useradd --no-create-home --shell /bin/sh --groups rackpi-notify alice
+    useradd --no-create-home --shell /bin/sh bob
+    c=$(cursor)
+    runuser -u alice -- rackpi-panel notify --level error --for 10s "alice: backup failed" > "$OUT/attention-alice.log" 2>&1
+    rc=$?
+    check "notify --level error as alice (in rackpi-notify) succeeds (exit $rc)" [ $rc = 0 ]
+    trace=$(led_trace 7)
+    echo "$trace" | tr '\n' ' ' > "$OUT/attention-led-notify.txt"
+    seen=$(attention_in "$trace" 200)
+    check "and the LED shows attention within 2 s ($seen)" quiet attention_in "$trace" 200
+    check "the daemon logged alice's message" journal_shows "$c" 'message (error): alice: backup failed'
+    runuser -u bob -- rackpi-panel notify --level error "bob was here" > "$OUT/attention-bob.log" 2>&1
+    rc=$?
+    echo "INFO: bob: $(cat "$OUT/attention-bob.log")"
+    check "notify as bob (not in rackpi-notify) is refused (exit $rc)" [ $rc != 0 ]
+    check "with a message that says why and what to do" \
+        grep -q 'not allowed to send to the panel.*group rackpi-notify' "$OUT/attention-bob.log"
+    check "bob's message never reached the daemon" sh -c "! journalctl -q -o cat -u $UNIT --after-cursor='$c' | grep -q 'bob was here'"
+
+    # identify from a root shell: 5 Hz
+    c=$(cursor)
+    rackpi-panel identify --for 5s
+    rc=$?
+    trace=$(led_trace 2)
+    echo "$trace" | tr '\n' ' ' > "$OUT/attention-led-identify.txt"
+    hz=$(blink_hz "$trace")
+    check "identify --for 5s as root succeeds (exit $rc)" [ $rc = 0 ]
+    check "identify: the LED blinks at 5 Hz ($hz Hz over 2 s)" awk -v f="$hz" 'BEGIN { exit !(f >= 4.5 && f <= 5.5) }'
+    check "identify ends by itself (logged)" wait_until 15 journal_has "$c" 'identify ended'
+    trace=$(led_trace 3)
+    seen=$(steady_on_within "$trace" 0)
+    check "then the LED is steadily on (identify over, alice's message expired: $seen)" quiet steady_on_within "$trace" 0
+
+    # the system bus restarts: the daemon carries on and follows again
+    pid=$(mainpid) c=$(cursor)
+    systemctl restart dbus.service
+    check "systemctl restart dbus: the daemon says it lost the bus" journal_shows "$c" 'system bus: the connection was closed'
+    check "and that it is connected again" wait_until 90 journal_has "$c" 'connected to the system bus again'
+    check_eq "the daemon kept running (same PID)" "$pid" "$(mainpid)"
+    check "and is active" running
+    n=$(journal_since "$c" | grep -c 'connection was closed')
+    check_eq "the loss was logged once" 1 "$n"
+    sleep 3
+    c=$(cursor)
+    systemd-run -q --unit=y false
+    trace=$(led_trace 7)
+    seen=$(attention_in "$trace" 200)
+    check "after the bus restart, a failing unit still shows attention within 2 s ($seen)" quiet attention_in "$trace" 200
+    check "and is logged" journal_shows "$c" 'unit failed: y.service'
+    systemctl reset-failed
+    no_denials
+    i2c_log_save "$OUT/attention-i2c.log"
+    journalctl -b -q --no-pager > "$OUT/attention-journal.log"
 }
 
 # ---------------------------------------------------------------- plain
@@ -234,6 +393,7 @@ scenario_press() { # SECONDS
 rm -f "$OUT/$scenario-marks"
 case $scenario in
     rpi)      scenario_rpi ;;
+    attention) scenario_attention ;;
     plain)    scenario_plain ;;
     reboot)   scenario_press 9.5 ;;
     poweroff) scenario_press 13.5 ;;
