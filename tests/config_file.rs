@@ -125,7 +125,9 @@ fn the_packaged_config_parses_to_the_defaults() {
         })
         .collect::<Vec<_>>()
         .join("\n");
-    assert!(uncommented.contains("settle_s = 120"), "{uncommented}");
+    for key in ["settle_s = 120", "units = true", "ignore_units = []"] {
+        assert!(uncommented.contains(key), "{key}: {uncommented}");
+    }
     assert_eq!(
         Config::parse(&uncommented, &path).unwrap(),
         Config::default()

@@ -118,6 +118,10 @@ blink_hz() {
         END { if (n < 3 || last == first) print 0; else printf "%.1f\n", (n - 1) * 100 / (last - first) }'
 }
 quiet() { "$@" > /dev/null; }
+# the daemon's memory, from /proc (kB)
+memory() {
+    awk '/^(VmHWM|VmRSS|RssAnon|RssFile|Threads):/ { printf "%s %s ", $1, $2 }' /proc/"$(mainpid)"/status
+}
 # the display is off: the last command to it was 0xAE
 display_off() { grep '^W 3c' "$KS_I2C/log" | tail -1 | grep -q '^W 3c 00 ae$'; }
 # no_denials: no permission or seccomp denial in the unit's journal, nor
@@ -253,6 +257,7 @@ scenario_attention() {
     install_old
     check "no failed units before the test" sh -c '[ -z "$(systemctl list-units --failed --plain --no-legend)" ]'
     check "the display goes off after its timeout (15 s)" wait_until 40 display_off
+    echo "INFO: memory, following units, nothing failed: $(memory)"
 
     # a failed unit: the LED within 2 s, the attention page on a press
     c=$(cursor)
@@ -330,6 +335,13 @@ scenario_attention() {
     check "after the bus restart, a failing unit still shows attention within 2 s ($seen)" quiet attention_in "$trace" 200
     check "and is logged" journal_shows "$c" 'unit failed: y.service'
     systemctl reset-failed
+    echo "INFO: memory after all of it (units, messages, identify, a bus restart): $(memory)"
+    # the same daemon without the bus, for what following units costs
+    set_key attention 'units = false'
+    systemctl restart $UNIT
+    wait_until 30 running
+    sleep 20
+    echo "INFO: memory, units = false, nothing failed: $(memory)"
     no_denials
     i2c_log_save "$OUT/attention-i2c.log"
     journalctl -b -q --no-pager > "$OUT/attention-journal.log"
