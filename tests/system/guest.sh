@@ -283,6 +283,10 @@ scenario_attention() {
     mark attention_cleared
     check "systemctl reset-failed: the LED is steadily on again within 2 s ($seen)" quiet steady_on_within "$trace" 200
     check "the daemon logged that nothing needs attention" journal_shows "$c" 'nothing needs attention'
+    # the journal's priorities: the failure is a warning, the recovery is not
+    check "journalctl -p warning has the failed unit" sh -c "journalctl -q -o cat -u $UNIT -p warning | grep -q 'unit failed: x.service'"
+    check "and not the recovery (info)" sh -c "! journalctl -q -o cat -u $UNIT -p warning | grep -q 'nothing needs attention'"
+    check "no log line carries level text ([INFO …])" sh -c "! journalctl -q -o cat -u $UNIT | grep -q '^\[\(INFO\|WARN\|ERROR\)'"
 
     # notify: the members of rackpi-notify may send, others are refused
     useradd --no-create-home --shell /bin/sh --groups rackpi-notify alice
