@@ -227,6 +227,70 @@ fn idle_screen_off(secs: u64) {
     }
 }
 
+/// SPEC §8: following units, messages and a custom page cost nothing while
+/// nothing happens: no wake-ups of their own and no I2C once the screen is
+/// off (virtual time, so the figures are exact and repeatable).
+fn idle_with_attention() {
+    let dir = tempfile::tempdir().unwrap();
+    let runs = dir.path().join("runs");
+    let command = dir.path().join("status");
+    std::fs::write(
+        &command,
+        format!("#!/bin/sh\necho run >> {}\necho all good\n", runs.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &command,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let config = format!(
+        "[display]\ntimeout_s = 15\npages = [\"info\", \"status\"]\n\
+         [[page]]\nname = \"status\"\ncommand = [\"{}\"]\n",
+        command.display()
+    );
+    let command_runs = |script: &str| {
+        let _ = std::fs::remove_file(&runs);
+        let run = simulate(&config, script, &["--virtual-time", "--fake-stats"]);
+        let count = std::fs::read_to_string(&runs)
+            .unwrap_or_default()
+            .lines()
+            .count();
+        (run, count)
+    };
+    // what the first 15 s (screen on, nothing else happening) run
+    let (_, until_off) = command_runs("wait 15\n");
+    println!("## Idle with attention and a custom page on, 120 s (virtual time)");
+    println!(
+        "Screen timeout 15 s; a [[page]] command page second in display.pages \
+         (run {until_off} time(s) in the first 15 s, screen on)."
+    );
+    println!(
+        "| scenario | wake-ups in 120 s | I2C writes after 15 s | page command runs after 15 s |"
+    );
+    println!("|---|---|---|---|");
+    for (scenario, script) in [
+        ("nothing happens", "wait 120\n"),
+        (
+            "a unit fails at 20 s and recovers at 21 s",
+            "wait 20\nunit fail backup.service\nwait 1\nunit ok backup.service\nwait 99\n",
+        ),
+        (
+            "an info and an error message at 20 s, never acknowledged",
+            "wait 20\nnotify info hello\nnotify error restic: backup failed\nwait 100\n",
+        ),
+    ] {
+        let (run, count) = command_runs(script);
+        let (tx, _) = traffic(&run.i2c_log, 15_001, u64::MAX);
+        println!(
+            "| {scenario} | {} | {tx} | {} |",
+            wakeups(&run.stderr),
+            count - until_off
+        );
+    }
+    println!();
+}
+
 fn screen_on(secs: u64) {
     let run = simulate("[display]\ntimeout_s = 0\n", &format!("wait {secs}\n"), &[]);
     let (first_tx, first_bytes) = traffic(&run.i2c_log, 0, 1);
@@ -567,6 +631,7 @@ fn main() {
     println!("# rackpi-panel benchmarks\n");
     idle_screen_off(secs);
     screen_on(secs);
+    idle_with_attention();
     frame_bytes();
     refresh_cost();
     press_latency();
