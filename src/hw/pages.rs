@@ -16,7 +16,7 @@ use nix::fcntl::OFlag;
 
 use crate::config::{file_kind, PageConfig, PageSource as Source};
 use crate::core::PageName;
-use crate::hw::power::{describe_status, run_bounded, Ending};
+use crate::hw::power::{describe_status, run_bounded, Ending, Leftovers};
 use crate::ports::{PageSource, PowerError};
 use crate::stats::PageText;
 
@@ -183,7 +183,7 @@ pub fn command_text(argv: &[String], timeout: Duration) -> PageText {
                 .map_or(program.clone(), |name| name.to_string_lossy().into_owned())
         })
         .unwrap_or_default();
-    let finished = match run_bounded(argv, timeout, MAX_OUTPUT_BYTES) {
+    let finished = match run_bounded(argv, timeout, MAX_OUTPUT_BYTES, Leftovers::Kill) {
         Ok(finished) => finished,
         Err(err) => return PageText::Error(spawn_reason(&program, &err)),
     };
@@ -398,6 +398,46 @@ mod tests {
         let text = command_text(&argv(&["sleep", "30"]), Duration::from_secs(1));
         assert_eq!(text, PageText::Error("`sleep` timed out after 1 s".into()));
         assert!(started.elapsed() < Duration::from_secs(10));
+    }
+
+    #[test]
+    fn what_a_command_leaves_running_in_its_group_is_killed_when_it_exits() {
+        let dir = tempfile::tempdir().unwrap();
+        let pid_file = dir.path().join("left.pid");
+        let leaves = script(
+            dir.path(),
+            "leaves",
+            &format!("sleep 300 & echo $! > {}; echo status ok", pid_file.display()),
+        );
+        let started = Instant::now();
+        let text = command_text(&argv(&[&leaves]), Duration::from_secs(5));
+        let took = started.elapsed();
+        assert_eq!(text, PageText::Lines(vec!["status ok".into()]));
+        let pid: i32 = std::fs::read_to_string(&pid_file)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        let gone = (0..100).any(|_| {
+            // a killed child of the reaped shell is reaped by init: gone, or a zombie
+            let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let zombie_or_gone = state.is_empty() || state.contains(") Z");
+            if !zombie_or_gone {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            zombie_or_gone
+        });
+        if !gone {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+        assert!(gone, "`sleep 300 &` outlived the page's command");
+        assert!(
+            took < Duration::from_millis(900),
+            "waited for the pipe the leftover held: {took:?}"
+        );
     }
 
     #[test]
