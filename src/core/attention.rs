@@ -24,7 +24,8 @@ pub const IDENTIFY_DEFAULT: Duration = Duration::from_secs(60);
 
 /// A message's text: not empty, at most [`MAX_TEXT`] bytes.
 pub fn check_text(text: &str) -> Result<(), String> {
-    if text.trim().is_empty() {
+    // (control characters become spaces on the panel: they say nothing)
+    if text.chars().all(|c| c.is_whitespace() || c.is_control()) {
         return Err("the message is empty".into());
     }
     if text.len() > MAX_TEXT {
@@ -408,6 +409,7 @@ mod tests {
         let err = check_text(&"x".repeat(MAX_TEXT + 1)).unwrap_err();
         assert!(err.contains("201 bytes"), "{err}");
         assert!(check_text(" \t").is_err(), "blank");
+        assert!(check_text("\u{1}\u{7}\r").is_err(), "nothing to show");
     }
 
     fn events(effects: &[Effect]) -> Vec<&'static str> {
@@ -438,7 +440,9 @@ mod tests {
     fn past_the_limit_the_panel_says_more_failed_until_systemd_lists_them_again() {
         let mut a = Attention::default();
         let mut fx = Vec::new();
-        let names: Vec<String> = (0..=MAX_UNITS).map(|i| format!("u{i:03}.service")).collect();
+        let names: Vec<String> = (0..=MAX_UNITS)
+            .map(|i| format!("u{i:03}.service"))
+            .collect();
         for name in &names {
             a.unit_failed(name, &[], &mut fx);
         }
@@ -451,7 +455,10 @@ mod tests {
         );
         assert_eq!(a.items(), vec![AttentionItem::Unit(MORE_UNITS.into())]);
         a.units_failed(&names[MAX_UNITS..], &[], &mut fx);
-        assert_eq!(a.items(), vec![AttentionItem::Unit(names[MAX_UNITS].clone())]);
+        assert_eq!(
+            a.items(),
+            vec![AttentionItem::Unit(names[MAX_UNITS].clone())]
+        );
         a.units_failed(&[], &[], &mut fx);
         assert!(!a.needs_attention());
         assert!(a.is_empty());

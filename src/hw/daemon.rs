@@ -677,8 +677,7 @@ mod tests {
         };
         // a burst empties the rate limit…
         let sender = std::os::unix::net::UnixDatagram::unbound().unwrap();
-        nix::sys::socket::setsockopt(&sender, nix::sys::socket::sockopt::PassCred, &true)
-            .unwrap();
+        nix::sys::socket::setsockopt(&sender, nix::sys::socket::sockopt::PassCred, &true).unwrap();
         for i in 0..notify::BURST {
             let line = format!("notify warn - burst {i}");
             sender.send_to(line.as_bytes(), &path).unwrap();

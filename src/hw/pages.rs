@@ -407,7 +407,10 @@ mod tests {
         let leaves = script(
             dir.path(),
             "leaves",
-            &format!("sleep 300 & echo $! > {}; echo status ok", pid_file.display()),
+            &format!(
+                "sleep 300 & echo $! > {}; echo status ok",
+                pid_file.display()
+            ),
         );
         let started = Instant::now();
         let text = command_text(&argv(&[&leaves]), Duration::from_secs(5));
