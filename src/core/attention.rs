@@ -37,6 +37,42 @@ pub fn check_text(text: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Whether the unit `name` is one of `ignore`: full names, or patterns
+/// with `*` (any characters) and `?` (one), as `systemctl list-units` takes.
+pub fn ignored(name: &str, ignore: &[String]) -> bool {
+    ignore.iter().any(|pattern| glob_match(pattern, name))
+}
+
+fn glob_match(pattern: &str, name: &str) -> bool {
+    let (pattern, name): (Vec<char>, Vec<char>) =
+        (pattern.chars().collect(), name.chars().collect());
+    let (mut p, mut n) = (0, 0);
+    // where the last `*` was, and where in `name` it now matches up to
+    let mut star: Option<(usize, usize)> = None;
+    while n < name.len() {
+        match pattern.get(p) {
+            Some('*') => {
+                star = Some((p, n));
+                p += 1;
+            }
+            Some(&c) if c == '?' || c == name[n] => {
+                p += 1;
+                n += 1;
+            }
+            _ => match star {
+                // the `*` takes one more character
+                Some((at, upto)) => {
+                    p = at + 1;
+                    n = upto + 1;
+                    star = Some((at, upto + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    pattern[p..].iter().all(|&c| c == '*')
+}
+
 /// How urgent a message is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -140,7 +176,7 @@ impl Attention {
         effects: &mut Vec<Effect>,
     ) -> bool {
         let name = clean(name);
-        if name.is_empty() || ignore.contains(&name) || self.units.contains(&name) {
+        if name.is_empty() || ignored(&name, ignore) || self.units.contains(&name) {
             return false;
         }
         if self.units.len() >= MAX_UNITS {
@@ -181,7 +217,7 @@ impl Attention {
 
     /// Units the rules now ignore are forgotten.
     pub(crate) fn ignore(&mut self, ignore: &[String]) {
-        self.units.retain(|name| !ignore.contains(name));
+        self.units.retain(|name| !ignored(name, ignore));
     }
 
     /// A message arrives; `lasts` makes it expire by itself. Returns false
@@ -461,6 +497,30 @@ mod tests {
         );
         a.units_failed(&[], &[], &mut fx);
         assert!(!a.needs_attention());
+        assert!(a.is_empty());
+    }
+
+    #[test]
+    fn ignored_units_may_be_named_by_patterns() {
+        let ignore = vec!["apt-daily*".to_string(), "user@?.service".to_string()];
+        for name in [
+            "apt-daily.service",
+            "apt-daily-upgrade.timer",
+            "user@0.service",
+        ] {
+            assert!(ignored(name, &ignore), "{name}");
+        }
+        for name in ["backup.service", "user@1000.service", "xapt-daily.service"] {
+            assert!(!ignored(name, &ignore), "{name}");
+        }
+        assert!(ignored("a.service", &["*".into()]));
+        assert!(ignored("abcbd", &["a*b*d".into()]));
+        assert!(!ignored("abcbe", &["a*b*d".into()]));
+        let mut a = Attention::default();
+        let mut fx = Vec::new();
+        assert!(!a.unit_failed("apt-daily-upgrade.service", &ignore, &mut fx));
+        assert!(a.unit_failed("backup.service", &ignore, &mut fx));
+        a.ignore(&["back*".into()]);
         assert!(a.is_empty());
     }
 
