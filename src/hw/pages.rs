@@ -36,8 +36,9 @@ pub struct CustomPages {
     /// Refreshes that ended, not yet reported by `poll`: the page, and
     /// whether its text changed.
     ended: Vec<(PageName, bool)>,
-    sender: Sender<(PageName, PageText)>,
-    results: Receiver<(PageName, PageText)>,
+    /// A refresh's page, the source it ran, and its text.
+    sender: Sender<(PageName, Source, PageText)>,
+    results: Receiver<(PageName, Source, PageText)>,
     /// Gets a byte when a command finishes, to wake the main loop.
     waker: Option<UnixStream>,
 }
@@ -86,10 +87,22 @@ impl CustomPages {
         while !self.running.is_empty() {
             let left = until.saturating_duration_since(Instant::now());
             match self.results.recv_timeout(left) {
-                Ok((name, text)) => self.store(name, text),
+                Ok((name, source, text)) => self.store_from(name, &source, text),
                 Err(_) => return,
             }
         }
+    }
+
+    /// A command run for `name` ended with `text`: dropped if a reload
+    /// changed the page's command meanwhile (the page waits for the new one).
+    fn store_from(&mut self, name: PageName, source: &Source, text: PageText) {
+        let current = self.sources.iter().find(|(page, _)| *page == name);
+        if current.is_some_and(|(_, now)| now != source) {
+            self.running.remove(&name);
+            self.ended.push((name, true));
+            return;
+        }
+        self.store(name, text);
     }
 
     /// A refresh of `name` ended with `text`.
@@ -136,12 +149,13 @@ impl PageSource for CustomPages {
             Source::File(path) => self.store(name, file_text(&path)),
             Source::Command { argv, timeout } => {
                 log::debug!("page {name}: running `{}`", argv.join(" "));
+                let ran = source.clone();
                 let sender = self.sender.clone();
                 let waker = self.waker.as_ref().and_then(|w| w.try_clone().ok());
                 let spawned = std::thread::Builder::new()
                     .name("page-command".into())
                     .spawn(move || {
-                        let _ = sender.send((name, command_text(&argv, timeout)));
+                        let _ = sender.send((name, ran, command_text(&argv, timeout)));
                         if let Some(mut waker) = waker {
                             let _ = waker.write_all(&[1]);
                         }
@@ -160,8 +174,8 @@ impl PageSource for CustomPages {
     }
 
     fn poll(&mut self) -> Vec<(PageName, bool)> {
-        while let Ok((name, text)) = self.results.try_recv() {
-            self.store(name, text);
+        while let Ok((name, source, text)) = self.results.try_recv() {
+            self.store_from(name, &source, text);
         }
         std::mem::take(&mut self.ended)
     }
@@ -476,6 +490,38 @@ mod tests {
             panic!("a device was read");
         };
         assert!(reason.contains("character device"), "{reason}");
+    }
+
+    #[test]
+    fn a_reload_that_changes_a_command_while_it_runs_drops_its_output() {
+        let dir = tempfile::tempdir().unwrap();
+        let page = |command: String| PageConfig {
+            name: "status".into(),
+            command: Some(vec![command]),
+            file: None,
+            every_s: None,
+            timeout_s: None,
+        };
+        let old = script(dir.path(), "old", "sleep 0.5; echo old output");
+        let new = script(dir.path(), "new", "echo new output");
+        let mut custom = CustomPages::new(&[page(old)], None);
+        let name = PageName::new("status").unwrap();
+        custom.refresh(name);
+        custom.set_pages(&[page(new)]);
+        custom.wait_idle(Duration::from_secs(10));
+        assert_eq!(custom.poll(), vec![(name, true)]);
+        assert_eq!(
+            custom.text(name),
+            PageText::Pending { running: false },
+            "the old command's output shown as the new one's"
+        );
+        custom.refresh(name);
+        custom.wait_idle(Duration::from_secs(10));
+        custom.poll();
+        assert_eq!(
+            custom.text(name),
+            PageText::Lines(vec!["new output".into()])
+        );
     }
 
     #[test]
