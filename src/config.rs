@@ -956,6 +956,22 @@ impl TryFrom<&Config> for Rules {
                 every: page.every(),
             });
         }
+        for unit in &config.attention.ignore_units {
+            let pattern = unit.contains(['*', '?']);
+            let typed = unit
+                .rsplit_once('.')
+                .is_some_and(|(name, kind)| !name.is_empty() && UNIT_TYPES.contains(&kind));
+            if !pattern && !typed {
+                return Err(invalid(
+                    "attention.ignore_units",
+                    format!(
+                        "has {unit:?}, which names no unit: give its full name with its type, e.g. \"{}.service\", or a pattern, e.g. \"{}*\"",
+                        unit.trim_end_matches('.'),
+                        unit.trim_end_matches('.')
+                    ),
+                ));
+            }
+        }
         // under 10 s a real reboot that takes a moment would be called a failure
         if !(10..=3600).contains(&config.power.settle_s) {
             return Err(invalid(
@@ -987,6 +1003,21 @@ impl TryFrom<&Config> for Rules {
         })
     }
 }
+
+/// The types of systemd units, as the suffixes of their names.
+const UNIT_TYPES: [&str; 11] = [
+    "service",
+    "socket",
+    "target",
+    "device",
+    "mount",
+    "automount",
+    "swap",
+    "timer",
+    "path",
+    "slice",
+    "scope",
+];
 
 /// Reads an integer from 0 to 255 for `key`, saying so when it is not one.
 fn byte<'de, D: serde::Deserializer<'de>>(
@@ -1285,6 +1316,18 @@ mod tests {
 
     fn problem(text: &str) -> String {
         parse(text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn ignore_units_takes_full_unit_names_and_patterns_only() {
+        let msg = problem("[attention]\nignore_units = [\"apt-daily\"]\n");
+        assert!(msg.contains("attention.ignore_units"), "{msg}");
+        assert!(msg.contains("\"apt-daily.service\""), "{msg}");
+        let config = parse(
+            "[attention]\nignore_units = [\"apt-daily.timer\", \"apt-*\", \"user@?.service\"]\n",
+        )
+        .unwrap();
+        assert!(Rules::try_from(&config).is_ok());
     }
 
     #[test]

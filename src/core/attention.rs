@@ -13,14 +13,19 @@ use super::{Effect, Event, Time};
 pub const MAX_MESSAGES: usize = 16;
 /// A message's text is cut to this many bytes (at a character boundary).
 pub const MAX_TEXT: usize = 200;
-/// At most this many failed units are listed (more are counted, not kept).
+/// At most this many failed units are listed; past it, the page says that
+/// there are more (see [`MORE_UNITS`]) until systemd's next full listing.
 pub const MAX_UNITS: usize = 64;
+/// The attention page's line for the failed units past [`MAX_UNITS`]
+/// (drawn as `more units failed`; no unit's name has a space).
+pub const MORE_UNITS: &str = "more units";
 /// How long `identify` lasts when no time is given.
 pub const IDENTIFY_DEFAULT: Duration = Duration::from_secs(60);
 
 /// A message's text: not empty, at most [`MAX_TEXT`] bytes.
 pub fn check_text(text: &str) -> Result<(), String> {
-    if text.trim().is_empty() {
+    // (control characters become spaces on the panel: they say nothing)
+    if text.chars().all(|c| c.is_whitespace() || c.is_control()) {
         return Err("the message is empty".into());
     }
     if text.len() > MAX_TEXT {
@@ -30,6 +35,42 @@ pub fn check_text(text: &str) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// Whether the unit `name` is one of `ignore`: full names, or patterns
+/// with `*` (any characters) and `?` (one), as `systemctl list-units` takes.
+pub fn ignored(name: &str, ignore: &[String]) -> bool {
+    ignore.iter().any(|pattern| glob_match(pattern, name))
+}
+
+fn glob_match(pattern: &str, name: &str) -> bool {
+    let (pattern, name): (Vec<char>, Vec<char>) =
+        (pattern.chars().collect(), name.chars().collect());
+    let (mut p, mut n) = (0, 0);
+    // where the last `*` was, and where in `name` it now matches up to
+    let mut star: Option<(usize, usize)> = None;
+    while n < name.len() {
+        match pattern.get(p) {
+            Some('*') => {
+                star = Some((p, n));
+                p += 1;
+            }
+            Some(&c) if c == '?' || c == name[n] => {
+                p += 1;
+                n += 1;
+            }
+            _ => match star {
+                // the `*` takes one more character
+                Some((at, upto)) => {
+                    p = at + 1;
+                    n = upto + 1;
+                    star = Some((at, upto + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    pattern[p..].iter().all(|&c| c == '*')
 }
 
 /// How urgent a message is.
@@ -99,6 +140,10 @@ struct Message {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Attention {
     units: BTreeSet<String>,
+    /// A unit failed while [`MAX_UNITS`] were listed: it is not known when
+    /// all have recovered before systemd lists them again, so the LED and
+    /// the page keep saying so meanwhile.
+    more_units: bool,
     /// Oldest first.
     messages: Vec<Message>,
     identify_until: Option<Time>,
@@ -131,12 +176,11 @@ impl Attention {
         effects: &mut Vec<Effect>,
     ) -> bool {
         let name = clean(name);
-        if name.is_empty()
-            || ignore.contains(&name)
-            || self.units.contains(&name)
-            || self.units.len() >= MAX_UNITS
-        {
+        if name.is_empty() || ignored(&name, ignore) || self.units.contains(&name) {
             return false;
+        }
+        if self.units.len() >= MAX_UNITS {
+            return !std::mem::replace(&mut self.more_units, true);
         }
         effects.push(Effect::Event(Event::Attention {
             source: AttentionSource::Unit,
@@ -162,6 +206,8 @@ impl Attention {
     ) -> bool {
         let wanted: BTreeSet<String> = names.iter().map(|n| clean(n)).collect();
         self.units.retain(|name| wanted.contains(name));
+        // the listing is the whole truth: what is past the limit is counted anew
+        self.more_units = false;
         let mut added = false;
         for name in &wanted {
             added |= self.unit_failed(name, ignore, effects);
@@ -171,7 +217,7 @@ impl Attention {
 
     /// Units the rules now ignore are forgotten.
     pub(crate) fn ignore(&mut self, ignore: &[String]) {
-        self.units.retain(|name| !ignore.contains(name));
+        self.units.retain(|name| !ignored(name, ignore));
     }
 
     /// A message arrives; `lasts` makes it expire by itself. Returns false
@@ -264,7 +310,7 @@ impl Attention {
     /// Whether the LED must show *attention*: a failed unit, or a `warn`
     /// or `error` message not yet acknowledged.
     pub(crate) fn needs_attention(&self) -> bool {
-        !self.units.is_empty() || self.messages.iter().any(|m| m.level > Level::Info)
+        self.unit_lines() > 0 || self.messages.iter().any(|m| m.level > Level::Info)
     }
 
     /// The attention page's lines: failed units by name, then messages,
@@ -273,6 +319,10 @@ impl Attention {
         self.units
             .iter()
             .map(|name| AttentionItem::Unit(name.clone()))
+            .chain(
+                self.more_units
+                    .then(|| AttentionItem::Unit(MORE_UNITS.to_string())),
+            )
             .chain(self.messages.iter().rev().map(|m| AttentionItem::Message {
                 level: m.level,
                 text: m.text.clone(),
@@ -280,8 +330,13 @@ impl Attention {
             .collect()
     }
 
+    /// The page's lines for failed units.
+    fn unit_lines(&self) -> usize {
+        self.units.len() + usize::from(self.more_units)
+    }
+
     fn len(&self) -> usize {
-        self.units.len() + self.messages.len()
+        self.unit_lines() + self.messages.len()
     }
 
     pub(crate) fn is_empty(&self) -> bool {
@@ -319,7 +374,7 @@ impl Attention {
         let Some(first) = self.shown_from else {
             return 0..0;
         };
-        let units = self.units.len();
+        let units = self.unit_lines();
         let start = first.max(units) - units;
         let end = (first + rows.max(1)).max(units) - units;
         start.min(self.messages.len())..end.min(self.messages.len())
@@ -390,6 +445,7 @@ mod tests {
         let err = check_text(&"x".repeat(MAX_TEXT + 1)).unwrap_err();
         assert!(err.contains("201 bytes"), "{err}");
         assert!(check_text(" \t").is_err(), "blank");
+        assert!(check_text("\u{1}\u{7}\r").is_err(), "nothing to show");
     }
 
     fn events(effects: &[Effect]) -> Vec<&'static str> {
@@ -414,6 +470,58 @@ mod tests {
         assert!(a.needs_attention());
         assert!(a.unit_recovered("backup.service"));
         assert!(!a.needs_attention());
+    }
+
+    #[test]
+    fn past_the_limit_the_panel_says_more_failed_until_systemd_lists_them_again() {
+        let mut a = Attention::default();
+        let mut fx = Vec::new();
+        let names: Vec<String> = (0..=MAX_UNITS)
+            .map(|i| format!("u{i:03}.service"))
+            .collect();
+        for name in &names {
+            a.unit_failed(name, &[], &mut fx);
+        }
+        for name in &names[..MAX_UNITS] {
+            a.unit_recovered(name);
+        }
+        assert!(
+            a.needs_attention(),
+            "the unit past the limit is still failed: the LED must say so"
+        );
+        assert_eq!(a.items(), vec![AttentionItem::Unit(MORE_UNITS.into())]);
+        a.units_failed(&names[MAX_UNITS..], &[], &mut fx);
+        assert_eq!(
+            a.items(),
+            vec![AttentionItem::Unit(names[MAX_UNITS].clone())]
+        );
+        a.units_failed(&[], &[], &mut fx);
+        assert!(!a.needs_attention());
+        assert!(a.is_empty());
+    }
+
+    #[test]
+    fn ignored_units_may_be_named_by_patterns() {
+        let ignore = vec!["apt-daily*".to_string(), "user@?.service".to_string()];
+        for name in [
+            "apt-daily.service",
+            "apt-daily-upgrade.timer",
+            "user@0.service",
+        ] {
+            assert!(ignored(name, &ignore), "{name}");
+        }
+        for name in ["backup.service", "user@1000.service", "xapt-daily.service"] {
+            assert!(!ignored(name, &ignore), "{name}");
+        }
+        assert!(ignored("a.service", &["*".into()]));
+        assert!(ignored("abcbd", &["a*b*d".into()]));
+        assert!(!ignored("abcbe", &["a*b*d".into()]));
+        let mut a = Attention::default();
+        let mut fx = Vec::new();
+        assert!(!a.unit_failed("apt-daily-upgrade.service", &ignore, &mut fx));
+        assert!(a.unit_failed("backup.service", &ignore, &mut fx));
+        a.ignore(&["back*".into()]);
+        assert!(a.is_empty());
     }
 
     #[test]

@@ -214,8 +214,10 @@ impl Inputs for HwInputs {
             }
             if notify_ready {
                 if let Some(notify) = self.notify.as_mut() {
-                    // a bounded number per wake-up: the button's edges come first
-                    self.received.extend(notify.receive(now));
+                    // a bounded number per wake-up: the button's edges come
+                    // first; timed now, not before the poll (which may have
+                    // slept for hours: the rate limit would not refill)
+                    self.received.extend(notify.receive(monotonic_now()));
                 }
                 return Ok(Wake::Woken);
             }
@@ -630,4 +632,80 @@ pub fn warn_if_no_such_interface(name: &str, interfaces: &std::path::Path) {
         "network.interface = \"{name}\" is not an interface of this machine (it has: {}): the panel shows `no network` until it appears",
         known.join(", ")
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ports::GpioError;
+    use std::os::fd::BorrowedFd;
+
+    /// A button that never moves.
+    struct Still(UnixStream);
+
+    impl EdgeSource for Still {
+        fn pressed(&self) -> Result<bool, GpioError> {
+            Ok(false)
+        }
+        fn fd(&self) -> BorrowedFd<'_> {
+            self.0.as_fd()
+        }
+        fn read_edges(&mut self) -> Result<Option<EdgeBatch>, GpioError> {
+            Ok(None)
+        }
+    }
+
+    #[test]
+    fn a_message_after_a_long_sleep_is_not_refused_for_a_burst_long_before() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("notify.sock");
+        let server = NotifyServer::bind(&path, monotonic_now()).unwrap();
+        let (button, _button_peer) = UnixStream::pair().unwrap();
+        let (stop, _stop_peer) = wake_pipe().unwrap();
+        let (reload, _reload_peer) = wake_pipe().unwrap();
+        let (woken, _woken_peer) = wake_pipe().unwrap();
+        let mut inputs = HwInputs {
+            button: Box::new(Still(button)),
+            notify: Some(server),
+            #[cfg(not(target_env = "musl"))]
+            units: None,
+            received: Vec::new(),
+            stop,
+            reload,
+            woken,
+            watchdog: None,
+        };
+        // a burst empties the rate limit…
+        let sender = std::os::unix::net::UnixDatagram::unbound().unwrap();
+        nix::sys::socket::setsockopt(&sender, nix::sys::socket::sockopt::PassCred, &true).unwrap();
+        for i in 0..notify::BURST {
+            let line = format!("notify warn - burst {i}");
+            sender.send_to(line.as_bytes(), &path).unwrap();
+            inputs.wait(None).unwrap();
+        }
+        assert_eq!(inputs.received.len(), notify::BURST as usize);
+        // …and a message comes 1.5 s later, while the loop sleeps in poll
+        let late = std::thread::spawn({
+            let path = path.clone();
+            move || {
+                std::thread::sleep(Duration::from_millis(1500));
+                notify::send(
+                    &path,
+                    &notify::Request::Identify {
+                        lasts: Duration::from_secs(5),
+                    },
+                )
+            }
+        });
+        inputs.received.clear();
+        assert!(matches!(inputs.wait(None).unwrap(), Wake::Woken));
+        let answer = late.join().unwrap();
+        assert!(answer.is_ok(), "{answer:?}");
+        assert_eq!(
+            inputs.received,
+            vec![Input::Identify {
+                lasts: Duration::from_secs(5)
+            }]
+        );
+    }
 }

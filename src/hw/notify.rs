@@ -105,6 +105,11 @@ impl Request {
                     "-" => None,
                     value => Some(millis(value, MAX_MESSAGE_FOR)?),
                 };
+                if lasts.is_some_and(|lasts| lasts.is_zero()) {
+                    return Err(
+                        "a message that lasts 0 s would never be seen: give --for a time, or leave it out".into(),
+                    );
+                }
                 check_text(message)?;
                 Ok(Request::Notify {
                     level,
@@ -506,6 +511,12 @@ mod tests {
             .unwrap_err()
             .contains("unknown level"));
         assert!(Request::decode(b"notify info -  ")
+            .unwrap_err()
+            .contains("empty"));
+        assert!(Request::decode(b"notify warn 0 x")
+            .unwrap_err()
+            .contains("never be seen"));
+        assert!(Request::decode(b"notify warn - \x01\x1b")
             .unwrap_err()
             .contains("empty"));
         assert!(Request::decode(b"reboot now").is_err());

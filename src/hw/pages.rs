@@ -16,7 +16,7 @@ use nix::fcntl::OFlag;
 
 use crate::config::{file_kind, PageConfig, PageSource as Source};
 use crate::core::PageName;
-use crate::hw::power::{describe_status, run_bounded, Ending};
+use crate::hw::power::{describe_status, run_bounded, Ending, Leftovers};
 use crate::ports::{PageSource, PowerError};
 use crate::stats::PageText;
 
@@ -36,8 +36,9 @@ pub struct CustomPages {
     /// Refreshes that ended, not yet reported by `poll`: the page, and
     /// whether its text changed.
     ended: Vec<(PageName, bool)>,
-    sender: Sender<(PageName, PageText)>,
-    results: Receiver<(PageName, PageText)>,
+    /// A refresh's page, the source it ran, and its text.
+    sender: Sender<(PageName, Source, PageText)>,
+    results: Receiver<(PageName, Source, PageText)>,
     /// Gets a byte when a command finishes, to wake the main loop.
     waker: Option<UnixStream>,
 }
@@ -86,10 +87,22 @@ impl CustomPages {
         while !self.running.is_empty() {
             let left = until.saturating_duration_since(Instant::now());
             match self.results.recv_timeout(left) {
-                Ok((name, text)) => self.store(name, text),
+                Ok((name, source, text)) => self.store_from(name, &source, text),
                 Err(_) => return,
             }
         }
+    }
+
+    /// A command run for `name` ended with `text`: dropped if a reload
+    /// changed the page's command meanwhile (the page waits for the new one).
+    fn store_from(&mut self, name: PageName, source: &Source, text: PageText) {
+        let current = self.sources.iter().find(|(page, _)| *page == name);
+        if current.is_some_and(|(_, now)| now != source) {
+            self.running.remove(&name);
+            self.ended.push((name, true));
+            return;
+        }
+        self.store(name, text);
     }
 
     /// A refresh of `name` ended with `text`.
@@ -136,12 +149,13 @@ impl PageSource for CustomPages {
             Source::File(path) => self.store(name, file_text(&path)),
             Source::Command { argv, timeout } => {
                 log::debug!("page {name}: running `{}`", argv.join(" "));
+                let ran = source.clone();
                 let sender = self.sender.clone();
                 let waker = self.waker.as_ref().and_then(|w| w.try_clone().ok());
                 let spawned = std::thread::Builder::new()
                     .name("page-command".into())
                     .spawn(move || {
-                        let _ = sender.send((name, command_text(&argv, timeout)));
+                        let _ = sender.send((name, ran, command_text(&argv, timeout)));
                         if let Some(mut waker) = waker {
                             let _ = waker.write_all(&[1]);
                         }
@@ -160,8 +174,8 @@ impl PageSource for CustomPages {
     }
 
     fn poll(&mut self) -> Vec<(PageName, bool)> {
-        while let Ok((name, text)) = self.results.try_recv() {
-            self.store(name, text);
+        while let Ok((name, source, text)) = self.results.try_recv() {
+            self.store_from(name, &source, text);
         }
         std::mem::take(&mut self.ended)
     }
@@ -183,7 +197,7 @@ pub fn command_text(argv: &[String], timeout: Duration) -> PageText {
                 .map_or(program.clone(), |name| name.to_string_lossy().into_owned())
         })
         .unwrap_or_default();
-    let finished = match run_bounded(argv, timeout, MAX_OUTPUT_BYTES) {
+    let finished = match run_bounded(argv, timeout, MAX_OUTPUT_BYTES, Leftovers::Kill) {
         Ok(finished) => finished,
         Err(err) => return PageText::Error(spawn_reason(&program, &err)),
     };
@@ -401,6 +415,49 @@ mod tests {
     }
 
     #[test]
+    fn what_a_command_leaves_running_in_its_group_is_killed_when_it_exits() {
+        let dir = tempfile::tempdir().unwrap();
+        let pid_file = dir.path().join("left.pid");
+        let leaves = script(
+            dir.path(),
+            "leaves",
+            &format!(
+                "sleep 300 & echo $! > {}; echo status ok",
+                pid_file.display()
+            ),
+        );
+        let started = Instant::now();
+        let text = command_text(&argv(&[&leaves]), Duration::from_secs(5));
+        let took = started.elapsed();
+        assert_eq!(text, PageText::Lines(vec!["status ok".into()]));
+        let pid: i32 = std::fs::read_to_string(&pid_file)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        let gone = (0..100).any(|_| {
+            // a killed child of the reaped shell is reaped by init: gone, or a zombie
+            let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let zombie_or_gone = state.is_empty() || state.contains(") Z");
+            if !zombie_or_gone {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            zombie_or_gone
+        });
+        if !gone {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+        assert!(gone, "`sleep 300 &` outlived the page's command");
+        assert!(
+            took < Duration::from_millis(900),
+            "waited for the pipe the leftover held: {took:?}"
+        );
+    }
+
+    #[test]
     fn a_flood_of_output_is_bounded_and_does_not_fail_the_command() {
         let text = command_text(
             &argv(&["sh", "-c", "yes 'status line' | head -c 10000000; exit 0"]),
@@ -433,6 +490,38 @@ mod tests {
             panic!("a device was read");
         };
         assert!(reason.contains("character device"), "{reason}");
+    }
+
+    #[test]
+    fn a_reload_that_changes_a_command_while_it_runs_drops_its_output() {
+        let dir = tempfile::tempdir().unwrap();
+        let page = |command: String| PageConfig {
+            name: "status".into(),
+            command: Some(vec![command]),
+            file: None,
+            every_s: None,
+            timeout_s: None,
+        };
+        let old = script(dir.path(), "old", "sleep 0.5; echo old output");
+        let new = script(dir.path(), "new", "echo new output");
+        let mut custom = CustomPages::new(&[page(old)], None);
+        let name = PageName::new("status").unwrap();
+        custom.refresh(name);
+        custom.set_pages(&[page(new)]);
+        custom.wait_idle(Duration::from_secs(10));
+        assert_eq!(custom.poll(), vec![(name, true)]);
+        assert_eq!(
+            custom.text(name),
+            PageText::Pending { running: false },
+            "the old command's output shown as the new one's"
+        );
+        custom.refresh(name);
+        custom.wait_idle(Duration::from_secs(10));
+        custom.poll();
+        assert_eq!(
+            custom.text(name),
+            PageText::Lines(vec!["new output".into()])
+        );
     }
 
     #[test]

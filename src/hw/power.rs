@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::{killpg, Signal};
+use nix::sys::wait::{waitid, Id, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
 
 use crate::config::PowerConfig;
@@ -36,7 +37,7 @@ const STDERR_GRACE: Duration = Duration::from_secs(1);
 /// the end (a closed pipe would kill a chatty command with SIGPIPE) and only
 /// the last [`STDERR_TAIL_BYTES`] are kept for the reason.
 pub fn run_command(argv: &[String], timeout: Duration) -> Result<(), PowerError> {
-    let finished = run_bounded(argv, timeout, 0)?;
+    let finished = run_bounded(argv, timeout, 0, Leftovers::Keep)?;
     let what = match finished.ending {
         Ending::Exited(status) if status.success() => return Ok(()),
         Ending::Exited(status) => describe_status(status),
@@ -70,11 +71,14 @@ pub struct Finished {
 /// service's systemd variables removed — keeping the first `stdout_limit`
 /// bytes of its standard output (0: none, stdout is /dev/null). The rest of
 /// the output is read and dropped, so a command that writes more is not
-/// killed by SIGPIPE. `Err` only when the command could not be started.
+/// killed by SIGPIPE. With [`Leftovers::Kill`], what the command left
+/// running in its group when it exited is killed too. `Err` only when the
+/// command could not be started.
 pub fn run_bounded(
     argv: &[String],
     timeout: Duration,
     stdout_limit: usize,
+    leftovers: Leftovers,
 ) -> Result<Finished, PowerError> {
     let (program, args) = argv.split_first().ok_or(PowerError::NoCommand)?;
     let shown = argv.join(" ");
@@ -113,7 +117,7 @@ pub fn run_bounded(
             head.extend_from_slice(&chunk[..room.min(chunk.len())]);
         })
     });
-    let ending = wait_or_kill(&mut child, timeout);
+    let ending = wait_or_kill(&mut child, timeout, leftovers);
     let success = matches!(&ending, Ending::Exited(status) if status.success());
     let grace_until = Instant::now() + STDERR_GRACE;
     let wait_for = |ended: Option<Receiver<()>>| {
@@ -177,10 +181,22 @@ pub enum Ending {
     WaitFailed(std::io::Error),
 }
 
-fn wait_or_kill(child: &mut Child, timeout: Duration) -> Ending {
+/// What becomes of the processes a command started in its group and left
+/// running when it exited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Leftovers {
+    /// They are left alone (a power command may hand over to them).
+    Keep,
+    /// They are killed with the group: a status command that leaves
+    /// `sleep 300 &` behind would otherwise leave one more process, and a
+    /// reader blocked on its pipe, at every run.
+    Kill,
+}
+
+fn wait_or_kill(child: &mut Child, timeout: Duration, leftovers: Leftovers) -> Ending {
     let started = Instant::now();
     loop {
-        match child.try_wait() {
+        match exited(child, leftovers) {
             Ok(Some(status)) => return Ending::Exited(status),
             Ok(None) if started.elapsed() >= timeout => {
                 kill_group(child);
@@ -193,6 +209,25 @@ fn wait_or_kill(child: &mut Child, timeout: Duration) -> Ending {
             }
         }
     }
+}
+
+/// Whether the command has exited (reaped then); with [`Leftovers::Kill`]
+/// its group is killed first, while the unreaped command still holds the
+/// group's id.
+fn exited(child: &mut Child, leftovers: Leftovers) -> std::io::Result<Option<ExitStatus>> {
+    if leftovers == Leftovers::Kill {
+        let pid = i32::try_from(child.id()).map_err(std::io::Error::other)?;
+        let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG | WaitPidFlag::WNOWAIT;
+        match waitid(Id::Pid(Pid::from_raw(pid)), flags) {
+            Ok(WaitStatus::StillAlive) => return Ok(None),
+            Ok(_) => {
+                // (ESRCH: nothing was left in the group)
+                let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
+            }
+            Err(err) => return Err(err.into()),
+        }
+    }
+    child.try_wait()
 }
 
 /// Kills the command and everything in its process group, then reaps it.

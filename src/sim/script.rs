@@ -144,7 +144,17 @@ pub fn parse(text: &str) -> Result<Vec<Command>, ScriptError> {
                 crate::core::check_text(&text).map_err(error)?;
                 Command::Notify(level, text)
             }
-            "identify" => Command::Identify(seconds("identify")?),
+            "identify" => {
+                let lasts = seconds("identify")?;
+                // as the daemon: `rackpi-panel identify --for` is at most 1 h
+                if lasts > crate::hw::notify::MAX_IDENTIFY {
+                    return Err(error(format!(
+                        "identify lasts at most {} seconds, as on the daemon",
+                        crate::hw::notify::MAX_IDENTIFY.as_secs()
+                    )));
+                }
+                Command::Identify(lasts)
+            }
             "display" | "power" => {
                 let command = match (words[0], words.get(1).copied(), words.len()) {
                     ("display", Some("unplug"), 2) => Command::Unplug,
@@ -390,6 +400,7 @@ mod tests {
             ("notify loud x\n", 1, "info, warn or error"),
             ("notify error\n", 1, "empty"),
             ("identify\n", 1, "takes one number"),
+            ("identify 3601\n", 1, "at most 3600 seconds"),
         ] {
             let err = parse(text).unwrap_err();
             assert_eq!(err.line, line, "{text:?}");
