@@ -11,9 +11,9 @@ use rackpi_panel::core::PageName;
 use rackpi_panel::frame::Frame;
 use rackpi_panel::layout;
 use rackpi_panel::stats::PageText;
-use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_rackpi-panel");
+mod common;
+use common::{assert_succeeded, events_of as events, named, BIN};
 
 /// A scratch directory with scripts, a config and a scenario.
 struct Bench {
@@ -92,17 +92,6 @@ impl Bench {
             })
             .collect()
     }
-}
-
-fn events(out: &Output) -> Vec<Value> {
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|line| serde_json::from_str(line).expect("each line is JSON"))
-        .collect()
-}
-
-fn named<'a>(events: &'a [Value], name: &str) -> Vec<&'a Value> {
-    events.iter().filter(|e| e["event"] == name).collect()
 }
 
 /// What the panel must show for page `name` with `text` (128×32).
@@ -331,11 +320,7 @@ fn render_draws_a_page_of_the_config_by_its_name() {
         ])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_succeeded(&out);
     let drawn =
         Frame::from_png(&std::fs::read(&png).unwrap(), rackpi_panel::sim::PNG_SCALE).unwrap();
     let want = layout::render_custom_page(

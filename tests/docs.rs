@@ -8,7 +8,8 @@ use std::process::Command;
 
 use rackpi_panel::config::Config;
 
-const BIN: &str = env!("CARGO_BIN_EXE_rackpi-panel");
+mod common;
+use common::{assert_succeeded, events_of, BIN};
 
 fn behaviour() -> String {
     std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/behaviour.md"))
@@ -152,6 +153,7 @@ fn the_documented_events_are_the_events_a_run_gives() {
             ])
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
             .spawn()
             .and_then(|mut child| {
                 use std::io::Write;
@@ -159,9 +161,8 @@ fn the_documented_events_are_the_events_a_run_gives() {
                 child.wait_with_output()
             })
             .unwrap();
-        assert!(out.status.success());
-        for line in String::from_utf8(out.stdout).unwrap().lines() {
-            let event: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_succeeded(&out);
+        for event in events_of(&out) {
             emitted.insert(event["event"].as_str().unwrap().to_string());
         }
     }

@@ -8,7 +8,8 @@ use rackpi_panel::frame::Frame;
 use rackpi_panel::sim::Ssd1306Model;
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_rackpi-panel");
+mod common;
+use common::{assert_succeeded, events_of, named, BIN};
 
 fn simulate(script: &str, extra: &[&str]) -> Output {
     let dir = tempfile::tempdir().unwrap();
@@ -29,20 +30,8 @@ fn simulate(script: &str, extra: &[&str]) -> Output {
 
 fn events(script: &str) -> Vec<Value> {
     let out = simulate(script, &[]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
-        .collect()
-}
-
-fn named<'a>(events: &'a [Value], name: &str) -> Vec<&'a Value> {
-    events.iter().filter(|e| e["event"] == name).collect()
+    assert_succeeded(&out);
+    events_of(&out)
 }
 
 fn t_ms(event: &Value) -> u64 {
@@ -174,11 +163,7 @@ fn run_with_outputs(script: &str) -> (tempfile::TempDir, Vec<Value>) {
             frames.to_str().unwrap(),
         ],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_succeeded(&out);
     let ev = String::from_utf8(out.stdout)
         .unwrap()
         .lines()
@@ -391,11 +376,7 @@ fn a_config_changes_the_thresholds() {
         "wait 1\npress 4\nwait 1\n",
         &["--config", config.to_str().unwrap()],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_succeeded(&out);
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("\"reboot\""), "{text}");
 }
@@ -409,11 +390,7 @@ fn render_writes_a_page_png() {
         .arg(&out_path)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_succeeded(&out);
     let frame = Frame::from_png(
         &std::fs::read(&out_path).unwrap(),
         rackpi_panel::sim::PNG_SCALE,
@@ -629,11 +606,7 @@ fn the_attention_page_is_what_the_panel_shows() {
          notify error restic: backup failed\nwait 1\npress 0.1\nwait 1\n",
         &["--frames", frames.to_str().unwrap()],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_succeeded(&out);
     let golden = std::fs::read(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/attention-128x32.png"),
     )
@@ -665,11 +638,7 @@ fn the_configured_contrast_reaches_the_panel() {
             log.to_str().unwrap(),
         ],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_succeeded(&out);
     let mut model = Ssd1306Model::new();
     for (_, _, bytes) in parse_i2c_log(&std::fs::read_to_string(&log).unwrap()) {
         model.write(&bytes);
