@@ -948,3 +948,32 @@ fn the_next_page_is_prepared_and_a_dark_screen_runs_nothing() {
     h.press(700_000, 100);
     assert_eq!(refreshes(&h), vec![0, 700_030]);
 }
+
+#[test]
+fn no_page_command_runs_while_an_action_screen_is_up() {
+    let rules = Rules {
+        screen_timeout: None,
+        ..custom_rules(vec![PageKind::Info, PageKind::Custom(backup())])
+    };
+    let mut h = Harness::new(rules, false);
+    h.input(
+        500,
+        Input::PageRefreshed {
+            name: backup(),
+            changed: true,
+        },
+    );
+    // a reboot: its screen stays up for the settle time (120 s)
+    h.press(1_000, 9_000);
+    h.run_until(10_500);
+    assert_eq!(h.actions(), vec![PowerAction::Reboot]);
+    for t in (20_000..100_000).step_by(5_000) {
+        h.input(t, Input::IpKnown(true));
+        h.run_until(t + 4_000);
+    }
+    assert_eq!(
+        refreshes(&h),
+        vec![0],
+        "the backup page, next after info, ran during the action screen"
+    );
+}

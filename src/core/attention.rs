@@ -60,11 +60,10 @@ fn glob_match(pattern: &str, name: &str) -> bool {
                 n += 1;
             }
             _ => match star {
-                // the `*` takes one more character
+                // back to the last `*`, which takes one more character
                 Some((at, upto)) => {
-                    p = at + 1;
+                    p = at;
                     n = upto + 1;
-                    star = Some((at, upto + 1));
                 }
                 None => return false,
             },
@@ -480,8 +479,10 @@ mod tests {
             .map(|i| format!("u{i:03}.service"))
             .collect();
         for name in &names {
-            a.unit_failed(name, &[], &mut fx);
+            assert!(a.unit_failed(name, &[], &mut fx), "{name} is news");
         }
+        // more past the limit are counted in the one line, not news again
+        assert!(!a.unit_failed("more.service", &[], &mut fx));
         for name in &names[..MAX_UNITS] {
             a.unit_recovered(name);
         }
@@ -516,6 +517,20 @@ mod tests {
         assert!(ignored("a.service", &["*".into()]));
         assert!(ignored("abcbd", &["a*b*d".into()]));
         assert!(!ignored("abcbe", &["a*b*d".into()]));
+        // a `*` that must give back what it took: each retry moves on by one
+        for (pattern, name, matches) in [
+            ("*.service", "a.service.service", true),
+            ("*ab", "aab", true),
+            ("*ab", "aaab", true),
+            ("a*ab", "aaab", true),
+            ("*ba", "bbba", true),
+            ("*b", "bbc", false),
+            ("*x*y", "axbxay", true),
+            ("?*", "", false),
+            ("a?c", "ac", false),
+        ] {
+            assert_eq!(glob_match(pattern, name), matches, "{pattern} ~ {name}");
+        }
         let mut a = Attention::default();
         let mut fx = Vec::new();
         assert!(!a.unit_failed("apt-daily-upgrade.service", &ignore, &mut fx));
