@@ -113,4 +113,21 @@ mod tests {
         refresh.keep(&[]);
         assert_eq!(refresh, PageRefresh::default());
     }
+
+    #[test]
+    fn a_reload_that_keeps_a_page_keeps_when_it_last_ran() {
+        let pages = [page("backup", 30)];
+        let name = pages[0].name;
+        let mut refresh = PageRefresh::default();
+        let mut effects = Vec::new();
+        refresh.due([name], &pages, s(0), &mut effects);
+        refresh.done(name);
+        refresh.keep(&pages);
+        effects.clear();
+        refresh.due([name], &pages, s(10), &mut effects);
+        assert!(
+            effects.is_empty(),
+            "10 s old after the reload: fresh enough"
+        );
+    }
 }

@@ -192,3 +192,15 @@ impl Default for Rules {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_name_shows_as_written() {
+        let name = PageName::new("backup").unwrap();
+        assert_eq!(name.to_string(), "backup");
+        assert_eq!(format!("{name:?}"), "\"backup\"");
+    }
+}
