@@ -9,7 +9,7 @@ use std::process::Command;
 use rackpi_panel::config::Config;
 
 mod common;
-use common::{assert_succeeded, events_of, BIN};
+use common::{assert_succeeded, events_of, simulate, BIN};
 
 fn behaviour() -> String {
     std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/behaviour.md"))
@@ -101,14 +101,7 @@ fn every_documented_script_command_runs() {
         assert!(commands.iter().any(|c| c == expected), "{commands:?}");
     }
     for command in &commands {
-        let dir = tempfile::tempdir().unwrap();
-        let script = dir.path().join("script.txt");
-        std::fs::write(&script, format!("{command}\nwait 1\n")).unwrap();
-        let out = Command::new(BIN)
-            .args(["simulate", "--virtual-time", "--fake-stats", "--script"])
-            .arg(&script)
-            .output()
-            .unwrap();
+        let out = simulate(&format!("{command}\nwait 1\n"), &[]);
         assert!(
             out.status.success(),
             "`{command}`: {}",
@@ -141,26 +134,7 @@ fn the_documented_events_are_the_events_a_run_gives() {
         identify 2\nwait 3\n";
     let mut emitted = BTreeSet::new();
     for script in [script, attention] {
-        let out = Command::new(BIN)
-            .args([
-                "simulate",
-                "--virtual-time",
-                "--fake-stats",
-                "--events",
-                "-",
-                "--script",
-                "-",
-            ])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .and_then(|mut child| {
-                use std::io::Write;
-                child.stdin.take().unwrap().write_all(script.as_bytes())?;
-                child.wait_with_output()
-            })
-            .unwrap();
+        let out = simulate(script, &[]);
         assert_succeeded(&out);
         for event in events_of(&out) {
             emitted.insert(event["event"].as_str().unwrap().to_string());

@@ -2,31 +2,14 @@
 //! frames and I2C traffic checked as a user of the simulator would see them.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
 use rackpi_panel::frame::Frame;
 use rackpi_panel::sim::Ssd1306Model;
 use serde_json::Value;
 
 mod common;
-use common::{assert_succeeded, events_of, named, BIN};
-
-fn simulate(script: &str, extra: &[&str]) -> Output {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("scenario.txt");
-    std::fs::write(&path, script).unwrap();
-    let mut args = vec![
-        "simulate",
-        "--virtual-time",
-        "--fake-stats",
-        "--events",
-        "-",
-        "--script",
-        path.to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
-    Command::new(BIN).args(&args).output().unwrap()
-}
+use common::{assert_succeeded, events_of, named, simulate, BIN};
 
 fn events(script: &str) -> Vec<Value> {
     let out = simulate(script, &[]);

@@ -747,30 +747,20 @@ mod tests {
 
     #[test]
     fn the_cells_follow_the_terminal_or_the_option() {
-        assert_eq!(
-            choose_cells(Cells::Auto, (128, 32), (80, 24)),
-            Cells::Quadrants
-        );
-        assert_eq!(
-            choose_cells(Cells::Auto, (128, 64), (80, 24)),
-            Cells::Braille
-        );
-        assert_eq!(
-            choose_cells(Cells::Auto, (128, 32), (132, 30)),
-            Cells::HalfBlocks
-        );
-        assert_eq!(
-            choose_cells(Cells::Auto, (128, 64), (132, 40)),
-            Cells::HalfBlocks
-        );
-        assert_eq!(
-            choose_cells(Cells::Auto, (128, 64), (100, 40)),
-            Cells::Quadrants
-        );
-        assert_eq!(
-            choose_cells(Cells::Braille, (128, 32), (200, 60)),
-            Cells::Braille
-        );
+        for (forced, panel, terminal, cells) in [
+            (Cells::Auto, (128, 32), (80, 24), Cells::Quadrants),
+            (Cells::Auto, (128, 64), (80, 24), Cells::Braille),
+            (Cells::Auto, (128, 32), (132, 30), Cells::HalfBlocks),
+            (Cells::Auto, (128, 64), (132, 40), Cells::HalfBlocks),
+            (Cells::Auto, (128, 64), (100, 40), Cells::Quadrants),
+            (Cells::Braille, (128, 32), (200, 60), Cells::Braille),
+        ] {
+            assert_eq!(
+                choose_cells(forced, panel, terminal),
+                cells,
+                "{forced:?} {panel:?} in {terminal:?}"
+            );
+        }
     }
 
     #[test]

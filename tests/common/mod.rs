@@ -143,3 +143,25 @@ pub fn events_of(out: &std::process::Output) -> Vec<serde_json::Value> {
 pub fn named<'a>(events: &'a [serde_json::Value], name: &str) -> Vec<&'a serde_json::Value> {
     events.iter().filter(|e| e["event"] == name).collect()
 }
+
+/// `simulate --virtual-time --fake-stats --events -` with `script` (written
+/// to a file) and `extra` arguments.
+pub fn simulate(script: &str, extra: &[&str]) -> std::process::Output {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("scenario.txt");
+    std::fs::write(&path, script).unwrap();
+    let mut args = vec![
+        "simulate",
+        "--virtual-time",
+        "--fake-stats",
+        "--events",
+        "-",
+        "--script",
+        path.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    std::process::Command::new(BIN)
+        .args(&args)
+        .output()
+        .unwrap()
+}
