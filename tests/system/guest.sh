@@ -135,7 +135,7 @@ no_denials() {
 }
 
 install_old() {
-    dpkg -i debs/rackpi-panel_old_amd64.deb > "$OUT/$scenario-dpkg-i.log" 2>&1
+    dpkg -i debs/rackpi-panel_old_*.deb > "$OUT/$scenario-dpkg-i.log" 2>&1
     check "dpkg -i of the package succeeds" [ $? = 0 ]
     check "the service is active (READY=1 sent) within 60 s" wait_until 60 running
     check_eq "it runs as the user rackpi-panel" rackpi-panel "$(user_of "$(mainpid)")"
@@ -228,7 +228,7 @@ scenario_rpi() {
 
     # upgrade: config edits kept, the service restarted
     pid=$(mainpid)
-    dpkg -i debs/rackpi-panel_new_amd64.deb > "$OUT/rpi-upgrade.log" 2>&1
+    dpkg -i debs/rackpi-panel_new_*.deb > "$OUT/rpi-upgrade.log" 2>&1
     check "dpkg -i of a higher version succeeds" [ $? = 0 ]
     check_eq "the new version is installed" 99.0.0 "$(dpkg-query -W -f='${Version}' rackpi-panel)"
     check "the config edit is kept" grep -q '^timeout_s = 0 .*edited' $CONF
