@@ -714,6 +714,7 @@ fn an_info_message_leaves_the_led_alone_and_is_shown_on_the_next_wake_only() {
     h.run_until(20_000);
     h.input(21_000, notify(Level::Info, "updated to 1.2", None));
     assert_eq!(h.panel.led_pattern(), LedPattern::On);
+    assert!(h.panel.attention_listed());
     h.press(30_000, 100);
     h.run_until(30_500);
     assert_eq!(attention_lines(&h).len(), 1);

@@ -1,6 +1,6 @@
 # rackpi-panel against the kernel's own GPIO character device (gpio-sim) and
 # i2c-dev (i2c-recorder), in the kernel-sim guest. busybox sh. Run by
-# tests/kernel/run, which builds the static binary and decodes the saved I2C
+# tests/kernel/run, which builds the release binary and decodes the saved I2C
 # logs on the host afterwards. Each scenario starts a fresh daemon, because a
 # started reboot/shutdown keeps its screen and ignores the button until the
 # machine goes down (or power.settle_s, 120 s, has passed).
