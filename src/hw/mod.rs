@@ -32,3 +32,22 @@ pub enum GpioBackend {
     /// rppal (retired upstream in 2025; only in builds with `--features rppal`).
     Rppal,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::missing_between;
+
+    #[test]
+    fn edges_missing_between_sequence_numbers() {
+        assert_eq!(missing_between(0, 1), 0, "the first edge after start");
+        assert_eq!(missing_between(7, 8), 0, "the next edge");
+        assert_eq!(missing_between(7, 10), 2, "two dropped by a full queue");
+        assert_eq!(
+            missing_between(u32::MAX, 0),
+            0,
+            "the count wraps: nothing lost"
+        );
+        assert_eq!(missing_between(u32::MAX - 1, 2), 3, "lost across the wrap");
+        assert_eq!(missing_between(5, 5), 0, "the same edge again is not a gap");
+    }
+}
