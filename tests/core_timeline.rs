@@ -742,6 +742,72 @@ fn a_message_for_a_while_expires_at_its_deadline_without_polling() {
 }
 
 #[test]
+fn a_unit_failing_while_the_button_is_held_leaves_the_screen_to_the_hold() {
+    let mut h = Harness::default();
+    h.press(1000, 100); // the screen is on, on the info page
+    h.level(3000, true);
+    h.input(4000, unit_failed("backup.service"));
+    h.run_until(5000);
+    assert_ne!(
+        h.panel.page(),
+        PageKind::Attention,
+        "a person holding the button is not interrupted"
+    );
+    assert!(!h
+        .events()
+        .contains(&(4000, Event::Page(PageKind::Attention))));
+    assert_eq!(
+        h.panel.led_pattern(),
+        LedPattern::Off,
+        "held: the LED is dark"
+    );
+}
+
+#[test]
+fn a_change_that_adds_nothing_leaves_a_page_chosen_by_the_person() {
+    let mut h = Harness::default();
+    h.run_until(20_000);
+    h.input(21_000, unit_failed("a.service"));
+    h.input(21_500, unit_failed("b.service"));
+    h.press(30_000, 100); // wakes the screen on the attention page
+    h.run_until(30_500);
+    assert_eq!(h.panel.page(), PageKind::Attention);
+    h.press(31_000, 100); // on to the first page
+    h.run_until(31_500);
+    assert_ne!(h.panel.page(), PageKind::Attention);
+    let page = h.panel.page();
+    h.input(32_000, Input::UnitRecovered("a.service".into()));
+    assert_eq!(
+        h.panel.page(),
+        page,
+        "a recovery is no news: the page stays"
+    );
+    assert_eq!(
+        h.panel.led_pattern(),
+        LedPattern::TripleBlink,
+        "b is still failed"
+    );
+}
+
+#[test]
+fn identify_on_a_lit_screen_draws_it_at_once() {
+    let mut h = Harness::default();
+    h.run_until(1000); // lit since the start
+    assert!(h.panel.screen_is_on());
+    h.input(
+        2500, // between two refreshes of the info page
+        Input::Identify {
+            lasts: common::ms(10_000),
+        },
+    );
+    assert_eq!(h.panel.view(), View::Identify);
+    assert!(
+        h.log.contains(&(2500, Effect::Draw)),
+        "the identify screen is drawn when identify starts"
+    );
+}
+
+#[test]
 fn identify_blinks_at_5_hz_shows_itself_and_ends_at_its_deadline() {
     let mut h = Harness::default();
     h.run_until(20_000);
