@@ -790,6 +790,24 @@ fn a_change_that_adds_nothing_leaves_a_page_chosen_by_the_person() {
 }
 
 #[test]
+fn when_the_attention_page_empties_the_screen_goes_back_to_the_first_page() {
+    let mut h = Harness::default();
+    h.press(1000, 100); // the lit screen turns to the second page
+    h.run_until(1500);
+    assert_ne!(h.panel.page(), PageKind::Info);
+    h.input(2000, unit_failed("backup.service"));
+    assert_eq!(h.panel.page(), PageKind::Attention);
+    h.input(2500, Input::UnitRecovered("backup.service".into()));
+    assert_eq!(
+        h.panel.page(),
+        PageKind::Info,
+        "the first page, not the one before"
+    );
+    assert!(h.events().contains(&(2500, Event::Page(PageKind::Info))));
+    assert!(h.log.contains(&(2500, Effect::Draw)));
+}
+
+#[test]
 fn identify_on_a_lit_screen_draws_it_at_once() {
     let mut h = Harness::default();
     h.run_until(1000); // lit since the start
