@@ -12,6 +12,7 @@ pub mod frame;
 pub mod hw;
 pub mod layout;
 pub mod ports;
+pub mod process;
 pub mod runtime;
 pub mod sim;
 pub mod stats;

@@ -377,6 +377,8 @@ pub fn run(
         &config.network.interface,
         std::path::Path::new("/sys/class/net"),
     );
+    // what a page command leaves running outside its group becomes ours to kill
+    crate::process::adopt_orphans();
     let (button, mut led) = open_gpio(&config, config_path.as_deref(), rules.debounce, backend)?;
 
     let (stop, stop_signal) = wake_pipe()?;

@@ -9,6 +9,7 @@ pub mod display;
 pub mod gpio;
 pub mod notify;
 pub mod off;
+mod page_worker;
 pub mod pages;
 pub mod power;
 #[cfg(feature = "rppal")]

@@ -1,23 +1,26 @@
-//! The custom pages' content: a `[[page]]` command run in a helper thread
-//! (no shell, its own process group killed whole at its timeout, output
-//! bounded), or a regular file read without ever blocking on a FIFO or a
-//! device. The result is made drawable here, so the layout only cuts lines
-//! to the panel's width.
+//! The custom pages' content: a `[[page]]` command run (no shell, its own
+//! process group killed whole at its timeout, what it leaves behind killed,
+//! output bounded), or a regular file read without ever blocking on a FIFO
+//! or a device. Each page's refresh runs in its worker thread, never on the
+//! loop; a refresh that does not answer in time (a hung mount) is shown as
+//! an error. The result is made drawable here, so the layout only cuts
+//! lines to the panel's width.
 
-use std::collections::{HashMap, HashSet};
-use std::io::{ErrorKind, Read, Write};
+use std::collections::HashMap;
+use std::io::{ErrorKind, Read};
 use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::net::UnixStream;
 use std::path::Path;
-use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
 use nix::fcntl::OFlag;
 
 use crate::config::{file_kind, PageConfig, PageSource as Source};
 use crate::core::PageName;
-use crate::hw::power::{describe_status, run_bounded, Ending, Leftovers};
+use crate::hw::page_worker::{Alarm, Answer, Worker};
 use crate::ports::{PageSource, PowerError};
+use crate::process::{describe_status, run_bounded, Ending, Leftovers};
 use crate::stats::PageText;
 
 /// How much of a command's output or a file is read: a page shows a few
@@ -28,41 +31,60 @@ pub const MAX_OUTPUT_BYTES: usize = 4096;
 /// How many lines of the output are kept (a 128×64 panel shows 4).
 pub const MAX_LINES: usize = 8;
 
-/// The content of every custom page, and the commands running for them.
+/// How long a file may take to be read before the page says it has no
+/// answer (a 1-wire sensor takes under a second; a hung NFS mount, ever).
+pub const FILE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// How much longer than its `timeout_s` a command's worker may take to
+/// answer: the output's end and the leftovers' reaping are bounded too, but
+/// starting the program (exec) can hang on a hung mount.
+pub const COMMAND_ANSWER_GRACE: Duration = Duration::from_secs(5);
+
+/// How long a refresh of a page that shows nothing yet is waited for, so
+/// that a file page shows its content at once rather than `running...`.
+const FIRST_ANSWER_WAIT: Duration = Duration::from_millis(50);
+
+/// The content of every custom page, and the workers refreshing them.
 pub struct CustomPages {
     sources: Vec<(PageName, Source)>,
     texts: HashMap<PageName, PageText>,
-    running: HashSet<PageName>,
+    /// Each page's worker, started at its first refresh.
+    workers: HashMap<PageName, Worker>,
     /// Refreshes that ended, not yet reported by `poll`: the page, and
     /// whether its text changed.
     ended: Vec<(PageName, bool)>,
-    /// A refresh's page, the source it ran, and its text.
-    sender: Sender<(PageName, Source, PageText)>,
-    results: Receiver<(PageName, Source, PageText)>,
-    /// Gets a byte when a command finishes, to wake the main loop.
+    sender: Sender<Answer>,
+    answers: Receiver<Answer>,
+    /// Gets a byte when a worker answers or is late, to wake the main loop.
     waker: Option<UnixStream>,
+    /// Started with the first worker, when there is a waker.
+    alarm: Option<Alarm>,
+    refreshes: u64,
 }
 
 impl CustomPages {
     /// The pages of `pages` (already validated); `waker`, if any, gets a
-    /// byte each time a command finishes.
+    /// byte each time a refresh ends or is overdue.
     pub fn new(pages: &[PageConfig], waker: Option<UnixStream>) -> Self {
-        let (sender, results) = channel();
+        let (sender, answers) = channel();
         let mut custom = CustomPages {
             sources: Vec::new(),
             texts: HashMap::new(),
-            running: HashSet::new(),
+            workers: HashMap::new(),
             ended: Vec::new(),
             sender,
-            results,
+            answers,
             waker,
+            alarm: None,
+            refreshes: 0,
         };
         custom.set_pages(pages);
         custom
     }
 
     /// The pages from a reloaded configuration. What a page showed is kept
-    /// while its command or file stays the same.
+    /// while its command or file stays the same. A refresh under way for a
+    /// page that changed is reported over (its answer will be dropped).
     pub fn set_pages(&mut self, pages: &[PageConfig]) {
         let sources: Vec<(PageName, Source)> = pages
             .iter()
@@ -76,39 +98,118 @@ impl CustomPages {
                 self.texts.remove(name);
             }
         }
+        let ended = &mut self.ended;
+        self.workers.retain(|name, worker| {
+            let kept = sources
+                .iter()
+                .any(|(page, source)| page == name && *source == worker.source);
+            let still_a_page = sources.iter().any(|(page, _)| page == name);
+            if !kept && still_a_page && worker.asked.is_some() {
+                ended.push((*name, true));
+            }
+            kept
+        });
         self.sources = sources;
     }
 
-    /// Waits, up to `limit`, until no command is running; what they
-    /// return is reported by the next `poll`. For the simulator's virtual
-    /// time, where a command takes no time at all.
+    /// Waits, up to `limit`, until no refresh is under way (each answered
+    /// or given up); what they return is reported by the next `poll`. For
+    /// the simulator's virtual time, where a command takes no time at all.
     pub fn wait_idle(&mut self, limit: Duration) {
-        let until = Instant::now() + limit;
-        while !self.running.is_empty() {
-            let left = until.saturating_duration_since(Instant::now());
-            match self.results.recv_timeout(left) {
-                Ok((name, source, text)) => self.store_from(name, &source, text),
-                Err(_) => return,
+        self.wait_until(Instant::now() + limit, |pages| {
+            !pages.workers.values().any(Worker::busy)
+        });
+    }
+
+    /// Takes answers and gives up on late refreshes until `done` or `until`.
+    fn wait_until(&mut self, until: Instant, done: impl Fn(&Self) -> bool) {
+        loop {
+            while let Ok(answer) = self.answers.try_recv() {
+                self.take(answer);
+            }
+            let now = Instant::now();
+            self.give_up_late(now);
+            if done(self) || now >= until {
+                return;
+            }
+            let next = self
+                .workers
+                .iter()
+                .filter(|(_, worker)| worker.busy())
+                .filter_map(|(name, worker)| Some(worker.asked?.at + self.answer_limit(*name)))
+                .min()
+                .map_or(until, |due| due.min(until));
+            match self.answers.recv_timeout(next.saturating_duration_since(now)) {
+                Ok(answer) => self.take(answer),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return,
             }
         }
     }
 
-    /// A command run for `name` ended with `text`: dropped if a reload
-    /// changed the page's command meanwhile (the page waits for the new one).
-    fn store_from(&mut self, name: PageName, source: &Source, text: PageText) {
-        let current = self.sources.iter().find(|(page, _)| *page == name);
-        if current.is_some_and(|(_, now)| now != source) {
-            self.running.remove(&name);
-            self.ended.push((name, true));
+    /// How long page `name`'s worker may take to answer.
+    fn answer_limit(&self, name: PageName) -> Duration {
+        match self.sources.iter().find(|(page, _)| *page == name) {
+            Some((_, Source::Command { timeout, .. })) => *timeout + COMMAND_ANSWER_GRACE,
+            _ => FILE_TIMEOUT,
+        }
+    }
+
+    /// A worker's answer: shown if it is the one its page waits for; a late
+    /// one (the page said it had no answer) is dropped, and the page may be
+    /// refreshed again.
+    fn take(&mut self, answer: Answer) {
+        let Some(worker) = self.workers.get_mut(&answer.page) else {
+            return;
+        };
+        let Some(asked) = worker.asked.filter(|asked| asked.refresh == answer.refresh) else {
+            // from a worker a reload replaced: reported then
+            return;
+        };
+        worker.asked = None;
+        if asked.given_up {
+            log::debug!("page {}: a late answer dropped", answer.page);
+            self.ended.push((answer.page, false));
             return;
         }
-        self.store(name, text);
+        self.store(answer.page, answer.text);
+    }
+
+    /// Shows an error on each page whose refresh is overdue at `now`. Its
+    /// worker stays busy with it: no other refresh is asked of it until it
+    /// answers.
+    fn give_up_late(&mut self, now: Instant) {
+        let late: Vec<PageName> = self
+            .workers
+            .iter()
+            .filter(|(name, worker)| {
+                worker.busy()
+                    && worker
+                        .asked
+                        .is_some_and(|asked| now >= asked.at + self.answer_limit(**name))
+            })
+            .map(|(name, _)| *name)
+            .collect();
+        for name in late {
+            let limit = self.answer_limit(name);
+            let Some(worker) = self.workers.get_mut(&name) else {
+                continue;
+            };
+            if let Some(asked) = worker.asked.as_mut() {
+                asked.given_up = true;
+            }
+            let what = match &worker.source {
+                Source::File(path) => path.display().to_string(),
+                Source::Command { argv, .. } => format!("`{}`", program_name(argv)),
+            };
+            let seconds = limit.as_secs_f64();
+            self.store(name, PageText::Error(format!("no answer from {what} in {seconds} s")));
+        }
     }
 
     /// A refresh of `name` ended with `text`.
     fn store(&mut self, name: PageName, text: PageText) {
-        self.running.remove(&name);
-        // a page removed by a reload while its command ran
+        // a page removed by a reload while it was refreshed
         if !self.sources.iter().any(|(page, _)| *page == name) {
             return;
         }
@@ -122,90 +223,130 @@ impl CustomPages {
         self.ended.push((name, changed));
     }
 
-    /// The longest a refresh of any page can take (its timeout, and a
-    /// second for its output to drain).
+    /// The longest a refresh of any page can take before it is answered
+    /// or given up.
     pub fn longest_refresh(&self) -> Duration {
         self.sources
             .iter()
-            .map(|(_, source)| match source {
-                Source::Command { timeout, .. } => *timeout,
-                Source::File(_) => Duration::ZERO,
-            })
+            .map(|(name, _)| self.answer_limit(*name))
             .max()
             .unwrap_or_default()
-            + Duration::from_secs(2)
+    }
+
+    /// The worker of `name` for `source`, started (or replaced, when the
+    /// source changed) if need be.
+    fn worker(&mut self, name: PageName, source: &Source) -> Result<&mut Worker, String> {
+        if self.workers.get(&name).is_none_or(|worker| worker.source != *source) {
+            let waker = self.waker.as_ref().and_then(|w| w.try_clone().ok());
+            let worker = Worker::start(name, source.clone(), self.sender.clone(), waker, refresh_text)
+                .map_err(|err| format!("cannot start a thread for the page: {err}"))?;
+            self.workers.insert(name, worker);
+        }
+        if self.alarm.is_none() {
+            if let Some(waker) = self.waker.as_ref().and_then(|w| w.try_clone().ok()) {
+                match Alarm::start(waker) {
+                    Ok(alarm) => self.alarm = Some(alarm),
+                    Err(err) => log::warn!("cannot start the pages' alarm thread ({err}): a hung page is shown as such only at the next redraw"),
+                }
+            }
+        }
+        self.workers
+            .get_mut(&name)
+            .ok_or_else(|| "the page's worker is gone".to_string())
+    }
+}
+
+/// What a worker does for one refresh of a page.
+fn refresh_text(page: PageName, source: &Source) -> PageText {
+    match source {
+        Source::File(path) => file_text(path),
+        Source::Command { argv, timeout } => {
+            log::debug!("page {page}: running `{}`", argv.join(" "));
+            let (text, killed) = command_run(argv, *timeout);
+            if killed > 0 {
+                let plural = if killed == 1 { "" } else { "es" };
+                log::warn!("page {page}: killed {killed} process{plural} left behind");
+            }
+            text
+        }
     }
 }
 
 impl PageSource for CustomPages {
     fn refresh(&mut self, name: PageName) {
-        if self.running.contains(&name) {
-            return;
-        }
         let Some((_, source)) = self.sources.iter().find(|(page, _)| *page == name) else {
             return;
         };
-        match source.clone() {
-            Source::File(path) => self.store(name, file_text(&path)),
-            Source::Command { argv, timeout } => {
-                log::debug!("page {name}: running `{}`", argv.join(" "));
-                let ran = source.clone();
-                let sender = self.sender.clone();
-                let waker = self.waker.as_ref().and_then(|w| w.try_clone().ok());
-                let spawned = std::thread::Builder::new()
-                    .name("page-command".into())
-                    .spawn(move || {
-                        let _ = sender.send((name, ran, command_text(&argv, timeout)));
-                        if let Some(mut waker) = waker {
-                            let _ = waker.write_all(&[1]);
-                        }
-                    });
-                match spawned {
-                    Ok(_) => {
-                        self.running.insert(name);
-                    }
-                    Err(err) => {
-                        let reason = format!("cannot start a thread for the command: {err}");
-                        self.store(name, PageText::Error(reason));
-                    }
-                }
-            }
+        let source = source.clone();
+        self.refreshes += 1;
+        let refresh = self.refreshes;
+        let limit = self.answer_limit(name);
+        let now = Instant::now();
+        let worker = match self.worker(name, &source) {
+            Ok(worker) => worker,
+            Err(reason) => return self.store(name, PageText::Error(reason)),
+        };
+        // one refresh at a time: a late one is answered when it ends
+        if worker.asked.is_some() {
+            return;
+        }
+        if !worker.ask(refresh, now) {
+            return self.store(name, PageText::Error("the page's worker is gone".into()));
+        }
+        if let Some(alarm) = &self.alarm {
+            alarm.at(now + limit);
+        }
+        if matches!(source, Source::File(_)) && !self.texts.contains_key(&name) {
+            self.wait_until(now + FIRST_ANSWER_WAIT, |pages| {
+                pages.workers.get(&name).is_none_or(|worker| worker.asked.is_none())
+            });
         }
     }
 
     fn poll(&mut self) -> Vec<(PageName, bool)> {
-        while let Ok((name, source, text)) = self.results.try_recv() {
-            self.store_from(name, &source, text);
+        while let Ok(answer) = self.answers.try_recv() {
+            self.take(answer);
         }
+        self.give_up_late(Instant::now());
         std::mem::take(&mut self.ended)
     }
 
     fn text(&self, name: PageName) -> PageText {
         self.texts.get(&name).cloned().unwrap_or(PageText::Pending {
-            running: self.running.contains(&name),
+            running: self.workers.get(&name).is_some_and(Worker::busy),
         })
     }
 }
 
-/// Runs `argv` and makes its output, or why there is none, a page.
-pub fn command_text(argv: &[String], timeout: Duration) -> PageText {
-    let program = argv
-        .first()
+/// The name a command is shown by: its program's file name.
+fn program_name(argv: &[String]) -> String {
+    argv.first()
         .map(|program| {
             Path::new(program)
                 .file_name()
                 .map_or(program.clone(), |name| name.to_string_lossy().into_owned())
         })
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+/// Runs `argv` and makes its output, or why there is none, a page.
+pub fn command_text(argv: &[String], timeout: Duration) -> PageText {
+    command_run(argv, timeout).0
+}
+
+/// [`command_text`], and how many processes the command left behind
+/// (killed).
+fn command_run(argv: &[String], timeout: Duration) -> (PageText, usize) {
+    let program = program_name(argv);
     let finished = match run_bounded(argv, timeout, MAX_OUTPUT_BYTES, Leftovers::Kill) {
         Ok(finished) => finished,
-        Err(err) => return PageText::Error(spawn_reason(&program, &err)),
+        Err(err) => return (PageText::Error(spawn_reason(&program, &err)), 0),
     };
     let with_last_words = |what: String| match finished.last_line.as_str() {
         "" => what,
         line => format!("{what}: {line}"),
     };
-    match finished.ending {
+    let text = match finished.ending {
         Ending::Exited(status) if status.success() => {
             PageText::Lines(drawable_lines(&finished.stdout))
         }
@@ -220,7 +361,8 @@ pub fn command_text(argv: &[String], timeout: Duration) -> PageText {
         Ending::WaitFailed(err) => {
             PageText::Error(format!("`{program}` could not be waited for: {err}"))
         }
-    }
+    };
+    (text, finished.killed)
 }
 
 /// Why a command could not be started, in few words (the page is small;

@@ -264,6 +264,8 @@ pub fn simulate(config: &Config, options: &SimOptions) -> anyhow::Result<SimSumm
     let mut display = Ssd1306Port::new(bus.clone(), settings);
     let mut led = SimLed::default();
     let mut power = SimPower::default();
+    // page commands really run: what they leave running is ours to kill
+    crate::process::adopt_orphans();
     let custom_pages = Rc::new(RefCell::new(CustomPages::new(&config.custom_pages, None)));
     let mut pages = SimPages {
         pages: custom_pages.clone(),
