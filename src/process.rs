@@ -573,6 +573,54 @@ impl Tail {
 mod tests {
     use super::*;
 
+    fn argv(words: &[&str]) -> Vec<String> {
+        words.iter().map(|w| w.to_string()).collect()
+    }
+
+    fn running(pid: i32) -> bool {
+        processes().iter().any(|p| p.pid == pid && !p.zombie)
+    }
+
+    #[test]
+    fn a_run_kills_what_escaped_it_and_nothing_else() {
+        adopt_orphans();
+        let dir = tempfile::tempdir().unwrap();
+        // a power command's hand-over (kept), and a command being waited for
+        let handed_over = dir.path().join("handed-over");
+        let script = format!(
+            "setsid sh -c 'echo $$ > {}; exec sleep 60' &",
+            handed_over.display()
+        );
+        run_bounded(&argv(&["sh", "-c", &script]), Duration::from_secs(5), 0, Leftovers::Keep)
+            .unwrap();
+        let waited = std::thread::spawn(|| {
+            run_bounded(&argv(&["sh", "-c", "sleep 1; exit 7"]), Duration::from_secs(20), 0, Leftovers::Keep)
+        });
+        let mut killed = Vec::new();
+        for _ in 0..5 {
+            let run = run_bounded(
+                &argv(&["sh", "-c", "setsid sleep 60 & echo hi"]),
+                Duration::from_secs(5),
+                16,
+                Leftovers::Kill,
+            )
+            .unwrap();
+            assert_eq!(run.stdout, b"hi\n");
+            killed.push(run.killed);
+        }
+        let waited = waited.join().unwrap().unwrap();
+        let kept: i32 = std::fs::read_to_string(&handed_over).unwrap().trim().parse().unwrap();
+        let kept_ran = running(kept);
+        let _ = kill(Pid::from_raw(kept), Signal::SIGKILL);
+        assert_eq!(killed, vec![1; 5], "each run killed its `setsid sleep 60`");
+        assert!(
+            matches!(waited.ending, Ending::Exited(status) if status.code() == Some(7)),
+            "another run's exit status was taken: {:?}",
+            waited.ending
+        );
+        assert!(kept_ran, "a power command's hand-over was killed");
+    }
+
     #[test]
     fn the_kept_tail_starts_on_a_whole_character() {
         let mut tail = Tail::new(5);

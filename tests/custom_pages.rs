@@ -3,9 +3,11 @@
 //! directory) or read real files; the frames decoded from the I2C bytes are
 //! compared with the layout of the text the page must show.
 
-use std::os::unix::fs::PermissionsExt;
+use std::io::Read;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use rackpi_panel::core::PageName;
 use rackpi_panel::frame::Frame;
@@ -46,29 +48,29 @@ impl Bench {
         path.to_string_lossy().into_owned()
     }
 
-    /// Runs the simulator with `config` and `script`, events on stdout and
-    /// frames in `frames/`.
-    fn simulate(&self, config: &str, script: &str, virtual_time: bool) -> Output {
+    /// The simulator's command line for `config` and `script`, events on
+    /// stdout and frames in `frames/`.
+    fn simulator(&self, config: &str, script: &str, virtual_time: bool) -> Command {
         let scenario = self.path("scenario.txt");
         std::fs::write(&scenario, script).unwrap();
         let frames = self.path("frames");
         let _ = std::fs::remove_dir_all(&frames);
-        let mut args = vec![
-            "simulate",
-            "--fake-stats",
-            "--config",
-            config,
-            "--events",
-            "-",
-            "--frames",
-            frames.to_str().unwrap(),
-            "--script",
-            scenario.to_str().unwrap(),
-        ];
+        let mut command = Command::new(BIN);
+        command.args(["simulate", "--fake-stats", "--config", config, "--events", "-"]);
+        command.arg("--frames").arg(&frames).arg("--script").arg(&scenario);
         if virtual_time {
-            args.push("--virtual-time");
+            command.arg("--virtual-time");
         }
-        let out = Command::new(BIN).args(&args).output().unwrap();
+        command
+    }
+
+    /// Runs the simulator with `config` and `script`, events on stdout and
+    /// frames in `frames/`.
+    fn simulate(&self, config: &str, script: &str, virtual_time: bool) -> Output {
+        let out = self
+            .simulator(config, script, virtual_time)
+            .output()
+            .unwrap();
         assert!(
             out.status.success(),
             "{}",
@@ -296,6 +298,279 @@ fn a_hanging_command_is_killed_at_its_timeout_and_the_button_works_meanwhile() {
                 .next()
                 .is_some_and(|rest| rest.trim_start().starts_with('Z')),
         "the hanging command {pid} outlived its timeout"
+    );
+}
+
+/// How many threads process `pid` has.
+fn threads(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .map(|tasks| tasks.count())
+        .unwrap_or(0)
+}
+
+/// How many descriptors process `pid` has open.
+fn descriptors(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|fds| fds.count())
+        .unwrap_or(0)
+}
+
+/// The children of process `pid`, zombies included.
+fn children(pid: u32) -> usize {
+    let parent = |stat: String| -> Option<u32> {
+        stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse().ok()
+    };
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|entry| std::fs::read_to_string(entry.path().join("stat")).ok())
+        .filter(|stat| parent(stat.clone()) == Some(pid))
+        .count()
+}
+
+/// Whether process `pid` runs (exists and is no zombie).
+fn alive(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| Some(stat.rsplit_once(')')?.1.trim_start().chars().next()? != 'Z'))
+        .unwrap_or(false)
+}
+
+/// The pids a test's commands wrote to `file`, killed when dropped if the
+/// panel left them running.
+struct Recorded(PathBuf);
+
+impl Recorded {
+    fn pids(&self) -> Vec<i32> {
+        std::fs::read_to_string(&self.0)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|line| line.trim().parse().ok())
+            .collect()
+    }
+}
+
+impl Drop for Recorded {
+    fn drop(&mut self) {
+        for pid in self.pids() {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+    }
+}
+
+#[test]
+fn a_command_that_leaves_a_process_outside_its_group_leaves_nothing_behind() {
+    let bench = Bench::new();
+    let strays = Recorded(bench.path("pids"));
+    // each run leaves a process in a session of its own, holding the pipes
+    let leaves = bench.script(
+        "leaves",
+        &format!(
+            "setsid sh -c 'echo $$ >> \"{}\"; exec sleep 600' & echo hi",
+            strays.0.display()
+        ),
+    );
+    let config = bench.config(&format!(
+        "[display]\ntimeout_s = 0\npages = [\"leaves\"]\n\n\
+         [[page]]\nname = \"leaves\"\ncommand = [\"{leaves}\"]\nevery_s = 2\ntimeout_s = 1\n"
+    ));
+    // real time: a run every 2 s
+    let simulator = bench
+        .simulator(&config, "wait 9\n", false)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = simulator.id();
+    std::thread::sleep(Duration::from_millis(1500));
+    let (threads_first, fds_first) = (threads(pid), descriptors(pid));
+    std::thread::sleep(Duration::from_secs(6));
+    let (threads_later, fds_later) = (threads(pid), descriptors(pid));
+    let children_later = children(pid);
+    let running_later = strays.pids().into_iter().filter(|&p| alive(p)).count();
+    let out = simulator.wait_with_output().unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    let runs = strays.pids();
+    assert!(runs.len() >= 4, "{} runs in 9 s: {log}", runs.len());
+    assert!(
+        threads_later <= threads_first,
+        "threads grew from {threads_first} to {threads_later} in 6 s"
+    );
+    assert!(
+        fds_later <= fds_first,
+        "open descriptors grew from {fds_first} to {fds_later} in 6 s"
+    );
+    assert!(children_later <= 1, "{children_later} children after 7.5 s");
+    assert!(
+        running_later <= 1,
+        "{running_later} processes left behind after 7.5 s"
+    );
+    let left: Vec<i32> = runs.into_iter().filter(|&p| alive(p)).collect();
+    assert!(left.is_empty(), "left running: {left:?}");
+    assert!(
+        log.contains("page leaves: killed 1 process left behind"),
+        "{log}"
+    );
+}
+
+/// Why there is no slow filesystem to test with.
+enum NoSlowFs {
+    /// The test's own tools are missing: CI installs them.
+    NotInstalled(String),
+    /// This machine cannot have one (no /dev/fuse, no right to mount).
+    Unavailable(String),
+}
+
+/// A FUSE filesystem (tests/slow_fs.py) whose one file, `slow`, answers
+/// each read only after a delay: a hung NFS mount. Unmounted when dropped,
+/// which also ends the reads waiting on it.
+struct SlowFs {
+    server: std::process::Child,
+    mount: PathBuf,
+}
+
+impl SlowFs {
+    fn mount(at: &Path, delay_s: u32) -> Result<SlowFs, NoSlowFs> {
+        let python = "/usr/bin/python3";
+        let has_fusepy = Command::new(python)
+            .args(["-c", "import fusepy"])
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|status| status.success());
+        if !has_fusepy {
+            return Err(NoSlowFs::NotInstalled(format!(
+                "{python} cannot import fusepy (apt install fuse3 python3-fusepy)"
+            )));
+        }
+        if !Path::new("/dev/fuse").exists() {
+            return Err(NoSlowFs::Unavailable("no /dev/fuse".into()));
+        }
+        std::fs::create_dir(at).unwrap();
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/slow_fs.py");
+        let server = Command::new(python)
+            .arg(script)
+            .arg(at)
+            .arg(delay_s.to_string())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut fs = SlowFs {
+            server,
+            mount: at.to_path_buf(),
+        };
+        let device = |path: &Path| std::fs::metadata(path).map(|m| m.dev()).ok();
+        let until = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < until {
+            if device(at) != device(at.parent().unwrap()) {
+                return Ok(fs);
+            }
+            if fs.server.try_wait().unwrap().is_some() {
+                let mut why = String::new();
+                let _ = fs.server.stderr.take().unwrap().read_to_string(&mut why);
+                return Err(NoSlowFs::Unavailable(format!("cannot mount: {why}")));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Err(NoSlowFs::Unavailable("not mounted after 10 s".into()))
+    }
+
+    /// The mount, or why not: a missing tool fails under CI (which installs
+    /// it), anything else is skipped, loudly.
+    fn mount_or_skip(at: &Path, delay_s: u32, test: &str) -> Option<SlowFs> {
+        match SlowFs::mount(at, delay_s) {
+            Ok(fs) => Some(fs),
+            Err(NoSlowFs::NotInstalled(why)) if std::env::var("CI").as_deref() == Ok("true") => {
+                panic!("{test}: {why}")
+            }
+            Err(NoSlowFs::NotInstalled(why) | NoSlowFs::Unavailable(why)) => {
+                eprintln!("SKIPPED {test}: no slow filesystem to test with: {why}");
+                None
+            }
+        }
+    }
+
+    fn file(&self) -> PathBuf {
+        self.mount.join("slow")
+    }
+}
+
+impl Drop for SlowFs {
+    fn drop(&mut self) {
+        let _ = self.server.kill();
+        let _ = self.server.wait();
+        let _ = Command::new("umount").arg("-l").arg(&self.mount).status();
+    }
+}
+
+#[test]
+fn a_file_that_hangs_says_so_and_the_button_works_meanwhile() {
+    let bench = Bench::new();
+    let Some(fs) = SlowFs::mount_or_skip(
+        &bench.path("mnt"),
+        30,
+        "a_file_that_hangs_says_so_and_the_button_works_meanwhile",
+    ) else {
+        return;
+    };
+    let file = fs.file();
+    let config = bench.config(&format!(
+        "[display]\npages = [\"slow\", \"info\", \"system\"]\n\n\
+         [[page]]\nname = \"slow\"\nfile = \"{}\"\n",
+        file.display()
+    ));
+    // real time: each read of the file takes 30 s; releases at 3.7 s and 4.9 s
+    let mut simulator = bench
+        .simulator(
+            &config,
+            "wait 3.5\npress 0.2\nwait 1\npress 0.2\nwait 1.5\n",
+            false,
+        )
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = simulator.id();
+    std::thread::sleep(Duration::from_millis(2500));
+    let threads_first = threads(pid);
+    std::thread::sleep(Duration::from_millis(3500));
+    let threads_later = threads(pid);
+    // the read still hangs: unmounting ends it, and the simulator can exit
+    let _ = simulator.try_wait();
+    drop(fs);
+    let out = simulator.wait_with_output().unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    let ev = events(&out);
+    let pages: Vec<(&str, u64)> = named(&ev, "page")
+        .iter()
+        .map(|e| (e["name"].as_str().unwrap(), e["t_ms"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(
+        pages.iter().map(|(name, _)| *name).collect::<Vec<_>>(),
+        vec!["slow", "info", "system"],
+        "{log}"
+    );
+    for ((_, turned), released) in pages[1..].iter().zip([3_700, 4_900]) {
+        assert!(
+            turned.abs_diff(released) < 300,
+            "page turned at {turned} ms, released at {released} ms"
+        );
+    }
+    assert_shown(
+        &bench.frames(),
+        &expected(
+            "slow",
+            PageText::Error(format!("no answer from {} in 2 s", file.display())),
+        ),
+    );
+    assert!(
+        threads_later <= threads_first && threads_later <= 3,
+        "threads: {threads_first} at 2.5 s, {threads_later} at 6 s"
     );
 }
 
