@@ -134,7 +134,8 @@ pub fn run_bounded(
         .env_remove("NOTIFY_SOCKET")
         .env_remove("WATCHDOG_PID")
         .env_remove("WATCHDOG_USEC");
-    let mut child = spawn_registered(&mut command).map_err(|err| spawn_error(&shown, program, err))?;
+    let mut child =
+        spawn_registered(&mut command).map_err(|err| spawn_error(&shown, program, err))?;
     let group = Pid::from_raw(i32::try_from(child.id()).unwrap_or(i32::MAX));
     let mut output = Output::new(child.stdout.take(), child.stderr.take(), stdout_limit);
     let mut killed = HashSet::new();
@@ -178,7 +179,11 @@ pub fn run_bounded(
 /// A token no other run of this process has.
 fn new_token() -> String {
     static RUNS: AtomicU64 = AtomicU64::new(0);
-    format!("{}.{}", std::process::id(), RUNS.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "{}.{}",
+        std::process::id(),
+        RUNS.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// The two pipes of a running command and what was kept of them.
@@ -209,8 +214,8 @@ impl Output {
     /// Waits up to `wait` for output, and reads all there is; a pipe at its
     /// end is closed. Sleeps `wait` when both are closed.
     fn read(&mut self, wait: Duration) {
-        let timeout = PollTimeout::try_from(wait.as_millis().min(60_000) as i32)
-            .unwrap_or(PollTimeout::ZERO);
+        let timeout =
+            PollTimeout::try_from(wait.as_millis().min(60_000) as i32).unwrap_or(PollTimeout::ZERO);
         let (out_ready, err_ready) = {
             let mut fds = Vec::with_capacity(2);
             if let Some(stdout) = &self.stdout {
@@ -390,7 +395,10 @@ fn sweep(run: Option<(&str, Pid)>, mut killed: HashSet<i32>) -> usize {
             }
         }
         let registry = children();
-        for p in all.iter().filter(|p| p.parent == me && !registry.pids.contains(&p.pid)) {
+        for p in all
+            .iter()
+            .filter(|p| p.parent == me && !registry.pids.contains(&p.pid))
+        {
             let ours = Some(p.group) == group || killed.contains(&p.pid);
             if p.zombie {
                 // an unknown child may be a command being started: left
@@ -591,10 +599,20 @@ mod tests {
             "setsid sh -c 'echo $$ > {}; exec sleep 60' &",
             handed_over.display()
         );
-        run_bounded(&argv(&["sh", "-c", &script]), Duration::from_secs(5), 0, Leftovers::Keep)
-            .unwrap();
+        run_bounded(
+            &argv(&["sh", "-c", &script]),
+            Duration::from_secs(5),
+            0,
+            Leftovers::Keep,
+        )
+        .unwrap();
         let waited = std::thread::spawn(|| {
-            run_bounded(&argv(&["sh", "-c", "sleep 1; exit 7"]), Duration::from_secs(20), 0, Leftovers::Keep)
+            run_bounded(
+                &argv(&["sh", "-c", "sleep 1; exit 7"]),
+                Duration::from_secs(20),
+                0,
+                Leftovers::Keep,
+            )
         });
         let mut killed = Vec::new();
         for _ in 0..5 {
@@ -609,7 +627,11 @@ mod tests {
             killed.push(run.killed);
         }
         let waited = waited.join().unwrap().unwrap();
-        let kept: i32 = std::fs::read_to_string(&handed_over).unwrap().trim().parse().unwrap();
+        let kept: i32 = std::fs::read_to_string(&handed_over)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
         let kept_ran = running(kept);
         let _ = kill(Pid::from_raw(kept), Signal::SIGKILL);
         assert_eq!(killed, vec![1; 5], "each run killed its `setsid sleep 60`");

@@ -56,8 +56,19 @@ impl Bench {
         let frames = self.path("frames");
         let _ = std::fs::remove_dir_all(&frames);
         let mut command = Command::new(BIN);
-        command.args(["simulate", "--fake-stats", "--config", config, "--events", "-"]);
-        command.arg("--frames").arg(&frames).arg("--script").arg(&scenario);
+        command.args([
+            "simulate",
+            "--fake-stats",
+            "--config",
+            config,
+            "--events",
+            "-",
+        ]);
+        command
+            .arg("--frames")
+            .arg(&frames)
+            .arg("--script")
+            .arg(&scenario);
         if virtual_time {
             command.arg("--virtual-time");
         }
@@ -318,7 +329,12 @@ fn descriptors(pid: u32) -> usize {
 /// The children of process `pid`, zombies included.
 fn children(pid: u32) -> usize {
     let parent = |stat: String| -> Option<u32> {
-        stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse().ok()
+        stat.rsplit_once(')')?
+            .1
+            .split_whitespace()
+            .nth(1)?
+            .parse()
+            .ok()
     };
     std::fs::read_dir("/proc")
         .unwrap()

@@ -4,8 +4,8 @@
 //! cannot be stopped, so the loop never waits for one: it asks, and shows
 //! an error when no answer has come in time.
 
-use std::collections::BinaryHeap;
 use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::io::Write;
 use std::os::unix::net::UnixStream;
 use std::sync::mpsc::{channel, RecvTimeoutError, Sender};
@@ -61,7 +61,14 @@ impl Worker {
             .spawn(move || {
                 for refresh in asked {
                     let text = refresh_text(page, &runs);
-                    if answers.send(Answer { page, refresh, text }).is_err() {
+                    if answers
+                        .send(Answer {
+                            page,
+                            refresh,
+                            text,
+                        })
+                        .is_err()
+                    {
                         return;
                     }
                     if let Some(mut waker) = waker.as_ref() {
@@ -112,7 +119,9 @@ impl Alarm {
                 loop {
                     let next = due.peek().map(|Reverse(at): &Reverse<Instant>| *at);
                     let got = match next {
-                        Some(at) => instants.recv_timeout(at.saturating_duration_since(Instant::now())),
+                        Some(at) => {
+                            instants.recv_timeout(at.saturating_duration_since(Instant::now()))
+                        }
                         None => instants.recv().map_err(|_| RecvTimeoutError::Disconnected),
                     };
                     match got {

@@ -139,7 +139,10 @@ impl CustomPages {
                 .filter_map(|(name, worker)| Some(worker.asked?.at + self.answer_limit(*name)))
                 .min()
                 .map_or(until, |due| due.min(until));
-            match self.answers.recv_timeout(next.saturating_duration_since(now)) {
+            match self
+                .answers
+                .recv_timeout(next.saturating_duration_since(now))
+            {
                 Ok(answer) => self.take(answer),
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => return,
@@ -203,7 +206,10 @@ impl CustomPages {
                 Source::Command { argv, .. } => format!("`{}`", program_name(argv)),
             };
             let seconds = limit.as_secs_f64();
-            self.store(name, PageText::Error(format!("no answer from {what} in {seconds} s")));
+            self.store(
+                name,
+                PageText::Error(format!("no answer from {what} in {seconds} s")),
+            );
         }
     }
 
@@ -236,10 +242,20 @@ impl CustomPages {
     /// The worker of `name` for `source`, started (or replaced, when the
     /// source changed) if need be.
     fn worker(&mut self, name: PageName, source: &Source) -> Result<&mut Worker, String> {
-        if self.workers.get(&name).is_none_or(|worker| worker.source != *source) {
+        if self
+            .workers
+            .get(&name)
+            .is_none_or(|worker| worker.source != *source)
+        {
             let waker = self.waker.as_ref().and_then(|w| w.try_clone().ok());
-            let worker = Worker::start(name, source.clone(), self.sender.clone(), waker, refresh_text)
-                .map_err(|err| format!("cannot start a thread for the page: {err}"))?;
+            let worker = Worker::start(
+                name,
+                source.clone(),
+                self.sender.clone(),
+                waker,
+                refresh_text,
+            )
+            .map_err(|err| format!("cannot start a thread for the page: {err}"))?;
             self.workers.insert(name, worker);
         }
         if self.alarm.is_none() {
@@ -298,7 +314,10 @@ impl PageSource for CustomPages {
         }
         if matches!(source, Source::File(_)) && !self.texts.contains_key(&name) {
             self.wait_until(now + FIRST_ANSWER_WAIT, |pages| {
-                pages.workers.get(&name).is_none_or(|worker| worker.asked.is_none())
+                pages
+                    .workers
+                    .get(&name)
+                    .is_none_or(|worker| worker.asked.is_none())
             });
         }
     }
