@@ -109,10 +109,10 @@ pub trait StatsSource {
 /// The content of the custom pages (`[[page]]`): commands run in the
 /// background, files read.
 pub trait PageSource {
-    /// Starts bringing page `name` up to date without blocking the loop (a
-    /// command runs in the background; a regular file is read at once);
-    /// `poll` reports when it is done. A page already being refreshed is
-    /// left to finish.
+    /// Starts bringing page `name` up to date without blocking the loop (its
+    /// command runs, or its file is read, in the background); `poll` reports
+    /// when it is done, or overdue. A page already being refreshed is left
+    /// to finish.
     fn refresh(&mut self, name: PageName);
     /// Each page whose refresh has ended since the last call, with whether
     /// what it shows changed.

@@ -214,7 +214,7 @@ impl Loop<'_> {
                     }
                 }
                 Effect::RunPower(action) => self.ports.power.start(action),
-                // (before the draw below: a file page is read at once)
+                // (before the draw below: a file that answers at once is shown)
                 Effect::RefreshPage(name) => self.ports.pages.refresh(name),
                 Effect::InitDisplay => init = true,
                 Effect::Draw => draw = true,
