@@ -386,11 +386,13 @@ fn sweep(run: Option<(&str, Pid)>, mut killed: HashSet<i32>) -> usize {
     loop {
         let mut busy = false;
         let all = processes();
-        if let Some(group) = group {
-            if all.iter().any(|p| p.group == group && !p.zombie) {
-                // (forked after the first kill, or not dead yet)
-                killed.extend(group_members(Pid::from_raw(group)));
-                let _ = killpg(Pid::from_raw(group), Signal::SIGKILL);
+        let marked = |pid: i32| marker.as_deref().is_some_and(|m| has_marker(pid, m));
+        // what is still in the group: forked after the first kill, or not
+        // dead yet (the mark tells it from a group that reused the id)
+        for p in all.iter().filter(|p| Some(p.group) == group && !p.zombie) {
+            if killed.contains(&p.pid) || marked(p.pid) {
+                let _ = kill(Pid::from_raw(p.pid), Signal::SIGKILL);
+                killed.insert(p.pid);
                 busy = true;
             }
         }
@@ -399,15 +401,15 @@ fn sweep(run: Option<(&str, Pid)>, mut killed: HashSet<i32>) -> usize {
             .iter()
             .filter(|p| p.parent == me && !registry.pids.contains(&p.pid))
         {
-            let ours = Some(p.group) == group || killed.contains(&p.pid);
             if p.zombie {
+                let ours = Some(p.group) == group || killed.contains(&p.pid);
                 // an unknown child may be a command being started: left
                 // to a later sweep then
                 if ours || registry.spawning == 0 {
                     let _ = waitpid(Pid::from_raw(p.pid), Some(WaitPidFlag::WNOHANG));
                     busy = true;
                 }
-            } else if ours || marker.as_deref().is_some_and(|m| has_marker(p.pid, m)) {
+            } else if killed.contains(&p.pid) || marked(p.pid) {
                 let _ = kill(Pid::from_raw(p.pid), Signal::SIGKILL);
                 killed.insert(p.pid);
                 busy = true;
