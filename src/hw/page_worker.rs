@@ -145,3 +145,30 @@ impl Alarm {
         let _ = self.set.send(at);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn the_alarm_wakes_the_loop_at_each_instant_in_order() {
+        let (waker, mut woken) = UnixStream::pair().unwrap();
+        let alarm = Alarm::start(waker).unwrap();
+        let start = Instant::now();
+        alarm.at(start + Duration::from_millis(600));
+        alarm.at(start + Duration::from_millis(300));
+        let mut byte = [0];
+        woken.read_exact(&mut byte).unwrap();
+        let first = start.elapsed();
+        woken.read_exact(&mut byte).unwrap();
+        let second = start.elapsed();
+        assert!(first >= Duration::from_millis(300), "{first:?}");
+        assert!(second >= Duration::from_millis(600), "{second:?}");
+        assert!(second < Duration::from_secs(10), "{second:?}");
+        woken.set_nonblocking(true).unwrap();
+        assert!(woken.read(&mut byte).is_err(), "woken once per instant");
+    }
+}
