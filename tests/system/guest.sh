@@ -219,6 +219,28 @@ scenario_rpi() {
     systemctl start $UNIT
     check "systemctl start: running again" wait_until 60 running
 
+    # a page whose command leaves a process outside its group (setsid), run
+    # every 2 s while it is next after the info page: each run kills it
+    # (the daemon is its subreaper), and the daemon's threads stay flat
+    cp $CONF /tmp/good.toml
+    sed -i 's/^#pages = .*/pages = ["info", "leaves"]/' $CONF
+    printf '\n[[page]]\nname = "leaves"\ncommand = ["/bin/sh", "-c", "setsid sleep 601 & echo hi"]\nevery_s = 2\ntimeout_s = 1\n' >> $CONF
+    c=$(cursor) pid=$(mainpid)
+    systemctl reload $UNIT
+    check "a reload adds the page" journal_shows "$c" 'configuration reloaded'
+    sleep 1
+    threads_first=$(ls /proc/$pid/task | wc -l)
+    sleep 8
+    threads_later=$(ls /proc/$pid/task | wc -l)
+    check "each run kills what it left behind, and says so" \
+        journal_shows "$c" 'page leaves: killed 1 process left behind'
+    strays=$(pgrep -c -x -f 'sleep 601' || true)
+    check "at most the last run's stray is running ($strays)" [ "$strays" -le 1 ]
+    check "the daemon's threads stay flat ($threads_first, then $threads_later)" \
+        [ "$threads_later" -le "$threads_first" ]
+    cp /tmp/good.toml $CONF
+    systemctl reload $UNIT
+
     # the sandbox
     security=$(systemd-analyze security $UNIT 2>/dev/null | sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
     echo "INFO: systemd-analyze security $UNIT: $security"
