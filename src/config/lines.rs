@@ -62,3 +62,37 @@ impl<'a> KeyLines<'a> {
         self.text[..offset].matches('\n').count() + 1
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::problem;
+
+    #[test]
+    fn a_key_is_named_with_its_line_however_the_file_writes_it() {
+        for (text, at) in [
+            (
+                "# hold\n[button]\ndebounce_ms = 0\n",
+                "line 3: `button.debounce_ms`",
+            ),
+            (
+                "# hold\n[button]\n\"debounce_ms\" = 0\n",
+                "line 3: `button.debounce_ms`",
+            ),
+            (
+                "# hold\nbutton.debounce_ms = 0\n",
+                "line 2: `button.debounce_ms`",
+            ),
+            (
+                "# hold\nbutton = { debounce_ms = 0 }\n",
+                "line 2: `button.debounce_ms`",
+            ),
+            (
+                "page = [\n  { name = \"backup\" },\n]\n[display]\npages = [\"backup\"]\n",
+                "line 2: `page.command` is missing",
+            ),
+        ] {
+            let msg = problem(text);
+            assert!(msg.contains(at), "{text:?}: {msg}");
+        }
+    }
+}

@@ -82,3 +82,42 @@ pub(crate) fn file_kind(file_type: std::fs::FileType) -> &'static str {
         "something else"
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use std::time::Duration;
+
+    #[test]
+    fn a_file_of_exactly_one_mebibyte_is_read_and_one_byte_more_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        let limit = MAX_FILE_BYTES as usize;
+        std::fs::write(&path, format!("#{}\n", "x".repeat(limit - 2))).unwrap();
+        assert_eq!(Config::load(Some(&path)).unwrap(), Config::default());
+        std::fs::write(&path, format!("#{}\n", "x".repeat(limit - 1))).unwrap();
+        let msg = Config::load(Some(&path)).unwrap_err().to_string();
+        assert!(msg.contains("1048577 bytes"), "{msg}");
+    }
+
+    #[test]
+    fn a_fifo_is_refused_without_blocking_a_reload() {
+        // Config::load is what SIGHUP runs inside the main loop: it must
+        // return, not wait for a writer.
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("config.toml");
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+        let (done, result) = std::sync::mpsc::channel();
+        let path = fifo.clone();
+        std::thread::spawn(move || {
+            let _ = done.send(Config::load(Some(&path)).map_err(|e| e.to_string()));
+        });
+        let msg = result
+            .recv_timeout(Duration::from_secs(20))
+            .expect("Config::load on a FIFO returns instead of blocking")
+            .unwrap_err();
+        assert!(msg.contains("FIFO"), "{msg}");
+        assert!(msg.contains(fifo.to_str().unwrap()), "{msg}");
+    }
+}

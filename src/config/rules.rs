@@ -524,3 +524,285 @@ fn settle(power: &PowerConfig) -> Result<Duration, RuleError> {
     }
     Ok(Duration::from_secs(power.settle_s.unsigned_abs()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{parse, problem, with_page};
+    use crate::config::PageOrigin;
+    use crate::core::{CustomPage, PageKind, PageName, Rules, REFRESH};
+    use std::time::Duration;
+
+    #[test]
+    fn ignore_units_takes_full_unit_names_and_patterns_only() {
+        let msg = problem("[attention]\nignore_units = [\"apt-daily\"]\n");
+        assert!(msg.contains("attention.ignore_units"), "{msg}");
+        assert!(msg.contains("\"apt-daily.service\""), "{msg}");
+        let config = parse(
+            "[attention]\nignore_units = [\"apt-daily.timer\", \"apt-*\", \"user@?.service\"]\n",
+        )
+        .unwrap();
+        assert!(Rules::try_from(&config).is_ok());
+    }
+
+    #[test]
+    fn inconsistent_thresholds_name_the_key() {
+        let msg = problem("[button]\nshutdown_after_s = 7.0\n");
+        assert!(msg.contains("`button.shutdown_after_s`"), "{msg}");
+        assert!(msg.contains("reboot_after_s"), "{msg}");
+        let msg = problem("[button]\ncancel_after_s = 12.0\n");
+        assert!(msg.contains("`button.cancel_after_s`"), "{msg}");
+        let msg = problem("[button]\ndebounce_ms = 0\n");
+        assert!(msg.contains("`button.debounce_ms`"), "{msg}");
+        let msg = problem("[button]\nreboot_after_s = -1.0\n");
+        assert!(msg.contains("`button.reboot_after_s`"), "{msg}");
+        let msg = problem("[button]\nreboot_after_s = nan\n");
+        assert!(msg.contains("`button.reboot_after_s`"), "{msg}");
+    }
+
+    #[test]
+    fn display_values_out_of_range_name_the_key() {
+        for (text, key) in [
+            ("address = 0x80", "display.address"),
+            ("address = 0", "display.address"),
+            ("rotation = 90", "display.rotation"),
+            ("contrast = 256", "display.contrast"),
+            ("timeout_s = -1", "display.timeout_s"),
+            ("pages = []", "display.pages"),
+            ("pages = [\"info\", \"weather\"]", "display.pages"),
+            ("pages = [\"info\", \"info\"]", "display.pages"),
+            ("bus = \"\"", "display.bus"),
+        ] {
+            let msg = problem(&format!("[display]\n{text}\n"));
+            assert!(msg.contains(&format!("`{key}`")), "{text}: {msg}");
+        }
+        let msg = problem("[display]\nsize = \"96x16\"\n");
+        assert!(msg.contains("96x16"), "{msg}");
+    }
+
+    #[test]
+    fn power_commands_and_lines_must_name_something() {
+        let msg = problem("[power]\nreboot = []\n");
+        assert!(msg.contains("`power.reboot`"), "{msg}");
+        let msg = problem("[power]\nshutdown = [\"\"]\n");
+        assert!(msg.contains("`power.shutdown`"), "{msg}");
+        let msg = problem("[button]\nchip = \"/dev/gpiochip0\"\n");
+        assert!(msg.contains("`button.offset`"), "{msg}");
+        let msg = problem("[led]\nline = \"\"\n");
+        assert!(msg.contains("`led.line`"), "{msg}");
+    }
+
+    #[test]
+    fn settle_s_defaults_to_120_s_and_reaches_the_rules() {
+        assert_eq!(Rules::default().settle, Duration::from_secs(120));
+        let t = Rules::try_from(&parse("[power]\nsettle_s = 30\n").unwrap()).unwrap();
+        assert_eq!(t.settle, Duration::from_secs(30));
+        assert!(parse("[power]\nsettle_s = 3600\n").is_ok());
+        for text in [
+            "settle_s = -1",
+            "settle_s = 0",
+            "settle_s = 9",
+            "settle_s = 3601",
+        ] {
+            let msg = problem(&format!("[power]\n{text}\n"));
+            assert!(msg.contains("`power.settle_s`"), "{text}: {msg}");
+        }
+    }
+
+    #[test]
+    fn nul_bytes_are_refused_in_every_path_name_and_command() {
+        for (text, key) in [
+            ("[display]\nbus = \"/dev/i2c\\u0000-1\"", "display.bus"),
+            (
+                "[button]\nchip = \"/dev/gpiochip0\\u0000\"\noffset = 1",
+                "button.chip",
+            ),
+            (
+                "[led]\nchip = \"/dev/gpiochip0\\u0000\"\noffset = 1",
+                "led.chip",
+            ),
+            ("[led]\nline = \"GPIO23\\u0000\"", "led.line"),
+            ("[network]\ninterface = \"\\u0000\"", "network.interface"),
+            (
+                "[power]\nreboot = [\"/sbin/reboot\\u0000\"]",
+                "power.reboot",
+            ),
+            (
+                "[power]\nshutdown = [\"systemctl\", \"\\u0000\"]",
+                "power.shutdown",
+            ),
+        ] {
+            let msg = problem(text);
+            assert!(msg.contains(&format!("`{key}`")), "{text}: {msg}");
+            assert!(msg.contains("NUL"), "{text}: {msg}");
+        }
+    }
+
+    #[test]
+    fn a_blank_program_is_refused() {
+        for text in ["reboot = [\" \"]", "reboot = [\"\\t\", \"now\"]"] {
+            let msg = problem(&format!("[power]\n{text}\n"));
+            assert!(msg.contains("`power.reboot`"), "{text}: {msg}");
+        }
+    }
+
+    #[test]
+    fn the_led_cannot_share_the_buttons_line() {
+        let msg = problem("[button]\nline = \"GPIO23\"\n");
+        assert!(msg.contains("`led.line`"), "{msg}");
+        let msg = problem(
+            "[button]\nchip = \"/dev/gpiochip4\"\noffset = 7\n[led]\nchip = \"/dev/gpiochip4\"\noffset = 7\n",
+        );
+        assert!(msg.contains("`led.offset`"), "{msg}");
+        // by name and by offset cannot be compared without the hardware
+        assert!(parse("[led]\nchip = \"/dev/gpiochip0\"\noffset = 20\n").is_ok());
+        assert!(parse("[led]\nline = \"GPIO21\"\n").is_ok());
+    }
+
+    #[test]
+    fn a_command_page_parses_into_the_rules_with_its_defaults() {
+        let config = parse(&with_page("command = [\"restic\", \"snapshots\"]")).unwrap();
+        let page = &config.custom_pages[0];
+        assert_eq!(
+            page.origin(),
+            PageOrigin::Command {
+                argv: vec!["restic".into(), "snapshots".into()],
+                timeout: Duration::from_secs(5),
+            }
+        );
+        let rules = Rules::try_from(&config).unwrap();
+        let name = PageName::new("backup").unwrap();
+        assert_eq!(rules.pages[3], PageKind::Custom(name));
+        assert_eq!(
+            rules.custom_pages,
+            vec![CustomPage {
+                name,
+                every: Duration::from_secs(30)
+            }]
+        );
+        let config = parse(&with_page("file = \"/run/backup/status\"")).unwrap();
+        assert_eq!(
+            config.custom_pages[0].origin(),
+            PageOrigin::File("/run/backup/status".into())
+        );
+        assert_eq!(config.custom_pages[0].every(), REFRESH);
+        let config = parse(&with_page(
+            "command = [\"restic\"]\nevery_s = 600\ntimeout_s = 60",
+        ))
+        .unwrap();
+        assert_eq!(config.custom_pages[0].every(), Duration::from_secs(600));
+    }
+
+    #[test]
+    fn a_page_needs_exactly_one_of_command_and_file() {
+        let msg = problem(&with_page("command = [\"true\"]\nfile = \"/run/x\""));
+        assert!(
+            msg.contains("`page.file`") && msg.contains("line 7"),
+            "{msg}"
+        );
+        assert!(msg.contains("either command or file"), "{msg}");
+        let msg = problem(&with_page(""));
+        assert!(msg.contains("`page.command` is missing"), "{msg}");
+        assert!(msg.contains("line 4"), "the [[page]] header: {msg}");
+    }
+
+    #[test]
+    fn a_page_name_is_a_free_identifier_that_display_pages_shows() {
+        for (name, why) in [
+            ("info", "built-in page"),
+            ("attention", "built-in page"),
+            ("my backup", "letters, digits"),
+            ("1st", "beginning with a letter"),
+            ("", "letters, digits"),
+            ("a-name-that-is-too-long", "1 to 16"),
+        ] {
+            let text = format!("[[page]]\nname = \"{name}\"\ncommand = [\"true\"]\n");
+            let msg = problem(&text);
+            assert!(msg.contains("`page.name`"), "{name}: {msg}");
+            assert!(msg.contains("line 2"), "{name}: {msg}");
+            assert!(msg.contains(why), "{name}: {msg}");
+        }
+        let msg = problem(&format!(
+            "{}\n[[page]]\nname = \"backup\"\nfile = \"/run/x\"\n",
+            with_page("command = [\"true\"]")
+        ));
+        assert!(msg.contains("again") && msg.contains("line 9"), "{msg}");
+        let msg = problem("[[page]]\nname = \"backup\"\ncommand = [\"true\"]\n");
+        assert!(msg.contains("`page.name`"), "{msg}");
+        assert!(msg.contains("display.pages does not name"), "{msg}");
+    }
+
+    #[test]
+    fn display_pages_may_only_name_pages_that_are_defined() {
+        let msg = problem("[display]\npages = [\"info\", \"backup\"]\n");
+        assert!(
+            msg.contains("`display.pages`") && msg.contains("line 2"),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("\"backup\"") && msg.contains("no [[page]]"),
+            "{msg}"
+        );
+        let msg = problem(&format!(
+            "{}[display]\npages = [\"backup\", \"pihole\"]\n",
+            "[[page]]\nname = \"backup\"\nfile = \"/run/x\"\n"
+        ));
+        assert!(msg.contains("\"pihole\""), "{msg}");
+        assert!(msg.contains("the [[page]] names are \"backup\""), "{msg}");
+        let msg = problem("[display]\npages = [\"info\", \"attention\"]\n");
+        assert!(msg.contains("attention"), "{msg}");
+    }
+
+    #[test]
+    fn page_commands_and_files_must_name_something_usable() {
+        for (body, key, why) in [
+            ("command = []", "page.command", "is empty"),
+            ("command = [\" \"]", "page.command", "blank program"),
+            ("command = [\"true\", \"a\\u0000b\"]", "page.command", "NUL"),
+            ("file = \"status.txt\"", "page.file", "absolute path"),
+            ("file = \"/run/a\\u0000b\"", "page.file", "NUL"),
+            (
+                "file = \"/run/x\"\nevery_s = 10",
+                "page.every_s",
+                "command pages only",
+            ),
+            (
+                "file = \"/run/x\"\ntimeout_s = 1",
+                "page.timeout_s",
+                "command pages only",
+            ),
+        ] {
+            let msg = problem(&with_page(body));
+            assert!(msg.contains(&format!("`{key}`")), "{body}: {msg}");
+            assert!(msg.contains(why), "{body}: {msg}");
+            assert!(msg.contains("page \"backup\""), "{body}: {msg}");
+        }
+    }
+
+    #[test]
+    fn page_times_are_checked_against_each_other() {
+        for (body, key, why) in [
+            ("every_s = 1", "page.every_s", "from 2 to 86400"),
+            ("every_s = 86401", "page.every_s", "from 2 to 86400"),
+            ("timeout_s = 0", "page.timeout_s", "from 1 to 600"),
+            (
+                "timeout_s = 601\nevery_s = 3600",
+                "page.timeout_s",
+                "from 1 to 600",
+            ),
+            ("every_s = 5", "page.timeout_s", "less than every_s (5)"),
+            (
+                "every_s = 10\ntimeout_s = 10",
+                "page.timeout_s",
+                "less than every_s",
+            ),
+        ] {
+            let msg = problem(&with_page(&format!("command = [\"true\"]\n{body}")));
+            assert!(msg.contains(&format!("`{key}`")), "{body}: {msg}");
+            assert!(msg.contains(why), "{body}: {msg}");
+        }
+        assert!(parse(&with_page(
+            "command = [\"true\"]\nevery_s = 2\ntimeout_s = 1"
+        ))
+        .is_ok());
+    }
+}
