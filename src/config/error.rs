@@ -73,11 +73,11 @@ fn at_line(line: &Option<usize>) -> String {
 #[error("`{key}` {problem}")]
 pub struct RuleError {
     /// The key, as written in the file (`page.command` in a `[[page]]`).
-    pub key: &'static str,
+    pub(crate) key: &'static str,
     /// For a key of a `[[page]]`: which one, counted from 0.
-    pub page: Option<usize>,
+    pub(crate) page: Option<usize>,
     /// What is wrong and what is allowed.
-    pub problem: String,
+    pub(crate) problem: String,
 }
 
 impl RuleError {

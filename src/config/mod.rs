@@ -105,16 +105,8 @@ impl Config {
         (config, Some(format!("{err}; using {used}")))
     }
 
-    /// Checks that each power program can be run: a path must be an
-    /// executable file, a bare name must be one in a directory of
-    /// `search_path` (a `PATH` value). Found now rather than when someone has
-    /// held the button for 8 s.
-    pub fn check_programs(&self, path: &Path, search_path: &OsStr) -> Result<(), ConfigError> {
-        self.check_programs_in(path, search_path, "")
-    }
-
-    /// As `check_programs`, with the text of the file to name the line of
-    /// the key.
+    /// Checks that each power and page program can be run (see
+    /// `programs`), with the text of the file to name the line of the key.
     fn check_programs_in(
         &self,
         path: &Path,
@@ -145,13 +137,6 @@ impl Config {
             .and_then(|()| crate::core::Rules::try_from(&config))
             .map_err(|err| err.in_file(path, &lines))?;
         Ok(config)
-    }
-
-    /// Checks every value; the first problem found is returned.
-    pub fn validate(&self, path: &Path) -> Result<(), ConfigError> {
-        crate::core::Rules::try_from(self)
-            .map(drop)
-            .map_err(|err| err.in_file(path, &KeyLines::of("")))
     }
 }
 

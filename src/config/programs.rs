@@ -101,7 +101,9 @@ mod tests {
         assert!(msg.contains("`page.command` of page \"other\""), "{msg}");
         assert!(msg.contains("line 10") && msg.contains("read-me"), "{msg}");
         config.custom_pages[1].command = Some(vec!["run-me".into()]);
-        assert!(config.check_programs(Path::new("c.toml"), bin).is_ok());
+        assert!(config
+            .check_programs_in(Path::new("c.toml"), bin, "")
+            .is_ok());
     }
 
     /// A directory holding an executable `run-me`, a non-executable
@@ -151,10 +153,12 @@ mod tests {
         let mut config = Config::default();
         config.power.reboot = vec!["run-me".into()];
         config.power.shutdown = vec![dir.path().join("run-me").to_string_lossy().into()];
-        assert!(config.check_programs(Path::new("c.toml"), bin).is_ok());
+        assert!(config
+            .check_programs_in(Path::new("c.toml"), bin, "")
+            .is_ok());
         config.power.shutdown = vec!["read-me".into(), "now".into()];
         let msg = config
-            .check_programs(Path::new("c.toml"), bin)
+            .check_programs_in(Path::new("c.toml"), bin, "")
             .unwrap_err()
             .to_string();
         assert!(msg.contains("`power.shutdown`"), "{msg}");
@@ -162,13 +166,13 @@ mod tests {
         assert!(msg.contains(&*bin.to_string_lossy()), "{msg}");
         config.power.shutdown = vec![dir.path().join("read-me").to_string_lossy().into()];
         let msg = config
-            .check_programs(Path::new("c.toml"), bin)
+            .check_programs_in(Path::new("c.toml"), bin, "")
             .unwrap_err()
             .to_string();
         assert!(msg.contains("not an executable file"), "{msg}");
         config.power.reboot = vec!["/nonexistent/reboot".into()];
         let msg = config
-            .check_programs(Path::new("c.toml"), bin)
+            .check_programs_in(Path::new("c.toml"), bin, "")
             .unwrap_err()
             .to_string();
         assert!(msg.contains("`power.reboot`"), "{msg}");

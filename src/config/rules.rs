@@ -51,16 +51,16 @@ impl TryFrom<&Config> for Rules {
         }
         let b = &config.button;
         let d = &config.display;
-        let (debounce, reboot_after, shutdown_after, cancel_after) = hold_stages(b)?;
+        let hold = hold_stages(b)?;
         let screen_timeout = screen_timeout(d)?;
         shown_pages(config)?;
         ignore_units(&config.attention.ignore_units)?;
         let settle = settle(&config.power)?;
         Ok(Rules {
-            debounce,
-            reboot_after,
-            shutdown_after,
-            cancel_after,
+            debounce: hold.debounce,
+            reboot_after: hold.reboot_after,
+            shutdown_after: hold.shutdown_after,
+            cancel_after: hold.cancel_after,
             screen_timeout,
             show_until_ip: d.show_until_ip,
             pages: d.pages.clone(),
@@ -352,9 +352,17 @@ fn page_times(page: &PageConfig) -> Result<(), RuleError> {
     Ok(())
 }
 
+/// The button's times, checked.
+struct HoldStages {
+    debounce: Duration,
+    reboot_after: Duration,
+    shutdown_after: Duration,
+    cancel_after: Duration,
+}
+
 /// The debounce time and the three hold thresholds, each in range and
 /// each stage long enough to let go in.
-fn hold_stages(b: &ButtonConfig) -> Result<(Duration, Duration, Duration, Duration), RuleError> {
+fn hold_stages(b: &ButtonConfig) -> Result<HoldStages, RuleError> {
     if b.debounce_ms <= 0 || b.debounce_ms > 1000 {
         return Err(RuleError::new(
             "button.debounce_ms",
@@ -411,12 +419,12 @@ fn hold_stages(b: &ButtonConfig) -> Result<(Duration, Duration, Duration, Durati
             ));
         }
     }
-    Ok((
-        Duration::from_millis(b.debounce_ms.unsigned_abs()),
-        Duration::from_secs_f64(b.reboot_after_s),
-        Duration::from_secs_f64(b.shutdown_after_s),
-        Duration::from_secs_f64(b.cancel_after_s),
-    ))
+    Ok(HoldStages {
+        debounce: Duration::from_millis(b.debounce_ms.unsigned_abs()),
+        reboot_after: Duration::from_secs_f64(b.reboot_after_s),
+        shutdown_after: Duration::from_secs_f64(b.shutdown_after_s),
+        cancel_after: Duration::from_secs_f64(b.cancel_after_s),
+    })
 }
 
 /// A number as short as it can be read: `8.5`, `1e298` (not 299 digits).

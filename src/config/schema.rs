@@ -329,17 +329,17 @@ impl std::fmt::Display for LineSelector {
 }
 impl Config {
     /// How the button line is found.
-    pub fn button_line(&self) -> LineSelector {
+    pub(crate) fn button_line(&self) -> LineSelector {
         selector(&self.button.line, &self.button.chip, self.button.offset)
     }
 
     /// How the LED line is found.
-    pub fn led_line(&self) -> LineSelector {
+    pub(crate) fn led_line(&self) -> LineSelector {
         selector(&self.led.line, &self.led.chip, self.led.offset)
     }
 
     /// Whether the panel is mounted upside down (rotation 180).
-    pub fn upside_down(&self) -> bool {
+    pub(crate) fn upside_down(&self) -> bool {
         self.display.rotation == Rotation::UpsideDown
     }
 }
