@@ -1,6 +1,9 @@
 //! The configuration file: one plain struct with a documented default on every
-//! field, parsed and validated before any hardware is touched. Here: loading
-//! and the public surface; the jobs are in one file each.
+//! field, parsed and validated before any hardware is touched. This file loads
+//! it and holds the public surface; each job has a file of its own: `schema`
+//! (what the file may say), `read` (bounded reading), `rules` (every rule,
+//! once, and the conversion to the core's `Rules`), `lines` (where a key is
+//! written), `programs` (whether the programs it names can run), `error`.
 
 mod error;
 mod lines;

@@ -1,6 +1,8 @@
 //! What the file may say: the sections and keys with their defaults, as
 //! serde reads them. A value of the wrong type or out of a type's range is
-//! refused here; every other rule is in `rules`.
+//! refused here; every other rule is in `rules`. Numbers stay as written
+//! (`i64`, `f64`) until `rules` checks them, so that a message can quote
+//! the value given (`is 1e298`, `is -1`).
 
 use std::path::PathBuf;
 use std::time::Duration;
