@@ -14,6 +14,8 @@ use serde::Deserialize;
 
 use crate::core::{CustomPage, PageKind, PageName, Rules, MAX_PAGE_NAME, REFRESH};
 
+mod type_errors;
+
 /// Where `run` and `check` look for the configuration when none is named.
 pub const DEFAULT_PATH: &str = "/etc/rackpi-panel/config.toml";
 
@@ -520,7 +522,20 @@ impl Config {
             let of_page = page
                 .map(|index| format!("of page \"{}\" ", self.custom_pages[index].name))
                 .unwrap_or_default();
-            let problem = if program.contains('/') {
+            let problem = if program.split_whitespace().nth(1).is_some() {
+                // a command line written as one word: no shell splits it
+                let words: Vec<String> = program
+                    .split_whitespace()
+                    .chain(argv[1..].iter().map(String::as_str))
+                    .map(|word| format!("{word:?}"))
+                    .collect();
+                let name = key.rsplit('.').next().unwrap_or(key);
+                format!(
+                    "{of_page}names the program {program:?}, one word holding spaces: no shell splits it, \
+                     so give each word as a string of its own, `{name} = [{}]`",
+                    words.join(", ")
+                )
+            } else if program.contains('/') {
                 if Path::new(program).exists() {
                     format!("{of_page}names {program}, which is not an executable file: make it executable (chmod +x) or name another program")
                 } else {
@@ -555,7 +570,8 @@ impl Config {
         }
         let config: Config = toml::from_str(text).map_err(|err| ConfigError::Parse {
             path: path.to_path_buf(),
-            message: err.to_string().trim_end().to_string(),
+            message: type_errors::in_toml_words(err.message(), err.span(), text)
+                .unwrap_or_else(|| err.to_string().trim_end().to_string()),
         })?;
         let located = |err: ConfigError| err.located_in(text);
         // `line` has a default, so only the text shows that it was given
