@@ -17,6 +17,7 @@ pub(super) fn in_toml_words(
     let found = Found::parse(found)?;
     let start = span?.start.min(text.len());
     let line = text[..start].matches('\n').count() + 1;
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
     let source_line = text.lines().nth(line - 1).unwrap_or("").trim();
     // `[page]` where `[[page]]` is meant: the error points at the table
     if let Some(header) = source_line.strip_prefix('[') {
@@ -40,12 +41,23 @@ pub(super) fn in_toml_words(
         None => name.to_string(),
     };
     let wanted = Wanted::from_serde(expected);
+    // an item of a list (`pages = ["info", 3]`) rather than the whole value
+    let is_item = text[line_start..start]
+        .split_once('=')
+        .is_some_and(|(_, before)| !before.trim().is_empty());
     let form = found.correct_form(wanted).map_or_else(
         || wanted.fix().to_string(),
-        |value| format!("write `{name} = {value}`"),
+        |value| {
+            if is_item {
+                format!("write it as {value}")
+            } else {
+                format!("write `{name} = {value}`")
+            }
+        },
     );
     Some(format!(
-        "line {line}: `{key}` is {}, where {} is expected: {form}",
+        "line {line}: `{key}` {} {}, where {} is expected: {form}",
+        if is_item { "has" } else { "is" },
         found.words(),
         wanted.words()
     ))
@@ -233,6 +245,16 @@ mod tests {
         assert!(
             said.ends_with("write `reboot = [\"systemctl\", \"reboot\"]`"),
             "{said}"
+        );
+    }
+
+    #[test]
+    fn an_item_of_a_list_is_told_apart_from_the_whole_value() {
+        let text = "[display]\npages = [\"info\", 3]\n";
+        let said = say("invalid type: integer `3`, expected a string", text, "3]").unwrap();
+        assert_eq!(
+            said,
+            "line 2: `display.pages` has the number 3, where a string is expected: write it as \"3\""
         );
     }
 
