@@ -97,7 +97,7 @@ fn events_carry_their_details() {
     assert!(failed[0]["reason"]
         .as_str()
         .unwrap()
-        .contains("simulated failure"));
+        .contains("`reboot` exited with status 1 (simulated)"));
 }
 
 #[test]

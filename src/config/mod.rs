@@ -3,7 +3,8 @@
 //! it and holds the public surface; each job has a file of its own: `schema`
 //! (what the file may say), `read` (bounded reading), `rules` (every rule,
 //! once, and the conversion to the core's `Rules`), `lines` (where a key is
-//! written), `programs` (whether the programs it names can run), `error`.
+//! written), `programs` (whether the programs it names can run), `error`,
+//! `type_errors` (a value of the wrong type, said in TOML's words).
 
 mod error;
 mod lines;
@@ -11,6 +12,7 @@ mod programs;
 mod read;
 mod rules;
 mod schema;
+mod type_errors;
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
@@ -133,7 +135,8 @@ impl Config {
         }
         let config: Config = toml::from_str(text).map_err(|err| ConfigError::Parse {
             path: path.to_path_buf(),
-            message: err.to_string().trim_end().to_string(),
+            message: type_errors::in_toml_words(err.message(), err.span(), text)
+                .unwrap_or_else(|| err.to_string().trim_end().to_string()),
         })?;
         let lines = KeyLines::of(text);
         rules::line_given_once(&lines)

@@ -36,7 +36,20 @@ pub(crate) fn check_programs(config: &Config, search_path: &OsStr) -> Result<(),
         let of_page = page
             .map(|index| format!("of page \"{}\" ", config.custom_pages[index].name))
             .unwrap_or_default();
-        let problem = if program.contains('/') {
+        let problem = if program.split_whitespace().nth(1).is_some() {
+            // a command line written as one word: no shell splits it
+            let words: Vec<String> = program
+                .split_whitespace()
+                .chain(argv[1..].iter().map(String::as_str))
+                .map(|word| format!("{word:?}"))
+                .collect();
+            let name = key.rsplit('.').next().unwrap_or(key);
+            format!(
+                "{of_page}names the program {program:?}, one word holding spaces: no shell splits it, \
+                 so give each word as a string of its own, `{name} = [{}]`",
+                words.join(", ")
+            )
+        } else if program.contains('/') {
             if Path::new(program).exists() {
                 format!("{of_page}names {program}, which is not an executable file: make it executable (chmod +x) or name another program")
             } else {

@@ -40,7 +40,8 @@ pub use ssd1306_model::Ssd1306Model;
 pub const HELP: &str = "\
 Interactive (no --script, standard input and output a terminal): the panel
 is drawn in the terminal, on the alternate screen, in whatever fits (80x24
-is enough).
+is enough; half blocks from 130 columns, narrower than 66 the panel's right
+edge is cut).
 Keys: SPACE press/release the button (held down, it holds the button until
 let go), t tap (0.2 s), r / s / c hold until the reboot / shutdown / cancel
 stage (1 s past reboot_after_s, shutdown_after_s and cancel_after_s:

@@ -171,6 +171,49 @@ fn wrap(items: &[String], width: usize) -> Vec<String> {
     lines
 }
 
+/// Where an event line's text starts, after its time (`    9.000 s  `):
+/// the continuation of a wrapped line is indented to it.
+const EVENT_INDENT: usize = 13;
+
+/// One line of the event pane in lines of at most `width` characters,
+/// broken between words where it can be, the continuations indented.
+fn wrap_line(line: &str, width: usize) -> Vec<String> {
+    let indent = if width >= 2 * EVENT_INDENT {
+        EVENT_INDENT
+    } else {
+        0
+    };
+    let mut lines: Vec<String> = Vec::new();
+    let mut current = String::new();
+    let mut current_len = 0;
+    for (index, word) in line.split(' ').enumerate() {
+        let word_len = word.chars().count();
+        if index > 0 {
+            if current_len > indent && current_len + 1 + word_len > width {
+                lines.push(std::mem::replace(&mut current, " ".repeat(indent)));
+                current_len = indent;
+            } else {
+                current.push(' ');
+                current_len += 1;
+            }
+        }
+        // a word longer than a line is cut where the line ends
+        let mut rest = word;
+        while current_len + rest.chars().count() > width {
+            let take = width.saturating_sub(current_len).max(1);
+            let cut = rest.char_indices().nth(take).map_or(rest.len(), |(i, _)| i);
+            current.push_str(&rest[..cut]);
+            rest = &rest[cut..];
+            lines.push(std::mem::replace(&mut current, " ".repeat(indent)));
+            current_len = indent;
+        }
+        current.push_str(rest);
+        current_len += rest.chars().count();
+    }
+    lines.push(current);
+    lines
+}
+
 fn clip(line: &str, width: usize) -> String {
     line.chars().take(width).collect()
 }
@@ -360,11 +403,23 @@ impl KeyboardInputs {
     }
 
     fn set_level(&mut self, pressed: bool, at: Duration) -> Option<Wake> {
+        self.show_button();
         (pressed != self.level).then(|| {
             self.level = pressed;
             self.pressed_at = pressed.then_some(at);
+            self.show_button();
             Wake::Button { pressed, at }
         })
+    }
+
+    /// Tells the status line how the button is held: a SPACE leaves it
+    /// down with nothing else on the screen to say so.
+    fn show_button(&self) {
+        let held = self.level.then(|| match self.scheduled.front() {
+            Some(&(at, false)) => Held::Until(at),
+            _ => Held::UntilSpace,
+        });
+        self.screen.borrow_mut().button = held;
     }
 
     fn suspend(&mut self) {
@@ -387,6 +442,7 @@ impl KeyboardInputs {
             b' ' if self.level => {
                 self.scheduled.clear();
                 self.scheduled.push_back((now + REPEAT_GAP, false));
+                self.show_button();
                 None
             }
             b' ' if repeat => None,
@@ -533,6 +589,17 @@ pub(crate) struct Screen {
     events: VecDeque<String>,
     /// The action recorded last, and when, while its screen is up.
     action: Option<(&'static str, Time)>,
+    /// How the button is held, while it is down.
+    button: Option<Held>,
+}
+
+/// How the keyboard holds the button down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Held {
+    /// By one SPACE: it stays down until the next SPACE.
+    UntilSpace,
+    /// By `t`, `r`, `s`, `c` or a held SPACE: released at this time.
+    Until(Time),
 }
 
 /// Event and log lines kept for the pane (more than any terminal shows).
@@ -558,6 +625,7 @@ impl Screen {
             frame: Frame::new(size.0, size.1),
             events: VecDeque::new(),
             action: None,
+            button: None,
         }
     }
 
@@ -615,10 +683,23 @@ impl Screen {
 
     fn status_items(&self, now: Time) -> Vec<String> {
         let led = if self.led.get() { "●" } else { "○" };
-        let display = if self.bus.state().plugged {
-            "display plugged"
-        } else {
-            "display UNPLUGGED"
+        let display = {
+            let bus = self.bus.state();
+            match (bus.plugged, bus.model.display_on()) {
+                (false, _) => "display UNPLUGGED",
+                (true, true) => "display plugged",
+                (true, false) => "display plugged, screen off",
+            }
+        };
+        let button = match self.button {
+            None => None,
+            Some(Held::UntilSpace) => Some("button held (SPACE releases)".to_string()),
+            Some(Held::Until(at)) => Some(format!(
+                "button held, released in {}",
+                seconds(Duration::from_secs(
+                    at.saturating_sub(now).as_millis().div_ceil(1000) as u64
+                ))
+            )),
         };
         let power = match self.action {
             Some((name, at)) => {
@@ -629,9 +710,12 @@ impl Screen {
                 )
             }
             None if self.power_failing.get() => "power commands fail (f)".into(),
-            None => "power commands succeed (recorded, not run)".into(),
+            None => "power: recorded, not run".into(),
         };
-        vec![format!("LED {led}"), display.into(), power]
+        let mut items = vec![format!("LED {led}")];
+        items.extend(button);
+        items.extend([display.into(), power]);
+        items
     }
 
     /// Every line of the screen for a terminal of `size` (columns, rows):
@@ -664,9 +748,18 @@ impl Screen {
         }
         lines.truncate(rows.saturating_sub(tail.len()));
         lines.extend(tail);
+        // the latest events in the room left, each wrapped to the width:
+        // a long error line ends with its fix
         let room = rows.saturating_sub(lines.len());
-        let skip = self.events.len().saturating_sub(room);
-        lines.extend(self.events.iter().skip(skip).cloned());
+        let mut pane: Vec<String> = Vec::new();
+        for event in self.events.iter().rev() {
+            if pane.len() >= room {
+                break;
+            }
+            pane.extend(wrap_line(event, cols.max(1)).into_iter().rev());
+        }
+        pane.truncate(room);
+        lines.extend(pane.into_iter().rev());
         lines.truncate(rows);
         lines.iter().map(|line| clip(line, cols)).collect()
     }
@@ -724,7 +817,77 @@ mod tests {
             screen.push_line(format!("{i:>9}.000 s  page system"));
         }
         screen.action = Some(("shutdown", Duration::from_secs(3)));
+        // the panel switched on (display on), as during an action
+        screen.bus.state().model.write(&[0x00, 0xAF]);
         screen
+    }
+
+    #[test]
+    fn the_status_line_says_how_the_button_is_held_and_when_the_screen_is_off() {
+        let mut screen = screen(32);
+        screen.action = None;
+        screen.button = Some(Held::UntilSpace);
+        let status = screen.status(Duration::from_secs(5));
+        assert!(status.contains("button held (SPACE releases)"), "{status}");
+        assert!(!status.contains("screen off"), "{status}");
+        // the whole status still fits an 80-column line
+        assert!(status.chars().count() <= 80, "{status}");
+        screen.button = Some(Held::Until(Duration::from_millis(13_100)));
+        let status = screen.status(Duration::from_secs(5));
+        assert!(status.contains("button held, released in 9 s"), "{status}");
+        screen.button = None;
+        screen.bus.state().model.write(&[0x00, 0xAE]);
+        let status = screen.status(Duration::from_secs(5));
+        assert!(status.contains("display plugged, screen off"), "{status}");
+        assert!(!status.contains("button held"), "{status}");
+    }
+
+    #[test]
+    fn a_long_event_line_is_wrapped_with_its_end_on_the_screen() {
+        let mut screen = screen(32);
+        let error = "    3.000 s  config file /etc/rackpi-panel/config.toml: line 7: \
+            `page.timeout_s` is the string \"15\", where a whole number is expected: \
+            write `timeout_s = 15`";
+        screen.push_line(error.into());
+        let lines = screen.compose((80, 24), Duration::ZERO);
+        assert!(lines.iter().all(|l| l.chars().count() <= 80), "{lines:#?}");
+        let pane = lines.join("\n");
+        let words = pane.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(words.ends_with("write `timeout_s = 15`"), "{pane}");
+        assert!(pane.contains("\n    3.000 s  config file"), "{pane}");
+        // continuations start under the text, after the time
+        let last = lines.last().unwrap();
+        assert!(last.starts_with(&" ".repeat(EVENT_INDENT)), "{last:?}");
+        assert!(!last[EVENT_INDENT..].starts_with(' '), "{last:?}");
+    }
+
+    #[test]
+    fn half_blocks_start_at_130_columns_and_a_narrower_terminal_cuts_the_panels_right_edge() {
+        let forced = Cells::Auto;
+        assert_eq!(
+            choose_cells(forced, (128, 32), (130, 24)),
+            Cells::HalfBlocks
+        );
+        assert_eq!(choose_cells(forced, (128, 32), (129, 24)), Cells::Quadrants);
+        assert_eq!(
+            choose_cells(forced, (128, 64), (130, 40)),
+            Cells::HalfBlocks
+        );
+        assert_eq!(choose_cells(forced, (128, 64), (130, 39)), Cells::Braille);
+        assert_eq!(choose_cells(forced, (128, 32), (66, 24)), Cells::Quadrants);
+        assert_eq!(choose_cells(forced, (128, 32), (65, 24)), Cells::Braille);
+        // 66 columns hold the Braille panel whole; 65 cut its right border
+        let whole = screen(64).compose((66, 24), Duration::ZERO);
+        assert!(whole[0].ends_with('┐'), "{whole:#?}");
+        let cut = screen(64).compose((65, 24), Duration::ZERO);
+        assert!(
+            cut[0].starts_with('┌') && !cut[0].ends_with('┐'),
+            "{cut:#?}"
+        );
+        assert!(
+            cut[1].starts_with('│') && !cut[1].ends_with('│'),
+            "{cut:#?}"
+        );
     }
 
     #[test]
