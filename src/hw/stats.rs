@@ -21,6 +21,28 @@ pub fn is_virtual_interface(name: &str) -> bool {
             .exists()
 }
 
+/// Warns once at start when `network.interface` names no interface of this
+/// machine (a typo such as `wlan9` would otherwise only show `no network`).
+/// `interfaces` is the directory listing them (`/sys/class/net`).
+pub fn warn_if_no_such_interface(name: &str, interfaces: &Path) {
+    if name.is_empty() || interfaces.join(name).exists() {
+        return;
+    }
+    let mut known: Vec<String> = std::fs::read_dir(interfaces)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    known.sort();
+    log::warn!(
+        "network.interface = \"{name}\" is not an interface of this machine (it has: {}): the panel shows `no network` until it appears",
+        known.join(", ")
+    );
+}
+
 /// How much less than a second may separate the samples of two refreshes.
 /// Refreshes are due on a 1 s grid, but each sample is taken when the loop
 /// gets to it, late by a varying amount: a strict 1 s floor would skip every

@@ -8,6 +8,33 @@ use crate::hw::pages::CustomPages;
 use crate::ports::{GpioError, LedPort, PageSource, PowerError, PowerPort, StatsSource};
 use crate::stats::{PageText, Stats};
 
+use super::{SimBus, SimClock};
+
+/// Handles on the simulated hardware for what plays the world around the
+/// firmware: the keys or a script work the bus and the power commands, the
+/// terminal's screen shows them and the LED. Each is a clone of the port
+/// the firmware drives.
+#[derive(Clone)]
+pub(crate) struct Devices {
+    pub(crate) clock: SimClock,
+    pub(crate) bus: SimBus,
+    pub(crate) led: SimLed,
+    pub(crate) power: SimPower,
+}
+
+impl Devices {
+    /// A panel answering at `address`, the LED dark, power commands that
+    /// succeed.
+    pub(crate) fn new(clock: SimClock, address: u8) -> Self {
+        Devices {
+            bus: SimBus::new(address, clock.clone()),
+            clock,
+            led: SimLed::default(),
+            power: SimPower::default(),
+        }
+    }
+}
+
 /// The simulated LED: remembers its level.
 #[derive(Debug, Clone, Default)]
 pub struct SimLed(pub Rc<Cell<bool>>);
