@@ -89,11 +89,11 @@ impl StatsSource for FakeStats {
 /// files are really read, so a scenario shows what they print. With virtual
 /// time a command takes no time at all: the run waits for it (up to its
 /// timeout), and every run of a scenario gives the same frames.
-pub struct SimPages {
+pub(crate) struct SimPages {
     /// The real adapter, shared with the configuration reload.
-    pub pages: Rc<RefCell<CustomPages>>,
+    pub(crate) pages: Rc<RefCell<CustomPages>>,
     /// Wait for each command (virtual time).
-    pub virtual_time: bool,
+    pub(crate) virtual_time: bool,
 }
 
 impl PageSource for SimPages {

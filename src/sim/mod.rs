@@ -25,7 +25,7 @@ use crate::hw::pages::CustomPages;
 use crate::hw::stats::{warn_if_no_such_interface, SystemStats};
 use crate::ports::{Inputs, StatsSource};
 use crate::runtime::{self, Ports};
-use devices::Devices;
+use devices::{Devices, SimPages};
 use outputs::{check_distinct, FramesDir, Output, SimReporter};
 use script::ScriptInputs;
 use signals::Signals;
@@ -33,7 +33,7 @@ use terminal::{Cells, KeyTimes, KeyboardInputs, Screen, ScreenSettings, Session}
 
 pub use bus::{BusCounters, Nack, SimBus};
 pub use clock::SimClock;
-pub use devices::{FakeStats, SimLed, SimPages, SimPower};
+pub use devices::{FakeStats, SimLed, SimPower};
 pub use outputs::write_output_file;
 pub use ssd1306_model::Ssd1306Model;
 
@@ -367,8 +367,12 @@ pub fn simulate(config: &Config, options: &SimOptions) -> anyhow::Result<SimSumm
     devices.bus.state().log = started.i2c_log;
     devices.bus.state().fail_every = options.fail_every;
     let mut ports = SimPorts::new(config, options, &devices);
-    let mut reporter = SimReporter::new(devices.bus.clone(), &settings, started.events);
-    reporter.frames_dir = started.frames;
+    let mut reporter = SimReporter::new(
+        devices.bus.clone(),
+        &settings,
+        started.events,
+        started.frames,
+    );
     let screen = interactive.then(|| {
         let settings = ScreenSettings {
             panel: settings.size.dimensions(),

@@ -371,16 +371,18 @@ pub(crate) struct SimReporter {
 }
 
 impl SimReporter {
-    /// Events to `events_out`, frames as the panel on `bus` shows them.
+    /// Events to `events_out`, and each distinct picture of the panel on
+    /// `bus` as a PNG in `frames_dir`.
     pub(crate) fn new(
         bus: SimBus,
         panel: &PanelSettings,
         events_out: Option<Box<dyn Write>>,
+        frames_dir: Option<PathBuf>,
     ) -> Self {
         SimReporter {
             events_out,
             events_error: None,
-            frames_dir: None,
+            frames_dir,
             frames_error: None,
             bus,
             rows: panel.size.dimensions().1 as usize,

@@ -183,6 +183,14 @@ impl KeyboardInputs {
             b'r' => self.hold(now, times.reboot),
             b's' => self.hold(now, times.shutdown),
             b'c' => self.hold(now, times.cancel),
+            _ => self.world_key(key),
+        }
+    }
+
+    /// The keys that work the world around the button: the display, the
+    /// power commands, a unit, a message, identify, quitting, Ctrl-Z.
+    fn world_key(&mut self, key: u8) -> Option<Wake> {
+        match key {
             b'u' => {
                 {
                     let mut bus = self.devices.bus.state();
@@ -192,10 +200,8 @@ impl KeyboardInputs {
                 None
             }
             b'f' => {
-                self.devices
-                    .power
-                    .failing
-                    .set(!self.devices.power.failing.get());
+                let failing = &self.devices.power.failing;
+                failing.set(!failing.get());
                 self.screen.borrow_mut().paint();
                 None
             }

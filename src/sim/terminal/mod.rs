@@ -5,7 +5,6 @@
 //! placed by cursor position, so nothing wraps and nothing scrolls. The
 //! terminal is put back however the run ends: `q`, Ctrl-C, SIGTERM, the end
 //! of input, an error or a panic.
-
 //!
 //! Four rooms: `cells` turns the panel's pixels into characters, `screen`
 //! lays out and paints the terminal, `keys` turns keys into button edges
