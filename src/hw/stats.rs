@@ -3,6 +3,7 @@
 //! they changed, the temperature and the disk from a worker. The only file
 //! that knows sysinfo.
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::core::PageKind;
@@ -11,6 +12,28 @@ use crate::hw::netlink::AddressChanges;
 use crate::hw::sensors::{SensorPaths, Sensors};
 use crate::ports::StatsSource;
 use crate::stats::Stats;
+
+/// Warns once at start when `network.interface` names no interface of this
+/// machine (a typo such as `wlan9` would otherwise only show `no network`).
+/// `interfaces` is the directory listing them (`/sys/class/net`).
+pub fn warn_if_no_such_interface(name: &str, interfaces: &Path) {
+    if name.is_empty() || interfaces.join(name).exists() {
+        return;
+    }
+    let mut known: Vec<String> = std::fs::read_dir(interfaces)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    known.sort();
+    log::warn!(
+        "network.interface = \"{name}\" is not an interface of this machine (it has: {}): the panel shows `no network` until it appears",
+        known.join(", ")
+    );
+}
 
 /// How much less than a second may separate the samples of two refreshes.
 /// Refreshes are due on a 1 s grid, but each sample is taken when the loop
