@@ -525,9 +525,10 @@ fn failure_lines(reason: &str, width: usize, max_lines: usize) -> Vec<String> {
     if whole.len() <= max_lines {
         return whole;
     }
+    // (whatever comes before the command goes with it)
     let shorter = reason
-        .strip_prefix('`')
-        .and_then(|rest| rest.split_once("` "))
+        .split_once('`')
+        .and_then(|(_, rest)| rest.split_once("` "))
         .map_or(reason, |(_, ending)| ending);
     wrap(shorter, width, max_lines)
 }
@@ -621,6 +622,18 @@ mod tests {
         // what fits is left whole
         let short = failure_lines("`reboot` exited with status 1", COLUMNS, 2);
         assert_eq!(short.join(" "), "`reboot` exited with status 1");
+    }
+
+    #[test]
+    fn the_simulators_power_failure_keeps_its_exit_status_on_a_128x32_panel() {
+        for action in ["reboot", "shutdown"] {
+            let reason = crate::ports::PowerError::Simulated { action }.to_string();
+            let lines = failure_lines(&reason, COLUMNS, 2);
+            assert!(lines.join(" ").contains("status 1"), "{lines:?}");
+            // and a reason with words before its command keeps it too
+            let lines = failure_lines(&format!("simulated failure: {reason}"), COLUMNS, 2);
+            assert!(lines.join(" ").contains("status 1"), "{lines:?}");
+        }
     }
 
     #[test]

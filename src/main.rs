@@ -404,13 +404,13 @@ fn render_custom_page(
     page: &rackpi_panel::config::PageConfig,
     size: (u32, u32),
 ) -> anyhow::Result<rackpi_panel::frame::Frame> {
-    use rackpi_panel::config::PageSource;
+    use rackpi_panel::config::PageOrigin;
     use rackpi_panel::hw::pages::{command_text, file_text};
     let name = PageName::new(&page.name)
         .ok_or_else(|| anyhow::anyhow!("`{}` is not a page name", page.name))?;
-    let text = match page.source() {
-        PageSource::Command { argv, timeout } => command_text(&argv, timeout),
-        PageSource::File(path) => file_text(&path),
+    let text = match page.origin() {
+        PageOrigin::Command { argv, timeout } => command_text(&argv, timeout),
+        PageOrigin::File(path) => file_text(&path),
     };
     Ok(rackpi_panel::layout::render_custom_page(name, text, size))
 }

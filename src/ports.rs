@@ -279,7 +279,7 @@ pub enum PowerError {
         last_line: String,
     },
     /// The simulator was told to fail power commands.
-    #[error("simulated failure: `{action}` exited with status 1")]
+    #[error("`{action}` exited with status 1 (simulated)")]
     Simulated {
         /// The action's name.
         action: &'static str,
@@ -298,7 +298,12 @@ fn last_words(line: &str) -> String {
 #[derive(Debug, thiserror::Error)]
 pub enum NotifyError {
     /// Nobody listens at the socket.
-    #[error("the panel daemon is not running (nothing listens at {}): start it with `systemctl start rackpi-panel`", path.display())]
+    #[error(
+        "the panel daemon is not running (nothing listens at {}): start it with `systemctl start rackpi-panel`; \
+         without a panel, the simulator takes the same requests: the keys `n` (a message) and `i` (identify) \
+         of `rackpi-panel simulate`, or the script lines `notify LEVEL TEXT` and `identify SECONDS`",
+        path.display()
+    )]
     NotRunning {
         /// The socket.
         path: PathBuf,

@@ -387,3 +387,25 @@ fn render_screen_honours_the_config_and_draws_every_screen_named_in_help() {
         "button.shutdown_after_s",
     );
 }
+
+#[test]
+fn check_on_a_machine_without_gpio_chips_says_so_once() {
+    let has_chips = std::fs::read_dir("/dev").is_ok_and(|entries| {
+        entries
+            .flatten()
+            .any(|entry| entry.file_name().to_string_lossy().starts_with("gpiochip"))
+    });
+    if has_chips {
+        eprintln!("skipped: this machine has GPIO chips");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "[display]\nbus = \"/nonexistent/i2c-1\"\n").unwrap();
+    let out = run(&["check", "--config", config.to_str().unwrap()]);
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{report}");
+    assert_eq!(report.matches("not a Raspberry Pi").count(), 1, "{report}");
+    assert_eq!(report.matches("no GPIO chip").count(), 2, "{report}");
+    assert!(report.contains("rackpi-panel simulate"), "{report}");
+}

@@ -324,3 +324,72 @@ fn a_raw_control_byte_in_the_file_is_named_with_its_line_and_column() {
     let (_dir, path) = config_file("# fine\n\u{1b}[31m\n");
     refused(&simulate(&path), &["line 2, column 1", "byte 0x1b"]);
 }
+
+/// The config's whole message, from the line it names to the fix.
+fn message_for(text: &str) -> String {
+    let (_dir, path) = config_file(text);
+    let run = simulate(&path);
+    assert_eq!(run.status.code(), Some(78), "{}", run.stderr);
+    run.stderr
+}
+
+#[test]
+fn a_value_of_the_wrong_type_is_named_in_tomls_words_with_the_form_to_write() {
+    let page = "[display]\npages = [\"info\", \"disk\"]\n\n[[page]]\nname = \"disk\"\n";
+    let quoted = message_for(&format!("{page}command = [\"df\"]\ntimeout_s = \"15\"\n"));
+    for needle in [
+        "line 7: `page.timeout_s` is the string \"15\", where a whole number is expected",
+        "write `timeout_s = 15`",
+    ] {
+        assert!(quoted.contains(needle), "`{needle}` not in: {quoted}");
+    }
+    assert!(!quoted.contains("i64"), "{quoted}");
+
+    let one_string = message_for(&format!("{page}command = \"df -h /\"\n"));
+    for needle in [
+        "line 6: `page.command` is the string \"df -h /\", where a list is expected",
+        "write `command = [\"df\", \"-h\", \"/\"]`",
+    ] {
+        assert!(
+            one_string.contains(needle),
+            "`{needle}` not in: {one_string}"
+        );
+    }
+    assert!(!one_string.contains("sequence"), "{one_string}");
+
+    let single = message_for(
+        "[display]\npages = [\"info\", \"disk\"]\n\n[page]\nname = \"disk\"\ncommand = [\"df\"]\n",
+    );
+    for needle in ["line 4: `[page]` is a single table", "`[[page]]`"] {
+        assert!(single.contains(needle), "`{needle}` not in: {single}");
+    }
+    assert!(!single.contains("map"), "{single}");
+
+    let flag = message_for("[display]\nshow_until_ip = \"yes\"\n");
+    assert!(
+        flag.contains("line 2: `display.show_until_ip` is the string \"yes\", where true or false is expected"),
+        "{flag}"
+    );
+}
+
+#[test]
+fn a_program_word_holding_spaces_is_shown_split_into_words() {
+    let text = "[display]\npages = [\"info\", \"disk\"]\n\n[[page]]\nname = \"disk\"\ncommand = [\"df -h /\"]\n";
+    let said = message_for(text);
+    for needle in [
+        "line 6: `page.command`",
+        "one word holding spaces",
+        "`command = [\"df\", \"-h\", \"/\"]`",
+    ] {
+        assert!(said.contains(needle), "`{needle}` not in: {said}");
+    }
+    assert!(
+        !said.contains("full path of an installed program"),
+        "{said}"
+    );
+    refuses_text(
+        "[power]\nreboot = [\"systemctl reboot\", \"--no-wall\"]\n",
+        "power.reboot",
+        "`reboot = [\"systemctl\", \"reboot\", \"--no-wall\"]`",
+    );
+}

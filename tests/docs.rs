@@ -1,6 +1,7 @@
 //! `docs/behaviour.md` is the contract the README points to: these tests keep
 //! its lists (the config with its defaults, the commands, the script
-//! language, the events) true to the program.
+//! language, the events) true to the program; and the README's first screen
+//! keeps the two commands CI runs.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -142,4 +143,42 @@ fn the_documented_events_are_the_events_a_run_gives() {
     }
     let emitted: BTreeSet<&str> = emitted.iter().map(String::as_str).collect();
     assert_eq!(documented, emitted);
+}
+
+#[test]
+fn the_readme_starts_with_the_two_commands_and_ci_runs_its_test_command() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let first_screen = readme.lines().take(30).collect::<Vec<_>>().join("\n");
+    assert!(
+        first_screen.contains("```sh"),
+        "no commands on the README's first screen (30 lines)"
+    );
+    let commands: Vec<&str> = fenced(&first_screen, "```sh")
+        .lines()
+        .map(|line| line.split('#').next().unwrap().trim())
+        .filter(|line| !line.is_empty())
+        .collect();
+    assert_eq!(
+        commands,
+        [
+            "cargo run --release -- simulate --fake-stats",
+            "cargo test --locked"
+        ]
+    );
+    let test_command = readme.find(commands[1]).unwrap();
+    assert!(
+        readme.find("![").unwrap() > test_command,
+        "the pictures come after the commands"
+    );
+    let ci = std::fs::read_to_string(root.join(".ci/run")).unwrap();
+    assert!(
+        ci.lines().any(|line| line.trim() == commands[1]),
+        ".ci/run runs the README's test command"
+    );
+    // the contract it cites is in the repository
+    assert!(
+        !readme.contains("SPEC"),
+        "the README cites docs/behaviour.md"
+    );
 }

@@ -597,3 +597,43 @@ fn the_attention_keys_fail_a_unit_send_a_message_and_identify() {
     assert_eq!(count(&events, "attention_cleared"), 1, "{events:?}");
     assert_eq!(count(&events, "identify"), 1, "{events:?}");
 }
+
+#[test]
+fn the_status_line_says_the_button_is_held_and_the_screen_is_off() {
+    let (mut panel, _dir) = Panel::start("[display]\ntimeout_s = 1\n");
+    panel.until("the first page", has("page info"));
+    panel.until("the screen going off", has("display plugged, screen off"));
+    // one SPACE: the button stays down, and the status line says so
+    panel.key(b" ");
+    panel.until("the held button", has("button held (SPACE releases)"));
+    panel.until("the screen woken by the press", |vt| {
+        !vt.screen().contains("screen off")
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    panel.key(b" ");
+    panel.until("the release", |vt| !vt.screen().contains("button held"));
+    panel.assert_fits("128x32");
+    panel.key(b"q");
+    assert!(panel.exit().success());
+}
+
+#[test]
+fn a_long_error_line_in_the_event_pane_is_wrapped_to_its_fix() {
+    let (mut panel, dir) = Panel::start("");
+    panel.until("the first page", has("page info"));
+    // a reload of a file the simulator refuses: a long line ending with the fix
+    std::fs::write(
+        dir.path().join("config.toml"),
+        "[display]\ntimeout_s = \"15\"\n",
+    )
+    .unwrap();
+    panel.signal(nix::sys::signal::Signal::SIGHUP);
+    let fix = |vt: &Vt| {
+        let words: Vec<String> = vt.screen().split_whitespace().map(str::to_owned).collect();
+        words.join(" ").contains("write `timeout_s = 15`")
+    };
+    panel.until("the refused reload with its fix", fix);
+    panel.assert_fits("128x32");
+    panel.key(b"q");
+    assert!(panel.exit().success());
+}

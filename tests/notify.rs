@@ -80,6 +80,22 @@ fn without_a_daemon_the_error_says_so() {
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("daemon is not running"), "{err}");
     assert!(err.contains("systemctl start rackpi-panel"), "{err}");
+    // where there is no daemon to start, the simulator takes the same requests
+    for needle in [
+        "`n`",
+        "`i`",
+        "rackpi-panel simulate",
+        "`notify LEVEL TEXT`",
+        "`identify SECONDS`",
+    ] {
+        assert!(err.contains(needle), "`{needle}` not in: {err}");
+    }
+    let out = spawn(&dir.path().join("notify.sock"), &["identify"])
+        .wait_with_output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("`i` (identify)"), "{err}");
 }
 
 #[test]

@@ -27,7 +27,8 @@ use pages::PageRefresh;
 use screen::Screen;
 
 pub use attention::{
-    check_text, AttentionItem, AttentionSource, Level, IDENTIFY_DEFAULT, MAX_MESSAGES, MAX_TEXT,
+    check_text, AttentionItem, AttentionSource, Level, IDENTIFY_DEFAULT, MAX_IDENTIFY,
+    MAX_MESSAGES, MAX_TEXT,
 };
 pub use hold::HoldStage;
 pub use led::LedPattern;

@@ -7,7 +7,7 @@ use std::path::Path;
 use embedded_hal::i2c::I2c;
 
 use crate::config::{Config, LineSelector};
-use crate::hw::gpio;
+use crate::hw::gpio::{self, ResolvedLine};
 use crate::ports::GpioError;
 
 /// One line of the report.
@@ -78,8 +78,33 @@ impl fmt::Display for Report {
     }
 }
 
-fn line_check(selector: &LineSelector, own_consumer: &str) -> Result<String, (String, String)> {
-    match gpio::resolve(selector) {
+/// The button's and the LED's lines, as `gpio::resolve` found them: on a
+/// machine without GPIO chips both fail alike, and that is said once.
+fn push_lines(
+    report: &mut Report,
+    button: (&LineSelector, Result<ResolvedLine, GpioError>),
+    led: (&LineSelector, Result<ResolvedLine, GpioError>),
+) {
+    let no_chips = matches!(button.1, Err(GpioError::NoChips));
+    report.push("button", line_check(button.0, button.1, "rackpi-button"));
+    if no_chips && matches!(led.1, Err(GpioError::NoChips)) {
+        report.items.push(Item {
+            what: "LED".into(),
+            ok: false,
+            detail: "not probed: no GPIO chip (see the button)".into(),
+            fix: None,
+        });
+    } else {
+        report.push("LED", line_check(led.0, led.1, "rackpi-led"));
+    }
+}
+
+fn line_check(
+    selector: &LineSelector,
+    resolved: Result<ResolvedLine, GpioError>,
+    own_consumer: &str,
+) -> Result<String, (String, String)> {
+    match resolved {
         Ok(line) => {
             let place = format!("{selector} is {} line {}", line.chip.display(), line.offset);
             match line.consumer {
@@ -93,9 +118,15 @@ fn line_check(selector: &LineSelector, own_consumer: &str) -> Result<String, (St
                 )),
             }
         }
+        // the error's own message would say what the fix says
+        Err(GpioError::NoChips) => Err((
+            "no GPIO chip found (/dev/gpiochip*)".into(),
+            "this is not a Raspberry Pi, or its kernel lacks the GPIO character device: \
+             run check on the Pi (to try the panel without one: rackpi-panel simulate)"
+                .into(),
+        )),
         Err(err) => {
             let fix = match &err {
-                GpioError::NoChips => "run this on the Raspberry Pi (no GPIO chip here)".to_string(),
                 GpioError::Permission { .. } => {
                     "add the user to the gpio group (sudo usermod -aG gpio $USER), then log in again".to_string()
                 }
@@ -140,8 +171,12 @@ pub fn old_script_processes(proc_dir: &Path) -> Vec<u32> {
 /// Probes everything the config names.
 pub fn check(config: &Config) -> Report {
     let mut report = Report::default();
-    report.push("button", line_check(&config.button_line(), "rackpi-button"));
-    report.push("LED", line_check(&config.led_line(), "rackpi-led"));
+    let (button, led) = (config.button_line(), config.led_line());
+    push_lines(
+        &mut report,
+        (&button, gpio::resolve(&button)),
+        (&led, gpio::resolve(&led)),
+    );
 
     let bus_path = &config.display.bus;
     let address = config.display.address;
@@ -224,6 +259,26 @@ mod tests {
         assert!(text.contains("FAIL display"), "{text}");
         assert!(text.contains("fix: check the wiring"), "{text}");
         assert!(text.contains("1 of 2 checks failed"), "{text}");
+    }
+
+    #[test]
+    fn without_gpio_chips_the_report_says_so_once() {
+        let config = Config::default();
+        let (button, led) = (config.button_line(), config.led_line());
+        let mut report = Report::default();
+        push_lines(
+            &mut report,
+            (&button, Err(GpioError::NoChips)),
+            (&led, Err(GpioError::NoChips)),
+        );
+        let text = report.to_string();
+        assert!(!report.ok());
+        assert_eq!(text.matches("not a Raspberry Pi").count(), 1, "{text}");
+        assert_eq!(text.matches("fix:").count(), 1, "{text}");
+        assert!(
+            text.contains("FAIL LED        not probed: no GPIO chip"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -11,7 +11,7 @@ use std::os::unix::net::UnixStream;
 use std::sync::mpsc::{channel, RecvTimeoutError, Sender};
 use std::time::Instant;
 
-use crate::config::PageSource as Source;
+use crate::config::PageOrigin as Source;
 use crate::core::PageName;
 use crate::stats::PageText;
 

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use nix::fcntl::OFlag;
 
-use crate::config::{file_kind, PageConfig, PageSource as Source};
+use crate::config::{file_kind, PageConfig, PageOrigin as Source};
 use crate::core::PageName;
 use crate::hw::page_worker::{Alarm, Answer, Worker};
 use crate::ports::{PageSource, PowerError};
@@ -88,7 +88,7 @@ impl CustomPages {
     pub fn set_pages(&mut self, pages: &[PageConfig]) {
         let sources: Vec<(PageName, Source)> = pages
             .iter()
-            .filter_map(|page| Some((PageName::new(&page.name)?, page.source())))
+            .filter_map(|page| Some((PageName::new(&page.name)?, page.origin())))
             .collect();
         self.texts
             .retain(|name, _| sources.iter().any(|(kept, _)| kept == name));
