@@ -8,6 +8,7 @@
 
 pub mod config;
 pub mod core;
+mod deadline;
 pub mod frame;
 pub mod hw;
 pub mod layout;

@@ -694,3 +694,65 @@ fn a_script_from_standard_input_is_named_so() {
         "{stderr}"
     );
 }
+
+/// Threads a real-time run with the screen on and this machine's figures
+/// starts, however briefly they live, counted by strace(1) as the clone
+/// calls that succeeded.
+fn threads_started(script: &str) -> std::thread::JoinHandle<u64> {
+    let script = script.to_string();
+    std::thread::spawn(move || {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config.toml");
+        // the screen stays on for the whole run
+        std::fs::write(&config, "[display]\ntimeout_s = 0\n").unwrap();
+        let scenario = dir.path().join("scenario.txt");
+        std::fs::write(&scenario, script).unwrap();
+        let (summary, events) = (dir.path().join("strace"), dir.path().join("events"));
+        let out = Command::new("strace")
+            .args(["-f", "-c", "-e", "trace=clone,clone3", "-o"])
+            .args([summary.as_path(), Path::new(BIN), Path::new("simulate")])
+            .arg("--config")
+            .args([config.as_path(), Path::new("--script"), scenario.as_path()])
+            .arg("--events")
+            .arg(&events)
+            .output()
+            .expect("strace runs the simulator (apt-get install strace)");
+        assert_succeeded(&out);
+        let events = std::fs::read_to_string(events).unwrap();
+        for page in ["info", "system", "network"] {
+            assert!(
+                events.contains(&format!(r#""name":"{page}""#)),
+                "{page} page shown"
+            );
+        }
+        // a row of the summary: % time, seconds, usecs/call, calls, [errors,] syscall
+        let summary = std::fs::read_to_string(summary).unwrap();
+        summary
+            .lines()
+            .map(|line| line.split_whitespace().collect::<Vec<_>>())
+            .filter(|row| matches!(row.last(), Some(&"clone" | &"clone3")))
+            .map(|row| {
+                let calls: u64 = row[3].parse().unwrap();
+                let errors: u64 = if row.len() == 6 {
+                    row[4].parse().unwrap()
+                } else {
+                    0
+                };
+                calls - errors
+            })
+            .sum()
+    })
+}
+
+#[test]
+fn the_screen_on_starts_no_thread_per_refresh() {
+    // the screen is on at start; each page shown for 1 s, then for 5 s:
+    // four more refreshes of each
+    let short = threads_started("wait 1\npress 0.1\nwait 1\npress 0.1\nwait 1\n");
+    let long = threads_started("wait 5\npress 0.1\nwait 5\npress 0.1\nwait 5\n");
+    let (short, long) = (short.join().unwrap(), long.join().unwrap());
+    assert_eq!(
+        long, short,
+        "threads started in 15 s with the screen on ({long}) and in 3 s ({short})"
+    );
+}

@@ -21,6 +21,8 @@ pub const MAX_UNITS: usize = 64;
 pub const MORE_UNITS: &str = "more units";
 /// How long `identify` lasts when no time is given.
 pub const IDENTIFY_DEFAULT: Duration = Duration::from_secs(60);
+/// The longest `identify`, from the socket or a simulator script alike.
+pub const MAX_IDENTIFY: Duration = Duration::from_secs(3600);
 
 /// A message's text: not empty, at most [`MAX_TEXT`] bytes.
 pub fn check_text(text: &str) -> Result<(), String> {

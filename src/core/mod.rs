@@ -23,7 +23,8 @@ mod rules;
 mod screen;
 
 pub use attention::{
-    check_text, AttentionItem, AttentionSource, Level, IDENTIFY_DEFAULT, MAX_MESSAGES, MAX_TEXT,
+    check_text, AttentionItem, AttentionSource, Level, IDENTIFY_DEFAULT, MAX_IDENTIFY,
+    MAX_MESSAGES, MAX_TEXT,
 };
 pub use effect::Effect;
 pub use event::Event;

@@ -8,7 +8,7 @@ use std::os::unix::net::UnixStream;
 use std::time::Duration;
 
 use anyhow::Context;
-use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use nix::poll::{poll, PollFd, PollFlags};
 use nix::time::{clock_gettime, ClockId};
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 
@@ -16,12 +16,13 @@ use std::path::Path;
 
 use crate::config::{Config, ConfigError, LineSelector};
 use crate::core::{AttentionSource, Event, Input, PageName, PowerAction, Rules, Time};
+use crate::deadline::poll_timeout;
 use crate::hw::display::{LinuxBus, PanelSettings, Ssd1306Port};
 use crate::hw::gpio::{Button, Led};
 use crate::hw::notify::{self, NotifyServer};
 use crate::hw::pages::CustomPages;
 use crate::hw::power::CommandPower;
-use crate::hw::stats::SystemStats;
+use crate::hw::stats::{warn_if_no_such_interface, SystemStats};
 #[cfg(not(target_env = "musl"))]
 use crate::hw::units::{self, UnitsFollower};
 use crate::hw::GpioBackend;
@@ -35,22 +36,6 @@ pub fn monotonic_now() -> Duration {
     clock_gettime(ClockId::CLOCK_MONOTONIC)
         .map(Duration::from)
         .unwrap_or_default()
-}
-
-/// How long poll(2) may sleep at `now` to wake at `until` (for ever
-/// without one), rounded up: waking a millisecond early would only loop again.
-pub(crate) fn poll_timeout(now: Time, until: Option<Time>) -> PollTimeout {
-    match until {
-        Some(t) => {
-            let ms = t
-                .saturating_sub(now)
-                .as_micros()
-                .div_ceil(1000)
-                .min(3_600_000);
-            PollTimeout::try_from(ms as i32).unwrap_or(PollTimeout::MAX)
-        }
-        None => PollTimeout::NONE,
-    }
 }
 
 /// A pair of connected sockets: the write end for a signal handler or a
@@ -610,28 +595,6 @@ pub fn journal_priority(level: log::Level) -> u8 {
         log::Level::Info => 6,
         log::Level::Debug | log::Level::Trace => 7,
     }
-}
-
-/// Warns once at start when `network.interface` names no interface of this
-/// machine (a typo such as `wlan9` would otherwise only show `no network`).
-/// `interfaces` is the directory listing them (`/sys/class/net`).
-pub fn warn_if_no_such_interface(name: &str, interfaces: &std::path::Path) {
-    if name.is_empty() || interfaces.join(name).exists() {
-        return;
-    }
-    let mut known: Vec<String> = std::fs::read_dir(interfaces)
-        .map(|entries| {
-            entries
-                .flatten()
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .collect()
-        })
-        .unwrap_or_default();
-    known.sort();
-    log::warn!(
-        "network.interface = \"{name}\" is not an interface of this machine (it has: {}): the panel shows `no network` until it appears",
-        known.join(", ")
-    );
 }
 
 #[cfg(test)]

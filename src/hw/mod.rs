@@ -3,16 +3,19 @@
 //! system's statistics and the power commands; the daemon that wires them to
 //! the loop, and the `check` and `off` commands.
 
+pub mod addresses;
 pub mod check;
 pub mod daemon;
 pub mod display;
 pub mod gpio;
+pub mod netlink;
 pub mod notify;
 pub mod off;
 pub mod pages;
 pub mod power;
 #[cfg(feature = "rppal")]
 mod rppal_backend;
+pub mod sensors;
 pub mod stats;
 #[cfg(not(target_env = "musl"))]
 pub mod units;

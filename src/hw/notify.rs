@@ -40,8 +40,7 @@ pub const RATE_PER_SECOND: u32 = 10;
 pub const BURST: u32 = 20;
 /// The longest `--for` of a message.
 pub const MAX_MESSAGE_FOR: Duration = Duration::from_secs(30 * 86_400);
-/// The longest `identify`.
-pub const MAX_IDENTIFY: Duration = Duration::from_secs(3600);
+pub use crate::core::MAX_IDENTIFY;
 
 /// What a sender asks for. It mirrors two of the core's inputs on purpose:
 /// the socket's protocol names only what a sender may ask (never a button

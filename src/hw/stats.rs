@@ -1,24 +1,38 @@
-//! The running system's figures for the pages: sysinfo, /proc, /sys and
-//! netlink. The only file that knows sysinfo.
+//! The running system's figures for the pages: sysinfo and /proc on the
+//! loop (answered by the kernel at once), the addresses when the kernel says
+//! they changed, the temperature and the disk from a worker. The only file
+//! that knows sysinfo.
 
-use std::net::IpAddr;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::core::PageKind;
+use crate::hw::addresses::{self, Addresses};
+use crate::hw::netlink::AddressChanges;
+use crate::hw::sensors::{SensorPaths, Sensors};
 use crate::ports::StatsSource;
 use crate::stats::Stats;
 
-/// Interfaces the network page leaves out: loopback, containers, bridges.
-pub fn is_virtual_interface(name: &str) -> bool {
-    const PREFIXES: [&str; 8] = [
-        "lo", "docker", "veth", "br-", "virbr", "cni", "flannel", "vxlan",
-    ];
-    PREFIXES.iter().any(|prefix| name.starts_with(prefix))
-        || Path::new("/sys/class/net")
-            .join(name)
-            .join("bridge")
-            .exists()
+/// Warns once at start when `network.interface` names no interface of this
+/// machine (a typo such as `wlan9` would otherwise only show `no network`).
+/// `interfaces` is the directory listing them (`/sys/class/net`).
+pub fn warn_if_no_such_interface(name: &str, interfaces: &Path) {
+    if name.is_empty() || interfaces.join(name).exists() {
+        return;
+    }
+    let mut known: Vec<String> = std::fs::read_dir(interfaces)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    known.sort();
+    log::warn!(
+        "network.interface = \"{name}\" is not an interface of this machine (it has: {}): the panel shows `no network` until it appears",
+        known.join(", ")
+    );
 }
 
 /// How much less than a second may separate the samples of two refreshes.
@@ -67,6 +81,11 @@ pub struct SystemStats {
     /// `None` where sysinfo cannot read this system: CPU and memory then read 0.
     system: Option<sysinfo::System>,
     interface: String,
+    /// `None` where netlink is refused: the addresses are then read at each sample.
+    address_changes: Option<AddressChanges>,
+    /// `None` until read, and again after a change.
+    addresses: Option<Addresses>,
+    sensors: Sensors,
     cpu: CpuGauge,
     stats: Stats,
 }
@@ -86,9 +105,18 @@ impl SystemStats {
                 None
             }
         };
+        // subscribed before the first read, so that no change falls between
+        let address_changes = AddressChanges::subscribe()
+            .inspect_err(|err| {
+                log::warn!("cannot follow address changes ({err}): the addresses are read at every refresh");
+            })
+            .ok();
         SystemStats {
             system,
             interface: interface.to_string(),
+            address_changes,
+            addresses: None,
+            sensors: Sensors::new(SensorPaths::default()),
             cpu: CpuGauge::start(Instant::now()),
             stats: Stats::default(),
         }
@@ -112,19 +140,20 @@ impl SystemStats {
             };
         }
         s.hostname = sysinfo::System::host_name().unwrap_or_else(|_| "?".into());
-        self.stats.ip = self.address();
+        self.stats.ip = self.addresses().shown;
     }
 
-    fn address(&self) -> Option<IpAddr> {
-        if self.interface.is_empty() {
-            local_ip_address::local_ip().ok()
-        } else {
-            local_ip_address::list_afinet_netifas()
-                .ok()?
-                .into_iter()
-                .find(|(name, ip)| name == &self.interface && ip.is_ipv4())
-                .map(|(_, ip)| ip)
+    /// The addresses, read again only after the kernel announced a change.
+    fn addresses(&mut self) -> &Addresses {
+        let changed = self
+            .address_changes
+            .as_mut()
+            .is_none_or(AddressChanges::drain);
+        if changed {
+            self.addresses = None;
         }
+        self.addresses
+            .get_or_insert_with(|| addresses::read(&self.interface))
     }
 }
 
@@ -134,54 +163,23 @@ impl StatsSource for SystemStats {
         match page {
             PageKind::Info | PageKind::Attention | PageKind::Custom(_) => {}
             PageKind::System => {
-                self.stats.temperature_c = read_temperature();
-                self.stats.disk_percent = root_usage();
+                let readings = self.sensors.read();
+                self.stats.temperature_c = readings.temperature_c;
+                self.stats.disk_percent = readings.disk_percent;
                 self.stats.uptime = Duration::from_secs(sysinfo::System::uptime().unwrap_or(0));
             }
             PageKind::Network => {
-                self.stats.interfaces = local_ip_address::list_afinet_netifas()
-                    .unwrap_or_default()
-                    .into_iter()
-                    .filter(|(name, ip)| ip.is_ipv4() && !is_virtual_interface(name))
-                    .collect();
-                self.stats.interfaces.sort();
+                self.stats.interfaces = self.addresses().interfaces.clone();
             }
         }
         self.stats.clone()
     }
 }
 
-/// The first thermal zone's temperature (the SoC's on a Pi).
-fn read_temperature() -> Option<f32> {
-    let text = std::fs::read_to_string("/sys/class/thermal/thermal_zone0/temp").ok()?;
-    let millidegrees: f32 = text.trim().parse().ok()?;
-    Some(millidegrees / 1000.0)
-}
-
-/// Used share of the root filesystem, as `df` counts it.
-fn root_usage() -> Option<f32> {
-    let stat = nix::sys::statvfs::statvfs("/").ok()?;
-    let total = stat.blocks() as f64;
-    let free = stat.blocks_free() as f64;
-    let available = stat.blocks_available() as f64;
-    let used = total - free;
-    let denominator = used + available;
-    (denominator > 0.0).then(|| (used * 100.0 / denominator) as f32)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn containers_and_bridges_are_left_out() {
-        for name in ["lo", "docker0", "veth12ab", "br-1234", "virbr0"] {
-            assert!(is_virtual_interface(name), "{name}");
-        }
-        for name in ["eth0", "wlan0", "end0"] {
-            assert!(!is_virtual_interface(name), "{name}");
-        }
-    }
+    use std::net::IpAddr;
 
     /// A CPU meter that reads 10 %, 20 %, 30 %, … on successive measurements.
     fn counting_meter() -> impl FnMut() -> f32 {
@@ -258,7 +256,89 @@ mod tests {
         assert!(s.mem_total > 0);
         assert!(!s.hostname.is_empty());
         assert!(s.uptime > Duration::ZERO);
-        let disk = s.disk_percent.unwrap();
+        // the disk comes from the sensor reader: on a busy machine it may
+        // answer a refresh or two later
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut disk = s.disk_percent;
+        while disk.is_none() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+            disk = stats.sample(PageKind::System).disk_percent;
+        }
+        let disk = disk.expect("the root filesystem's usage within 10 s");
         assert!((0.0..=100.0).contains(&disk), "{disk}");
+    }
+
+    /// Set in the copy of this test binary that runs inside a namespace.
+    const IN_NAMESPACE: &str = "RACKPI_TEST_IN_NETWORK_NAMESPACE";
+
+    /// Runs the test `name` of this binary again, alone, inside a network
+    /// namespace of its own (`unshare -rn`: a user namespace, no root),
+    /// where it may add and remove addresses.
+    fn run_in_network_namespace(name: &str) {
+        let exe = std::env::current_exe().unwrap();
+        let out = std::process::Command::new("unshare")
+            .arg("-rn")
+            .arg(exe)
+            .args([name, "--exact", "--nocapture", "--test-threads=1"])
+            .env(IN_NAMESPACE, "1")
+            .output()
+            .expect("unshare (util-linux) runs the test in a network namespace");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success() && stdout.contains("test result: ok. 1 passed"),
+            "{name} in a network namespace (needs unprivileged user namespaces: \
+             sysctl kernel.unprivileged_userns_clone=1):\n{stdout}\n{stderr}"
+        );
+    }
+
+    fn ip(args: &[&str]) {
+        let status = std::process::Command::new("ip").args(args).status();
+        assert!(status.is_ok_and(|s| s.success()), "ip {}", args.join(" "));
+    }
+
+    #[test]
+    fn the_kernel_announces_an_address_change() {
+        if std::env::var_os(IN_NAMESPACE).is_none() {
+            return run_in_network_namespace(
+                "hw::stats::tests::the_kernel_announces_an_address_change",
+            );
+        }
+        let mut changes = AddressChanges::subscribe().unwrap();
+        assert!(!changes.drain(), "nothing changed yet");
+        ip(&["addr", "add", "10.9.8.7/24", "dev", "lo"]);
+        assert!(changes.drain(), "the address added is announced");
+        assert!(!changes.drain(), "once");
+        ip(&["link", "set", "lo", "up"]);
+        assert!(
+            changes.drain(),
+            "the link up (with its loopback address and routes)"
+        );
+        ip(&["addr", "del", "10.9.8.7/24", "dev", "lo"]);
+        assert!(changes.drain(), "the address removed is announced");
+        assert!(!changes.drain());
+    }
+
+    #[test]
+    fn the_shown_address_follows_a_change() {
+        if std::env::var_os(IN_NAMESPACE).is_none() {
+            return run_in_network_namespace(
+                "hw::stats::tests::the_shown_address_follows_a_change",
+            );
+        }
+        // a new namespace: only lo, down, without an address
+        let mut stats = SystemStats::new("lo");
+        assert_eq!(stats.sample(PageKind::Info).ip, None);
+        assert_eq!(stats.sample(PageKind::Info).ip, None);
+        ip(&["addr", "add", "10.9.8.7/24", "dev", "lo"]);
+        let added = IpAddr::from([10, 9, 8, 7]);
+        assert_eq!(
+            stats.sample(PageKind::Info).ip,
+            Some(added),
+            "the next refresh shows it"
+        );
+        assert_eq!(stats.sample(PageKind::System).ip, Some(added));
+        ip(&["addr", "del", "10.9.8.7/24", "dev", "lo"]);
+        assert_eq!(stats.sample(PageKind::Info).ip, None, "and its removal");
     }
 }

@@ -8,6 +8,33 @@ use crate::hw::pages::CustomPages;
 use crate::ports::{GpioError, LedPort, PageSource, PowerError, PowerPort, StatsSource};
 use crate::stats::{PageText, Stats};
 
+use super::{SimBus, SimClock};
+
+/// Handles on the simulated hardware for what plays the world around the
+/// firmware: the keys or a script work the bus and the power commands, the
+/// terminal's screen shows them and the LED. Each is a clone of the port
+/// the firmware drives.
+#[derive(Clone)]
+pub(crate) struct Devices {
+    pub(crate) clock: SimClock,
+    pub(crate) bus: SimBus,
+    pub(crate) led: SimLed,
+    pub(crate) power: SimPower,
+}
+
+impl Devices {
+    /// A panel answering at `address`, the LED dark, power commands that
+    /// succeed.
+    pub(crate) fn new(clock: SimClock, address: u8) -> Self {
+        Devices {
+            bus: SimBus::new(address, clock.clone()),
+            clock,
+            led: SimLed::default(),
+            power: SimPower::default(),
+        }
+    }
+}
+
 /// The simulated LED: remembers its level.
 #[derive(Debug, Clone, Default)]
 pub struct SimLed(pub Rc<Cell<bool>>);
@@ -62,11 +89,11 @@ impl StatsSource for FakeStats {
 /// files are really read, so a scenario shows what they print. With virtual
 /// time a command takes no time at all: the run waits for it (up to its
 /// timeout), and every run of a scenario gives the same frames.
-pub struct SimPages {
+pub(crate) struct SimPages {
     /// The real adapter, shared with the configuration reload.
-    pub pages: Rc<RefCell<CustomPages>>,
+    pub(crate) pages: Rc<RefCell<CustomPages>>,
     /// Wait for each command (virtual time).
-    pub virtual_time: bool,
+    pub(crate) virtual_time: bool,
 }
 
 impl PageSource for SimPages {

@@ -11,7 +11,7 @@ mod signals;
 mod ssd1306_model;
 pub mod terminal;
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -22,17 +22,18 @@ use crate::config::Config;
 use crate::core::Rules;
 use crate::hw::display::{PanelSettings, Ssd1306Port};
 use crate::hw::pages::CustomPages;
-use crate::hw::stats::SystemStats;
+use crate::hw::stats::{warn_if_no_such_interface, SystemStats};
 use crate::ports::{Inputs, StatsSource};
 use crate::runtime::{self, Ports};
+use devices::{Devices, SimPages};
 use outputs::{check_distinct, FramesDir, Output, SimReporter};
 use script::ScriptInputs;
 use signals::Signals;
-use terminal::{Cells, KeyTimes};
+use terminal::{Cells, KeyTimes, KeyboardInputs, Screen, ScreenSettings, Session};
 
 pub use bus::{BusCounters, Nack, SimBus};
 pub use clock::SimClock;
-pub use devices::{FakeStats, SimLed, SimPages, SimPower};
+pub use devices::{FakeStats, SimLed, SimPower};
 pub use outputs::write_output_file;
 pub use ssd1306_model::Ssd1306Model;
 
@@ -208,38 +209,20 @@ impl Outputs {
 
 type Writer = Option<Box<dyn Write>>;
 
-/// The run really starts: files are emptied, old frames removed.
-fn start_outputs(outputs: Outputs) -> anyhow::Result<(Writer, Writer, Option<PathBuf>)> {
-    Ok((
-        outputs.events.map(Output::start).transpose()?,
-        outputs.i2c_log.map(Output::start).transpose()?,
-        outputs.frames.map(FramesDir::start).transpose()?,
-    ))
+/// What the run starts with once every check passed.
+struct Started {
+    signals: Signals,
+    /// The terminal, in the interactive mode.
+    session: Option<Session>,
+    events: Writer,
+    i2c_log: Writer,
+    frames: Option<PathBuf>,
 }
 
-/// Runs the simulator.
-pub fn simulate(config: &Config, options: &SimOptions) -> anyhow::Result<SimSummary> {
-    let rules = Rules::try_from(config)?;
-    let interactive = options.script.is_none();
-    if interactive && options.virtual_time {
-        bail!("--virtual-time needs --script: at the keyboard, time is real");
-    }
-    if interactive && !terminal::stdout_is_terminal() {
-        bail!("no --script given and standard output is not a terminal: give --script FILE (or - for standard input) to run a scenario");
-    }
-    if interactive && !terminal::stdin_is_terminal() {
-        bail!("no --script given and standard input is not a terminal, so no key could be read: run it from a terminal, or give --script FILE (or - for standard input)");
-    }
-    if interactive && options.events.as_deref() == Some(Path::new("-")) {
-        bail!("--events - would be painted over by the interactive panel, which lists the events itself: give --events FILE to keep them");
-    }
-    if interactive && options.i2c_log.as_deref() == Some(Path::new("-")) {
-        bail!("--i2c-log - would be painted over by the interactive panel: give --i2c-log FILE");
-    }
-    let commands = match &options.script {
-        Some(path) => read_script(path)?,
-        None => Vec::new(),
-    };
+/// Opens and checks the outputs, installs the signal handlers and takes
+/// the terminal; only then are the outputs emptied (and given up again if
+/// anything before failed).
+fn start(options: &SimOptions, interactive: bool) -> anyhow::Result<Started> {
     let mut outputs = Outputs::open(options)?;
     let signals = match Signals::install(interactive) {
         Ok(signals) => signals,
@@ -248,104 +231,169 @@ pub fn simulate(config: &Config, options: &SimOptions) -> anyhow::Result<SimSumm
             return Err(anyhow::Error::new(err).context("cannot install the signal handlers"));
         }
     };
-    let session = match interactive.then(terminal::Session::start).transpose() {
+    let session = match interactive.then(Session::start).transpose() {
         Ok(session) => session,
         Err(err) => {
             outputs.abandon();
             return Err(anyhow::Error::new(err).context("cannot set up the terminal"));
         }
     };
-    let (events_out, i2c_log, frames_dir) = start_outputs(outputs)?;
+    Ok(Started {
+        signals,
+        session,
+        events: outputs.events.map(Output::start).transpose()?,
+        i2c_log: outputs.i2c_log.map(Output::start).transpose()?,
+        frames: outputs.frames.map(FramesDir::start).transpose()?,
+    })
+}
 
-    let clock = SimClock::new(options.virtual_time);
-    let settings = PanelSettings::from_config(config);
-    let bus = SimBus::new(settings.address, clock.clone());
-    bus.state().log = i2c_log;
-    bus.state().fail_every = options.fail_every;
-    let mut display = Ssd1306Port::new(bus.clone(), settings);
-    let mut led = SimLed::default();
-    let mut power = SimPower::default();
-    let custom_pages = Rc::new(RefCell::new(CustomPages::new(&config.custom_pages, None)));
-    let mut pages = SimPages {
-        pages: custom_pages.clone(),
-        virtual_time: options.virtual_time,
-    };
-    let mut fake = FakeStats;
-    let mut system;
-    let stats: &mut dyn StatsSource = if options.fake_stats {
-        &mut fake
-    } else {
-        crate::hw::daemon::warn_if_no_such_interface(
-            &config.network.interface,
-            Path::new("/sys/class/net"),
-        );
-        system = SystemStats::new(&config.network.interface);
-        &mut system
-    };
-    let (width, height) = settings.size.dimensions();
-    let rows = height as usize;
-    let times = Rc::new(Cell::new(KeyTimes::from_rules(&rules)));
-    let mut reporter = SimReporter {
-        events_out,
-        events_error: None,
-        frames_dir,
-        frames_error: None,
-        bus: bus.clone(),
-        rows,
-        upside_down: settings.upside_down,
-        last_frame: None,
-        seen_transactions: None,
-        frames: 0,
-        events: 0,
-        echo: None,
-    };
+/// Refuses what the keyboard mode cannot do, each with what to give
+/// instead.
+fn check_interactive(options: &SimOptions) -> anyhow::Result<()> {
+    if options.virtual_time {
+        bail!("--virtual-time needs --script: at the keyboard, time is real");
+    }
+    if !terminal::stdout_is_terminal() {
+        bail!("no --script given and standard output is not a terminal: give --script FILE (or - for standard input) to run a scenario");
+    }
+    if !terminal::stdin_is_terminal() {
+        bail!("no --script given and standard input is not a terminal, so no key could be read: run it from a terminal, or give --script FILE (or - for standard input)");
+    }
+    if options.events.as_deref() == Some(Path::new("-")) {
+        bail!("--events - would be painted over by the interactive panel, which lists the events itself: give --events FILE to keep them");
+    }
+    if options.i2c_log.as_deref() == Some(Path::new("-")) {
+        bail!("--i2c-log - would be painted over by the interactive panel: give --i2c-log FILE");
+    }
+    Ok(())
+}
 
-    let mut inputs: Box<dyn Inputs> = if interactive {
-        let screen = Rc::new(RefCell::new(terminal::Screen::new(
-            (width, height),
-            options.cells,
-            led.0.clone(),
-            bus.clone(),
-            power.failing.clone(),
-            times.clone(),
-            clock.clone(),
-        )));
-        reporter.echo = Some(screen.clone());
-        Box::new(terminal::KeyboardInputs::new(
-            clock.clone(),
-            bus.clone(),
-            power.clone(),
-            times.clone(),
-            screen,
-            signals,
-        ))
-    } else {
-        let (steps, end) = script::timeline(&commands);
-        // the implied quit lets a release at the very end be debounced
-        let quit_at = end.saturating_add(rules.debounce);
-        Box::new(ScriptInputs::new(
-            steps,
-            quit_at,
-            clock.clone(),
-            bus.clone(),
-            power.clone(),
-            Some(signals),
-        ))
-    };
-    let reload_config = |path: &Path| -> Result<Rules, String> {
-        let new = Config::load(Some(path)).map_err(|e| e.to_string())?;
-        if new.display != config.display {
-            log::warn!("changes to [display] take effect after a restart of the simulator");
+/// The firmware's ports on simulated hardware; the display driver, the
+/// custom pages and (without `--fake-stats`) the statistics are the real ones.
+struct SimPorts {
+    display: Ssd1306Port<SimBus>,
+    led: SimLed,
+    power: SimPower,
+    pages: SimPages,
+    stats: Box<dyn StatsSource>,
+}
+
+impl SimPorts {
+    fn new(config: &Config, options: &SimOptions, devices: &Devices) -> Self {
+        let display = Ssd1306Port::new(devices.bus.clone(), PanelSettings::from_config(config));
+        let pages = SimPages {
+            pages: Rc::new(RefCell::new(CustomPages::new(&config.custom_pages, None))),
+            virtual_time: options.virtual_time,
+        };
+        let stats: Box<dyn StatsSource> = if options.fake_stats {
+            Box::new(FakeStats)
+        } else {
+            warn_if_no_such_interface(&config.network.interface, Path::new("/sys/class/net"));
+            Box::new(SystemStats::new(&config.network.interface))
+        };
+        SimPorts {
+            display,
+            led: devices.led.clone(),
+            power: devices.power.clone(),
+            pages,
+            stats,
         }
-        let rules = Rules::try_from(&new).map_err(|e| e.to_string())?;
-        times.set(KeyTimes::from_rules(&rules));
-        custom_pages.borrow_mut().set_pages(&new.custom_pages);
-        Ok(rules)
+    }
+}
+
+/// What plays the world around the firmware: the keyboard (drawing on
+/// `screen`), or the script's timeline.
+fn world_inputs(
+    commands: &[script::Command],
+    rules: &Rules,
+    devices: &Devices,
+    screen: Option<&Rc<RefCell<Screen>>>,
+    signals: Signals,
+) -> Box<dyn Inputs> {
+    match screen {
+        Some(screen) => Box::new(KeyboardInputs::new(
+            devices.clone(),
+            screen.clone(),
+            signals,
+        )),
+        None => {
+            let (steps, end) = script::timeline(commands);
+            // the implied quit lets a release at the very end be debounced
+            let quit_at = end.saturating_add(rules.debounce);
+            Box::new(ScriptInputs::new(
+                steps,
+                quit_at,
+                devices.clone(),
+                Some(signals),
+            ))
+        }
+    }
+}
+
+/// SIGHUP: the configuration read again; the keys and the custom pages
+/// follow it at once, `[display]` only after a restart.
+fn reload_config(
+    path: &Path,
+    running: &Config,
+    pages: &RefCell<CustomPages>,
+    screen: Option<&RefCell<Screen>>,
+) -> Result<Rules, String> {
+    let new = Config::load(Some(path)).map_err(|e| e.to_string())?;
+    if new.display != running.display {
+        log::warn!("changes to [display] take effect after a restart of the simulator");
+    }
+    let rules = Rules::try_from(&new).map_err(|e| e.to_string())?;
+    if let Some(screen) = screen {
+        screen.borrow_mut().set_times(KeyTimes::from_rules(&rules));
+    }
+    pages.borrow_mut().set_pages(&new.custom_pages);
+    Ok(rules)
+}
+
+/// Runs the simulator.
+pub fn simulate(config: &Config, options: &SimOptions) -> anyhow::Result<SimSummary> {
+    let rules = Rules::try_from(config)?;
+    let interactive = options.script.is_none();
+    if interactive {
+        check_interactive(options)?;
+    }
+    let commands = match &options.script {
+        Some(path) => read_script(path)?,
+        None => Vec::new(),
     };
+    let started = start(options, interactive)?;
+    let settings = PanelSettings::from_config(config);
+    let devices = Devices::new(SimClock::new(options.virtual_time), settings.address);
+    devices.bus.state().log = started.i2c_log;
+    devices.bus.state().fail_every = options.fail_every;
+    let mut ports = SimPorts::new(config, options, &devices);
+    let mut reporter = SimReporter::new(
+        devices.bus.clone(),
+        &settings,
+        started.events,
+        started.frames,
+    );
+    let screen = interactive.then(|| {
+        let settings = ScreenSettings {
+            panel: settings.size.dimensions(),
+            cells: options.cells,
+            times: KeyTimes::from_rules(&rules),
+        };
+        Rc::new(RefCell::new(Screen::new(settings, devices.clone())))
+    });
+    reporter.echo = screen.clone();
+    let mut inputs = world_inputs(
+        &commands,
+        &rules,
+        &devices,
+        screen.as_ref(),
+        started.signals,
+    );
+    let custom_pages = ports.pages.pages.clone();
     let mut reload_from_path;
     let reload: Option<&mut crate::ports::Reloader<'_>> = match &options.config_path {
         Some(path) => {
-            reload_from_path = move || reload_config(path);
+            reload_from_path = || reload_config(path, config, &custom_pages, screen.as_deref());
             Some(&mut reload_from_path)
         }
         None => None,
@@ -353,11 +401,11 @@ pub fn simulate(config: &Config, options: &SimOptions) -> anyhow::Result<SimSumm
     let outcome = runtime::run(
         Ports {
             inputs: inputs.as_mut(),
-            display: &mut display,
-            led: &mut led,
-            power: &mut power,
-            stats,
-            pages: &mut pages,
+            display: &mut ports.display,
+            led: &mut ports.led,
+            power: &mut ports.power,
+            stats: ports.stats.as_mut(),
+            pages: &mut ports.pages,
             reporter: &mut reporter,
             reload,
         },
@@ -366,9 +414,13 @@ pub fn simulate(config: &Config, options: &SimOptions) -> anyhow::Result<SimSumm
     // the terminal is given back before anything is reported
     drop(inputs);
     reporter.echo = None;
-    drop(session);
-    let outcome = outcome?;
+    drop(started.session);
+    finish(reporter, &devices.bus, outcome?.wakeups)
+}
 
+/// The run is over: the outputs flushed, the first error in writing them
+/// reported, or else what the run did.
+fn finish(mut reporter: SimReporter, bus: &SimBus, wakeups: u64) -> anyhow::Result<SimSummary> {
     if let Some(out) = reporter.events_out.as_mut() {
         if let Err(err) = out.flush() {
             reporter.events_error = Some(err);
@@ -393,6 +445,6 @@ pub fn simulate(config: &Config, options: &SimOptions) -> anyhow::Result<SimSumm
         events: reporter.events,
         bus: state.counters,
         frames: reporter.frames,
-        wakeups: outcome.wakeups,
+        wakeups,
     })
 }

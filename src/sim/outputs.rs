@@ -20,6 +20,7 @@ use nix::fcntl::{fcntl, FcntlArg, OFlag};
 
 use crate::core::{Event, Time};
 use crate::frame::Frame;
+use crate::hw::display::PanelSettings;
 use crate::ports::Reporter;
 
 use super::terminal::Screen;
@@ -367,6 +368,32 @@ pub(crate) struct SimReporter {
     pub(crate) frames: u64,
     pub(crate) events: u64,
     pub(crate) echo: Option<Rc<RefCell<Screen>>>,
+}
+
+impl SimReporter {
+    /// Events to `events_out`, and each distinct picture of the panel on
+    /// `bus` as a PNG in `frames_dir`.
+    pub(crate) fn new(
+        bus: SimBus,
+        panel: &PanelSettings,
+        events_out: Option<Box<dyn Write>>,
+        frames_dir: Option<PathBuf>,
+    ) -> Self {
+        SimReporter {
+            events_out,
+            events_error: None,
+            frames_dir,
+            frames_error: None,
+            bus,
+            rows: panel.size.dimensions().1 as usize,
+            upside_down: panel.upside_down,
+            last_frame: None,
+            seen_transactions: None,
+            frames: 0,
+            events: 0,
+            echo: None,
+        }
+    }
 }
 
 /// One line of the events file: the time, then the event and its details.

@@ -4,10 +4,11 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use crate::core::{Input, Level, Time};
-use crate::hw::daemon::poll_timeout;
+use crate::core::{check_text, Input, Level, Time, MAX_IDENTIFY};
+use crate::deadline::poll_timeout;
 use crate::ports::{Inputs, Wake};
 
+use super::devices::Devices;
 use super::signals::{Signals, Woke};
 use super::{SimBus, SimClock, SimPower};
 
@@ -92,92 +93,101 @@ pub fn parse(text: &str) -> Result<Vec<Command>, ScriptError> {
         if line.is_empty() {
             continue;
         }
-        let error = |message: String| ScriptError {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let command = parse_command(&words).map_err(|message| ScriptError {
             line: index + 1,
             message,
-        };
-        let words: Vec<&str> = line.split_whitespace().collect();
-        let seconds = |what: &str| -> Result<Duration, ScriptError> {
-            let [_, value] = words[..] else {
-                return Err(error(format!(
-                    "`{what}` takes one number of seconds, e.g. `{what} 8.5`"
-                )));
-            };
-            let secs: f64 = value
-                .parse()
-                .map_err(|_| error(format!("`{}` is not a number of seconds", shown(value))))?;
-            if !secs.is_finite() || !(0.0..=31_536_000.0).contains(&secs) {
-                let value = if secs.is_finite() && value.len() > 12 {
-                    format!("{secs:e}")
-                } else {
-                    shown(value)
-                };
-                return Err(error(format!(
-                    "{value} seconds is out of range (0 to 31536000)"
-                )));
-            }
-            Ok(Duration::from_secs_f64(secs))
-        };
-        let bare = |command: Command| -> Result<Command, ScriptError> {
-            if words.len() == 1 {
-                Ok(command)
-            } else {
-                Err(error(format!("`{}` takes no argument", words[0])))
-            }
-        };
-        let command = match words[0] {
-            "press" => Command::Press(seconds("press")?),
-            "wait" => Command::Wait(seconds("wait")?),
-            "down" => bare(Command::Down)?,
-            "up" => bare(Command::Up)?,
-            "quit" => bare(Command::Quit)?,
-            "unit" => match (words.get(1).copied(), words.len()) {
-                (Some("fail"), 3) => Command::UnitFail(words[2].to_string()),
-                (Some("ok"), 3) => Command::UnitOk(words[2].to_string()),
-                _ => return Err(error("use `unit fail NAME` or `unit ok NAME`".into())),
-            },
-            "notify" => {
-                let level = words.get(1).and_then(|w| Level::from_name(w)).ok_or_else(|| {
-                    error("use `notify LEVEL TEXT…` with LEVEL info, warn or error".into())
-                })?;
-                let text = words[2..].join(" ");
-                crate::core::check_text(&text).map_err(error)?;
-                Command::Notify(level, text)
-            }
-            "identify" => {
-                let lasts = seconds("identify")?;
-                // as the daemon: `rackpi-panel identify --for` is at most 1 h
-                if lasts > crate::hw::notify::MAX_IDENTIFY {
-                    return Err(error(format!(
-                        "identify lasts at most {} seconds, as on the daemon",
-                        crate::hw::notify::MAX_IDENTIFY.as_secs()
-                    )));
-                }
-                Command::Identify(lasts)
-            }
-            "display" | "power" => {
-                let command = match (words[0], words.get(1).copied(), words.len()) {
-                    ("display", Some("unplug"), 2) => Command::Unplug,
-                    ("display", Some("plug"), 2) => Command::Plug,
-                    ("power", Some("fail"), 2) => Command::PowerFail,
-                    ("power", Some("ok"), 2) => Command::PowerOk,
-                    ("display", ..) => {
-                        return Err(error("use `display unplug` or `display plug`".into()))
-                    }
-                    _ => return Err(error("use `power fail` or `power ok`".into())),
-                };
-                command
-            }
-            other => {
-                return Err(error(format!(
-                "unknown command `{}` (commands: press, down, up, wait, display, power, unit, notify, identify, quit)",
-                shown(other)
-            )))
-            }
-        };
+        })?;
         commands.push(command);
     }
     Ok(commands)
+}
+
+/// One command from the words of its line (at least one); the error says
+/// what is wrong with it.
+fn parse_command(words: &[&str]) -> Result<Command, String> {
+    let command = match words[0] {
+        "press" => Command::Press(seconds(words, "press")?),
+        "wait" => Command::Wait(seconds(words, "wait")?),
+        "down" => bare(words, Command::Down)?,
+        "up" => bare(words, Command::Up)?,
+        "quit" => bare(words, Command::Quit)?,
+        "unit" => match (words.get(1).copied(), words.len()) {
+            (Some("fail"), 3) => Command::UnitFail(words[2].to_string()),
+            (Some("ok"), 3) => Command::UnitOk(words[2].to_string()),
+            _ => return Err("use `unit fail NAME` or `unit ok NAME`".into()),
+        },
+        "notify" => {
+            let level = words
+                .get(1)
+                .and_then(|w| Level::from_name(w))
+                .ok_or("use `notify LEVEL TEXT…` with LEVEL info, warn or error")?;
+            let text = words[2..].join(" ");
+            check_text(&text)?;
+            Command::Notify(level, text)
+        }
+        "identify" => {
+            let lasts = seconds(words, "identify")?;
+            // as the daemon: `rackpi-panel identify --for` is at most 1 h
+            if lasts > MAX_IDENTIFY {
+                return Err(format!(
+                    "identify lasts at most {} seconds, as on the daemon",
+                    MAX_IDENTIFY.as_secs()
+                ));
+            }
+            Command::Identify(lasts)
+        }
+        "display" | "power" => switch(words)?,
+        other => {
+            return Err(format!(
+                "unknown command `{}` (commands: press, down, up, wait, display, power, unit, notify, identify, quit)",
+                shown(other)
+            ))
+        }
+    };
+    Ok(command)
+}
+
+/// The one number of seconds after `what`.
+fn seconds(words: &[&str], what: &str) -> Result<Duration, String> {
+    let [_, value] = words[..] else {
+        return Err(format!(
+            "`{what}` takes one number of seconds, e.g. `{what} 8.5`"
+        ));
+    };
+    let secs: f64 = value
+        .parse()
+        .map_err(|_| format!("`{}` is not a number of seconds", shown(value)))?;
+    if !secs.is_finite() || !(0.0..=31_536_000.0).contains(&secs) {
+        let value = if secs.is_finite() && value.len() > 12 {
+            format!("{secs:e}")
+        } else {
+            shown(value)
+        };
+        return Err(format!("{value} seconds is out of range (0 to 31536000)"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// `command`, which takes no argument.
+fn bare(words: &[&str], command: Command) -> Result<Command, String> {
+    if words.len() == 1 {
+        Ok(command)
+    } else {
+        Err(format!("`{}` takes no argument", words[0]))
+    }
+}
+
+/// `display unplug | plug`, `power fail | ok`.
+fn switch(words: &[&str]) -> Result<Command, String> {
+    match (words[0], words.get(1).copied(), words.len()) {
+        ("display", Some("unplug"), 2) => Ok(Command::Unplug),
+        ("display", Some("plug"), 2) => Ok(Command::Plug),
+        ("power", Some("fail"), 2) => Ok(Command::PowerFail),
+        ("power", Some("ok"), 2) => Ok(Command::PowerOk),
+        ("display", ..) => Err("use `display unplug` or `display plug`".into()),
+        _ => Err("use `power fail` or `power ok`".into()),
+    }
 }
 
 /// The scenario as a timeline of (time since start, step), and its end.
@@ -241,11 +251,12 @@ impl ScriptInputs {
     pub(crate) fn new(
         steps: Vec<(Duration, Step)>,
         quit_at: Duration,
-        clock: SimClock,
-        bus: SimBus,
-        power: SimPower,
+        devices: Devices,
         signals: Option<Signals>,
     ) -> Self {
+        let Devices {
+            clock, bus, power, ..
+        } = devices;
         let mut inputs = ScriptInputs {
             steps: steps.into(),
             quit_at,
