@@ -615,7 +615,7 @@ fn recovery_clears_the_attention_and_the_led_goes_back_to_on() {
 fn a_full_listing_recovers_the_units_it_leaves_out() {
     let mut h = Harness::default();
     h.input(1000, unit_failed("a.service"));
-    h.input(2000, Input::FailedUnits(vec![]));
+    h.input(2000, Input::FailedUnitsListed(vec![]));
     assert_eq!(h.panel.led_pattern(), LedPattern::On);
     assert_eq!(h.count(&Event::AttentionCleared), 1);
 }

@@ -213,7 +213,7 @@ fn failed_units_are_listed_then_followed_by_their_signals() {
     let inputs = collect(&mut units, |i| !i.is_empty());
     assert_eq!(
         inputs,
-        vec![Input::FailedUnits(vec!["backup.service".into()])]
+        vec![Input::FailedUnitsListed(vec!["backup.service".into()])]
     );
 
     changed(
@@ -296,7 +296,7 @@ fn a_lost_bus_is_reported_kept_and_reconnected_with_growing_waits() {
     let inputs = follow(&mut follower, t0, |i| !i.is_empty());
     assert_eq!(
         inputs,
-        vec![Input::FailedUnits(vec!["backup.service".into()])]
+        vec![Input::FailedUnitsListed(vec!["backup.service".into()])]
     );
 
     // the bus goes away: its socket wakes the poll once, and that is all
@@ -343,7 +343,10 @@ fn a_lost_bus_is_reported_kept_and_reconnected_with_growing_waits() {
         "the failed units are asked for again"
     );
     let inputs = follow(&mut follower, now, |i| !i.is_empty());
-    assert_eq!(inputs, vec![Input::FailedUnits(vec!["y.service".into()])]);
+    assert_eq!(
+        inputs,
+        vec![Input::FailedUnitsListed(vec!["y.service".into()])]
+    );
 
     // and followed: a signal on the new bus arrives
     changed(
@@ -374,7 +377,7 @@ fn no_bus_at_start_is_tried_again_later() {
     assert!(follower.retry(t0 + Duration::from_secs(1)));
     assert!(answer_listing(&fake, &[]));
     let inputs = follow(&mut follower, t0, |i| !i.is_empty());
-    assert_eq!(inputs, vec![Input::FailedUnits(vec![])]);
+    assert_eq!(inputs, vec![Input::FailedUnitsListed(vec![])]);
 }
 
 #[test]
@@ -435,5 +438,5 @@ fn systemd_taking_its_name_later_is_subscribed_to_and_listed() {
     let output = bus.output();
     assert!(!output.contains("Activat"), "{output}");
     let inputs = collect(&mut units, |i| !i.is_empty());
-    assert_eq!(inputs, vec![Input::FailedUnits(vec![])]);
+    assert_eq!(inputs, vec![Input::FailedUnitsListed(vec![])]);
 }

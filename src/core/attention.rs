@@ -75,8 +75,7 @@ fn glob_match(pattern: &str, name: &str) -> bool {
 }
 
 /// How urgent a message is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
     /// Shown on the next wake only; the LED is not changed.
     Info,
@@ -104,6 +103,12 @@ impl Level {
     }
 }
 
+impl serde::Serialize for Level {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
 /// Where something that needs attention came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -120,12 +125,7 @@ pub enum AttentionItem {
     /// A failed systemd unit, by name.
     Unit(String),
     /// A message.
-    Message {
-        /// Its level.
-        level: Level,
-        /// Its text.
-        text: String,
-    },
+    Message { level: Level, text: String },
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -6,21 +6,17 @@ use std::time::Duration;
 use super::{Effect, Event, Time};
 
 /// What the status LED is showing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LedPattern {
     /// Dark (button down before the reboot stage; program stopped).
     Off,
     /// Lit (idle and alive; cancelled; an action in progress).
     On,
     /// 1 Hz blink: releasing now reboots.
-    #[serde(rename = "blink-1hz")]
     Blink1Hz,
     /// 4 Hz blink: releasing now shuts down.
-    #[serde(rename = "blink-4hz")]
     Blink4Hz,
     /// 5 Hz blink: `rackpi-panel identify` (find this Pi in the rack).
-    #[serde(rename = "blink-5hz")]
     Blink5Hz,
     /// Three short flashes every 2 s: a failed unit or an unacknowledged message.
     TripleBlink,
@@ -29,7 +25,7 @@ pub enum LedPattern {
 }
 
 impl LedPattern {
-    /// The name used in events.
+    /// The name used in events (and so in their JSON).
     pub fn name(self) -> &'static str {
         match self {
             LedPattern::Off => "off",
@@ -86,18 +82,25 @@ impl LedPattern {
     }
 }
 
-/// The LED's pattern and level, following the pattern the panel wants.
+impl serde::Serialize for LedPattern {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
+/// The LED's pattern, when it began and the level it drives now, following
+/// the pattern the panel wants.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Led {
+pub(crate) struct LedState {
     pattern: LedPattern,
     since: Time,
     level: bool,
 }
 
-impl Led {
+impl LedState {
     /// A dark LED.
     pub(crate) fn new(now: Time) -> Self {
-        Led {
+        LedState {
             pattern: LedPattern::Off,
             since: now,
             level: false,
@@ -232,7 +235,7 @@ mod tests {
 
     #[test]
     fn the_machine_reports_a_new_pattern_once_and_each_level_change() {
-        let mut led = Led::new(ms(0));
+        let mut led = LedState::new(ms(0));
         let mut effects = Vec::new();
         led.show(LedPattern::On, ms(0), &mut effects);
         led.show(LedPattern::On, ms(10), &mut effects);

@@ -116,7 +116,6 @@ impl serde::Serialize for PageKind {
 /// screen or next in line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CustomPage {
-    /// The page.
     pub name: PageName,
     /// Its content is refreshed when it is older than this: a command's
     /// `every_s`; for a file, [`REFRESH`] (it is read at every redraw).
@@ -124,8 +123,7 @@ pub struct CustomPage {
 }
 
 /// Which power action.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PowerAction {
     /// Restart the machine.
     Reboot,
@@ -140,6 +138,12 @@ impl PowerAction {
             PowerAction::Reboot => "reboot",
             PowerAction::Shutdown => "shutdown",
         }
+    }
+}
+
+impl serde::Serialize for PowerAction {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
     }
 }
 

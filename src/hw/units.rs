@@ -205,7 +205,7 @@ impl SystemdUnits {
                 match message.read1::<Vec<UnitRow>>() {
                     Ok(rows) => {
                         let names = rows.into_iter().map(|row| row.0).collect();
-                        inputs.push(Input::FailedUnits(names));
+                        inputs.push(Input::FailedUnitsListed(names));
                     }
                     Err(err) => log::warn!("systemd's list of failed units is unreadable: {err}"),
                 }
