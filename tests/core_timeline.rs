@@ -940,6 +940,216 @@ fn a_flood_of_messages_keeps_sixteen_and_the_button_still_works() {
     assert_eq!(h.actions(), vec![PowerAction::Reboot]);
 }
 
+fn error(text: &str) -> AttentionItem {
+    AttentionItem::Message {
+        level: Level::Error,
+        text: text.into(),
+    }
+}
+
+fn acknowledged(h: &Harness) -> Vec<String> {
+    h.events()
+        .into_iter()
+        .filter_map(|(_, e)| match e {
+            Event::Acknowledged { text } => Some(text),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_unit_recovering_under_a_scrolled_attention_page_brings_back_the_lines_above() {
+    let mut h = Harness::default();
+    for unit in ["a", "b", "c", "d"] {
+        h.input(1000, unit_failed(unit));
+    }
+    h.press(2000, 100); // on to the second screenful: d alone
+    h.run_until(2500);
+    assert_eq!(attention_lines(&h), vec![AttentionItem::Unit("d".into())]);
+    h.input(3000, Input::UnitRecovered("d".into()));
+    assert_eq!(
+        attention_lines(&h),
+        vec![
+            AttentionItem::Unit("a".into()),
+            AttentionItem::Unit("b".into()),
+            AttentionItem::Unit("c".into())
+        ],
+        "never an empty screen while units are still failed"
+    );
+    assert!(h.log.contains(&(3000, Effect::Draw)));
+    h.press(4000, 100); // units only: the press scrolls, past the end
+    h.run_until(4500);
+    assert_eq!(h.panel.page(), PageKind::Info);
+}
+
+#[test]
+fn a_press_acknowledges_what_each_screenful_shows_below_the_failed_units() {
+    let mut h = Harness::default();
+    for unit in ["a", "b", "c", "d"] {
+        h.input(1000, unit_failed(unit));
+    }
+    for text in ["m1", "m2", "m3", "m4"] {
+        h.input(1500, notify(Level::Error, text, None));
+    }
+    // a b c | d m4 m3 | m2 m1 (messages newest first, three lines a screen)
+    h.press(2000, 100);
+    h.run_until(2500);
+    assert_eq!(
+        attention_lines(&h)[..3],
+        [AttentionItem::Unit("d".into()), error("m4"), error("m3")]
+    );
+    assert!(
+        acknowledged(&h).is_empty(),
+        "units only: the press scrolled"
+    );
+    h.press(3000, 100);
+    h.run_until(3500);
+    assert_eq!(acknowledged(&h), vec!["m4", "m3"]);
+    assert_eq!(
+        attention_lines(&h),
+        vec![AttentionItem::Unit("d".into()), error("m2"), error("m1")],
+        "the older messages move up into the screenful"
+    );
+    h.press(4000, 100);
+    h.run_until(4500);
+    assert_eq!(acknowledged(&h), vec!["m4", "m3", "m2", "m1"]);
+    assert_eq!(attention_lines(&h), vec![AttentionItem::Unit("d".into())]);
+    assert_eq!(
+        h.panel.led_pattern(),
+        LedPattern::TripleBlink,
+        "the units are still failed"
+    );
+}
+
+#[test]
+fn after_units_recover_under_the_second_screenful_a_press_acknowledges_only_what_it_shows() {
+    let mut h = Harness::default();
+    for unit in ["a", "b", "c", "d"] {
+        h.input(1000, unit_failed(unit));
+    }
+    for text in ["m1", "m2", "m3", "m4"] {
+        h.input(1500, notify(Level::Error, text, None));
+    }
+    h.press(2000, 100); // d m4 m3
+    h.run_until(2500);
+    h.input(2600, Input::UnitRecovered("c".into()));
+    h.input(2700, Input::UnitRecovered("d".into()));
+    // a b m4 | m3 m2 m1: the screenful stays the second one
+    assert_eq!(
+        attention_lines(&h),
+        vec![error("m3"), error("m2"), error("m1")]
+    );
+    h.press(3000, 100);
+    h.run_until(3500);
+    assert_eq!(
+        acknowledged(&h),
+        vec!["m3", "m2", "m1"],
+        "m4 has scrolled out of sight: not acknowledged"
+    );
+    assert_eq!(
+        attention_lines(&h),
+        vec![
+            AttentionItem::Unit("a".into()),
+            AttentionItem::Unit("b".into()),
+            error("m4")
+        ]
+    );
+    h.press(4000, 100);
+    h.run_until(4500);
+    assert_eq!(acknowledged(&h), vec!["m3", "m2", "m1", "m4"]);
+}
+
+#[test]
+fn a_warning_seen_but_not_acknowledged_outlives_the_screen_going_off_a_seen_info_does_not() {
+    let mut h = Harness::default();
+    h.run_until(20_000);
+    h.input(21_000, notify(Level::Error, "restic: backup failed", None));
+    h.input(21_500, notify(Level::Info, "updated to 1.2", None));
+    h.press(25_000, 100); // wakes the screen on the attention page: both shown
+    h.run_until(25_500);
+    assert_eq!(
+        attention_lines(&h),
+        vec![
+            AttentionItem::Message {
+                level: Level::Info,
+                text: "updated to 1.2".into()
+            },
+            error("restic: backup failed")
+        ]
+    );
+    h.run_until(45_000);
+    assert!(!h.panel.screen_is_on(), "timed out without a press");
+    assert_eq!(
+        h.panel.led_pattern(),
+        LedPattern::TripleBlink,
+        "seen is not acknowledged"
+    );
+    h.press(50_000, 100);
+    h.run_until(50_500);
+    assert_eq!(
+        attention_lines(&h),
+        vec![error("restic: backup failed")],
+        "the info has had its wake, the error waits for its press"
+    );
+}
+
+#[test]
+fn an_info_arriving_on_the_shown_attention_page_has_had_its_wake_when_the_screen_goes_off() {
+    let mut h = Harness::default();
+    h.input(1000, unit_failed("backup.service"));
+    assert_eq!(h.panel.page(), PageKind::Attention);
+    h.input(2000, notify(Level::Info, "updated to 1.2", None));
+    assert_eq!(attention_lines(&h).len(), 2, "it is on the screen");
+    h.run_until(20_000);
+    assert!(!h.panel.screen_is_on());
+    h.press(30_000, 100);
+    h.run_until(30_500);
+    assert_eq!(
+        attention_lines(&h),
+        vec![AttentionItem::Unit("backup.service".into())]
+    );
+}
+
+#[test]
+fn a_listing_that_names_a_new_failed_unit_shows_it_on_a_lit_screen_a_repeated_one_does_not() {
+    let mut h = Harness::default();
+    h.press(1000, 100); // the person turns to the second page
+    h.run_until(1500);
+    let page = h.panel.page();
+    assert_ne!(page, PageKind::Info);
+    h.input(
+        2000,
+        Input::FailedUnitsListed(vec!["a.service".into(), "b.service".into()]),
+    );
+    assert_eq!(h.panel.page(), PageKind::Attention, "two new failures");
+    h.press(3000, 100); // units only: on to the first page
+    h.run_until(3500);
+    assert_eq!(h.panel.page(), PageKind::Info);
+    h.input(
+        4000,
+        Input::FailedUnitsListed(vec!["a.service".into(), "b.service".into()]),
+    );
+    assert_eq!(
+        h.panel.page(),
+        PageKind::Info,
+        "the same listing is no news"
+    );
+    h.input(
+        5000,
+        Input::FailedUnitsListed(vec![
+            "a.service".into(),
+            "b.service".into(),
+            "c.service".into(),
+        ]),
+    );
+    assert_eq!(
+        h.panel.page(),
+        PageKind::Attention,
+        "a second unit failing while others are failed is news"
+    );
+    assert_eq!(attention_lines(&h).len(), 3);
+}
+
 // --- custom pages: refreshed only while shown or next, never while dark ---
 
 fn backup() -> rackpi_panel::core::PageName {
