@@ -116,7 +116,7 @@ pub fn run_bounded(
 ) -> Result<Finished, PowerError> {
     let (program, args) = argv.split_first().ok_or(PowerError::NoCommand)?;
     let shown = argv.join(" ");
-    let token = new_token();
+    let token = new_token(leftovers);
     let stdout = if stdout_limit > 0 {
         Stdio::piped()
     } else {
@@ -176,14 +176,43 @@ pub fn run_bounded(
     })
 }
 
-/// A token no other run of this process has.
-fn new_token() -> String {
+/// A token no other run of this process has; the runs whose leftovers are
+/// killed carry [`KILLED_RUNS`] after the pid, so that [`end_runs`] finds
+/// them and leaves a power command's hand-over alone.
+fn new_token(leftovers: Leftovers) -> String {
     static RUNS: AtomicU64 = AtomicU64::new(0);
+    let kind = match leftovers {
+        Leftovers::Kill => KILLED_RUNS,
+        Leftovers::Keep => "",
+    };
     format!(
-        "{}.{}",
+        "{}.{kind}{}",
         std::process::id(),
         RUNS.fetch_add(1, Ordering::Relaxed)
     )
+}
+
+/// What marks, in a token, a run whose leftovers are killed.
+const KILLED_RUNS: &str = "k";
+
+/// Kills what the runs of this process with [`Leftovers::Kill`] still have
+/// running — a command cut off by the stop, what it left behind — so that
+/// stopping the panel leaves none of them behind (they would go to init).
+/// Returns how many were killed.
+pub fn end_runs() -> usize {
+    let prefix = format!("{RUN_VARIABLE}={}.{KILLED_RUNS}", std::process::id()).into_bytes();
+    let mut killed = 0;
+    for p in processes().iter().filter(|p| !p.zombie) {
+        let marked = std::fs::read(format!("/proc/{}/environ", p.pid))
+            .is_ok_and(|environ| environ.split(|&b| b == 0).any(|e| e.starts_with(&prefix)));
+        if marked && kill(Pid::from_raw(p.pid), Signal::SIGKILL).is_ok() {
+            killed += 1;
+        }
+    }
+    if killed > 0 {
+        log::info!("stopping: killed {killed} process(es) of page commands still running");
+    }
+    killed
 }
 
 /// The two pipes of a running command and what was kept of them.

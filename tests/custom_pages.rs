@@ -378,6 +378,46 @@ impl Drop for Recorded {
 }
 
 #[test]
+fn stopping_the_panel_while_a_command_runs_leaves_none_of_its_processes() {
+    let bench = Bench::new();
+    let strays = Recorded(bench.path("pids"));
+    // the command is still running when the run ends, with a process of
+    // its own outside its group
+    let slow = bench.script(
+        "slow",
+        &format!(
+            "setsid sleep 600 & echo $! >> '{}'; echo $$ >> '{}'; sleep 30",
+            strays.0.display(),
+            strays.0.display()
+        ),
+    );
+    let config = bench.config(&format!(
+        "[display]\ntimeout_s = 0\npages = [\"slow\"]\n\n\
+         [[page]]\nname = \"slow\"\ncommand = [\"{slow}\"]\nevery_s = 60\ntimeout_s = 50\n"
+    ));
+    let out = bench
+        .simulator(&config, "wait 2\n", false)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    let pids = strays.pids();
+    assert_eq!(pids.len(), 2, "the command and its stray: {log}");
+    // SIGKILL is delivered at once, but the exit may take a moment
+    let until = std::time::Instant::now() + Duration::from_secs(5);
+    while pids.iter().any(|&p| alive(p)) && std::time::Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let left: Vec<i32> = pids.into_iter().filter(|&p| alive(p)).collect();
+    assert!(
+        left.is_empty(),
+        "left running after the stop: {left:?}\n{log}"
+    );
+}
+
+#[test]
 fn a_command_that_leaves_a_process_outside_its_group_leaves_nothing_behind() {
     let bench = Bench::new();
     let strays = Recorded(bench.path("pids"));

@@ -466,6 +466,7 @@ pub fn run(
         rules,
     )?;
     let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Stopping]);
+    crate::process::end_runs();
     log::debug!("{} wake-ups", outcome.wakeups);
     Ok(())
 }

@@ -417,6 +417,7 @@ pub fn simulate(config: &Config, options: &SimOptions) -> anyhow::Result<SimSumm
     drop(inputs);
     reporter.echo = None;
     drop(started.session);
+    crate::process::end_runs();
     finish(reporter, &devices.bus, outcome?.wakeups)
 }
 
