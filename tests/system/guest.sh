@@ -477,8 +477,8 @@ scenario_press() { # SECONDS [SLOW_BUS_SECS]
         # silence and ends within it (the reboot itself, through logind,
         # goes ahead once the bus is back)
         slow_bus "$2"
+        echo "INFO: the system bus does not answer for $2 s from uptime $(now)"
         sleep 3
-        echo "INFO: the system bus does not answer for $2 s from uptime $(now); pressed at $(now)"
     fi
     hold "$1"
     echo "INFO: press released after $1 s at uptime $(now)"
