@@ -348,6 +348,10 @@ pub enum UnitsError {
     /// The system bus is not there, or refuses this user.
     #[error("cannot connect to the system bus ({0}): failed units are not shown; set [attention] units = false to stop trying")]
     NoBus(String),
+    /// The bus took the connection but did not greet back in time: a
+    /// dbus-daemon stopped, overloaded, or still starting behind its socket.
+    #[error("the system bus takes connections but does not answer (nothing within {} s): failed units are not followed until it does (see `systemctl status dbus`)", .0.as_secs())]
+    NoAnswer(std::time::Duration),
     /// The bus failed later.
     #[error("the system bus: {0}")]
     Bus(String),

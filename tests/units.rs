@@ -3,6 +3,8 @@
 //! systemd sends when a unit fails, recovers and is unloaded.
 #![cfg(not(target_env = "musl"))]
 
+use std::os::fd::AsFd;
+use std::os::unix::net::UnixStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -274,11 +276,36 @@ fn follow(
     inputs
 }
 
-/// Whether `fd` becomes readable (or hung up) within 5 s.
+/// Whether `fd` becomes readable (or hung up) within 10 s.
 fn readable(fd: std::os::fd::BorrowedFd<'_>) -> bool {
     use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
     let mut fds = [PollFd::new(fd, PollFlags::POLLIN)];
-    matches!(poll(&mut fds, PollTimeout::from(5000u16)), Ok(1))
+    matches!(poll(&mut fds, PollTimeout::from(10_000u16)), Ok(1))
+}
+
+/// A follower starting at `now` on the bus at `address`, and the socket
+/// its connecting thread wakes.
+fn start(address: &str, now: Duration) -> (UnitsFollower, UnixStream) {
+    let (woken, waker) = UnixStream::pair().unwrap();
+    (
+        UnitsFollower::start(address.to_string(), now, Some(waker)),
+        woken,
+    )
+}
+
+/// Waits for the connecting thread to wake `woken`, and takes its outcome
+/// (and what came with the connection).
+fn settle(follower: &mut UnitsFollower, woken: &mut UnixStream, now: Duration) -> Vec<Input> {
+    use std::io::Read;
+    assert!(follower.is_connecting(), "a try is out");
+    assert!(
+        readable(woken.as_fd()),
+        "the connecting thread wakes the loop"
+    );
+    woken.read_exact(&mut [0]).unwrap();
+    let inputs = follower.receive(now);
+    assert!(!follower.is_connecting(), "the try is over");
+    inputs
 }
 
 #[test]
@@ -290,7 +317,9 @@ fn a_lost_bus_is_reported_kept_and_reconnected_with_growing_waits() {
     // (a clock of its own: the waits are checked without waiting them)
     let t0 = Duration::from_secs(1000);
     let fake = fake_systemd(&bus.address);
-    let mut follower = UnitsFollower::start(bus.address.clone(), t0);
+    let (mut follower, mut woken) = start(&bus.address, t0);
+    assert!(!follower.is_connected(), "connecting is left to a thread");
+    assert_eq!(settle(&mut follower, &mut woken, t0), vec![]);
     assert!(follower.is_connected());
     assert!(answer_listing(&fake, &["backup.service"]));
     let inputs = follow(&mut follower, t0, |i| !i.is_empty());
@@ -314,17 +343,17 @@ fn a_lost_bus_is_reported_kept_and_reconnected_with_growing_waits() {
         "a lost connection leaves the poll set (no busy loop on a hung-up socket)"
     );
     assert_eq!(follower.retry_at(), Some(t0 + Duration::from_secs(1)));
-    assert!(
-        !follower.retry(t0 + Duration::from_millis(500)),
-        "not before its time"
-    );
+    follower.retry(t0 + Duration::from_millis(500));
+    assert!(!follower.is_connecting(), "not before its time");
     assert_eq!(follower.retry_at(), Some(t0 + Duration::from_secs(1)));
 
     // nobody there: each failed try waits twice as long, at most a minute
     let mut now = t0 + Duration::from_secs(1);
     let mut waits = Vec::new();
     for _ in 0..8 {
-        assert!(!follower.retry(now), "no bus to connect to");
+        follower.retry(now);
+        assert_eq!(settle(&mut follower, &mut woken, now), vec![]);
+        assert!(!follower.is_connected(), "no bus to connect to");
         let at = follower.retry_at().expect("another try is planned");
         waits.push((at - now).as_secs());
         now = at;
@@ -335,7 +364,9 @@ fn a_lost_bus_is_reported_kept_and_reconnected_with_growing_waits() {
     // failed units are listed anew (backup recovered meanwhile, y failed)
     bus.start_again();
     let fake = fake_systemd(&bus.address);
-    assert!(follower.retry(now), "connected to the new bus");
+    follower.retry(now);
+    settle(&mut follower, &mut woken, now);
+    assert!(follower.is_connected(), "connected to the new bus");
     assert!(follower.fd().is_some(), "its socket is polled again");
     assert_eq!(follower.retry_at(), None);
     assert!(
@@ -363,7 +394,8 @@ fn no_bus_at_start_is_tried_again_later() {
     let dir = tempfile::tempdir().unwrap();
     let address = format!("unix:path={}", dir.path().join("bus").display());
     let t0 = Duration::from_secs(5);
-    let mut follower = UnitsFollower::start(address.clone(), t0);
+    let (mut follower, mut woken) = start(&address, t0);
+    settle(&mut follower, &mut woken, t0);
     assert!(!follower.is_connected());
     assert!(follower.fd().is_none());
     assert_eq!(follower.retry_at(), Some(t0 + Duration::from_secs(1)));
@@ -374,7 +406,9 @@ fn no_bus_at_start_is_tried_again_later() {
         dir,
     };
     let fake = fake_systemd(&bus.address);
-    assert!(follower.retry(t0 + Duration::from_secs(1)));
+    follower.retry(t0 + Duration::from_secs(1));
+    settle(&mut follower, &mut woken, t0);
+    assert!(follower.is_connected());
     assert!(answer_listing(&fake, &[]));
     let inputs = follow(&mut follower, t0, |i| !i.is_empty());
     assert_eq!(inputs, vec![Input::FailedUnitsListed(vec![])]);
@@ -439,4 +473,30 @@ fn systemd_taking_its_name_later_is_subscribed_to_and_listed() {
     assert!(!output.contains("Activat"), "{output}");
     let inputs = collect(&mut units, |i| !i.is_empty());
     assert_eq!(inputs, vec![Input::FailedUnitsListed(vec![])]);
+}
+
+#[test]
+fn a_bus_that_never_answers_is_tried_once_at_a_time_and_given_up_on() {
+    // a socket that takes connections (the kernel does, for its listener)
+    // and never says a word: a bus stopped, hung, or starting behind it
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bus");
+    let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let address = format!("unix:path={}", path.display());
+    let t0 = Duration::from_secs(100);
+    let (mut follower, mut woken) = start(&address, t0);
+    // however often it is asked meanwhile, one try is out
+    for minutes in 1..4 {
+        follower.retry(t0 + Duration::from_secs(minutes * 60));
+    }
+    assert_eq!(settle(&mut follower, &mut woken, t0), vec![]);
+    assert!(!follower.is_connected());
+    assert_eq!(follower.retry_at(), Some(t0 + Duration::from_secs(1)));
+    let connections = std::iter::from_fn(|| listener.accept().ok()).count();
+    assert_eq!(connections, 1, "one try at a time");
+    let Err(err) = SystemdUnits::connect_to(&address) else {
+        panic!("connected to a bus that never answers")
+    };
+    assert!(err.to_string().contains("does not answer"), "{err}");
 }

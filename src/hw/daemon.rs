@@ -85,7 +85,8 @@ impl HwInputs {
     #[cfg(not(target_env = "musl"))]
     fn units_retry(&mut self, now: Time) {
         if let Some(units) = self.units.as_mut() {
-            // (the listing comes through the bus's socket, now polled)
+            // (a thread connects, and wakes the loop through `woken` when
+            // it is done; the listing comes through the bus's socket)
             units.retry(now);
         }
     }
@@ -191,6 +192,8 @@ impl Inputs for HwInputs {
             }
             if woken_ready {
                 drain(&mut self.woken);
+                // (the units follower's connecting thread may be the one)
+                self.units_ready();
                 return Ok(Wake::Woken);
             }
             if units_ready {
@@ -369,6 +372,8 @@ pub fn run(
     let (stop, stop_signal) = wake_pipe()?;
     let (reload, reload_signal) = wake_pipe()?;
     let (woken, waker) = wake_pipe()?;
+    #[cfg(not(target_env = "musl"))]
+    let units_waker = waker.try_clone()?;
     for signal in [SIGTERM, SIGINT] {
         signal_hook::low_level::pipe::register(signal, stop_signal.try_clone()?)
             .context("cannot install the signal handler")?;
@@ -401,10 +406,13 @@ pub fn run(
         }
     };
     #[cfg(not(target_env = "musl"))]
-    let units = config
-        .attention
-        .units
-        .then(|| UnitsFollower::start(units::system_bus_address(), monotonic_now()));
+    let units = config.attention.units.then(|| {
+        UnitsFollower::start(
+            units::system_bus_address(),
+            monotonic_now(),
+            Some(units_waker),
+        )
+    });
     #[cfg(target_env = "musl")]
     if config.attention.units {
         log::warn!("this static (musl) build does not follow failed systemd units: use the glibc build (the Debian package) for them, or set [attention] units = false");
@@ -420,8 +428,6 @@ pub fn run(
         woken,
         watchdog,
     };
-    // what came with the connection (the listing may already be here)
-    inputs.units_ready();
     let mut reporter = DaemonReporter {
         display: "ok",
         last_action: "no action yet".into(),
@@ -599,6 +605,9 @@ pub fn journal_priority(level: log::Level) -> u8 {
         log::Level::Debug | log::Level::Trace => 7,
     }
 }
+
+#[cfg(all(test, not(target_env = "musl")))]
+mod bus_tests;
 
 #[cfg(test)]
 mod tests {

@@ -7,6 +7,13 @@
 //! for again. Nothing here blocks after the connection is up: the bus's
 //! socket joins the daemon's poll set, and replies are matched by serial.
 //!
+//! Connecting is the one step that waits (connect(2), then libdbus's
+//! authentication and the bus's answer to `Hello`, which a stopped or
+//! still-starting bus never gives): [`UnitsFollower`] runs it on a thread
+//! of its own, at most one at a time, bounded by [`CONNECT_TIMEOUT`], and
+//! takes the ready connection (or the error) back when the thread wakes
+//! the loop.
+//!
 //! [`UnitsFollower`] keeps following across losses of the bus (`systemctl
 //! restart dbus`, a dropped connection): it says so once in the log, keeps
 //! the last known failed units (a failure stays on the panel until systemd
@@ -15,8 +22,11 @@
 //! it kept. When systemd takes its name on the bus (again), it is asked
 //! again.
 
+use std::io::Write;
 use std::os::fd::BorrowedFd;
-use std::time::Duration;
+use std::os::unix::net::UnixStream;
+use std::sync::mpsc::{self, Receiver, TryRecvError};
+use std::time::{Duration, Instant};
 
 use dbus::arg::{PropMap, RefArg};
 use dbus::channel::Channel;
@@ -86,10 +96,17 @@ pub struct SystemdUnits {
     listing: Option<u32>,
 }
 
+/// How long a connection attempt waits for the bus's greeting: a bus that
+/// says nothing for this long is stopped, hung, or still starting, and is
+/// tried again later.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
 impl SystemdUnits {
     /// Connects to the system bus (`DBUS_SYSTEM_BUS_ADDRESS` overrides the
     /// address), subscribes, and asks for the failed units; their list
-    /// arrives through [`SystemdUnits::receive`].
+    /// arrives through [`SystemdUnits::receive`]. Blocks for up to
+    /// [`CONNECT_TIMEOUT`] (and in connect(2) while the bus's listen queue
+    /// is full): never call it from the loop, [`UnitsFollower`] does not.
     pub fn connect() -> Result<SystemdUnits, UnitsError> {
         SystemdUnits::connect_to(&system_bus_address())
     }
@@ -100,7 +117,7 @@ impl SystemdUnits {
         let no_bus =
             |err: dbus::Error| UnitsError::NoBus(err.message().unwrap_or("no reason given").into());
         let mut channel = Channel::open_private(address).map_err(no_bus)?;
-        channel.register().map_err(no_bus)?;
+        greet(&channel, CONNECT_TIMEOUT)?;
         channel.set_watch_enabled(true);
         let mut units = SystemdUnits {
             channel,
@@ -193,8 +210,11 @@ impl SystemdUnits {
         if inputs.is_empty() && !self.channel.is_connected() {
             return Err(closed());
         }
-        // a re-listing asked for while handling goes out now
-        self.channel.flush();
+        // a re-listing asked for while handling goes out now, as far as the
+        // socket takes it (never flush: it waits until a stopped bus reads)
+        if self.channel.has_messages_to_send() {
+            let _ = self.channel.read_write(Some(Duration::ZERO));
+        }
         Ok(inputs)
     }
 
@@ -269,6 +289,41 @@ impl SystemdUnits {
     }
 }
 
+/// Says `Hello` to the bus and waits at most `timeout` for its answer.
+/// Not dbus_bus_register: it waits 25 s, and for ever while the bus has not
+/// taken the connection's authentication (libdbus's reply timeout does not
+/// run before that); the unique name it keeps is not needed here.
+fn greet(channel: &Channel, timeout: Duration) -> Result<(), UnitsError> {
+    let hello = Message::new_method_call(BUS, "/org/freedesktop/DBus", BUS, "Hello")
+        .map_err(UnitsError::Bus)?;
+    let serial = channel
+        .send(hello)
+        .map_err(|()| UnitsError::Bus("the bus refused a message (out of memory?)".into()))?;
+    let started = Instant::now();
+    loop {
+        while let Some(mut message) = channel.pop_message() {
+            if message.get_reply_serial() == Some(serial) {
+                return match message.as_result() {
+                    Ok(_) => Ok(()),
+                    Err(err) => Err(UnitsError::NoBus(format!(
+                        "the bus refused the greeting: {}",
+                        err.message().unwrap_or("no reason given")
+                    ))),
+                };
+            }
+        }
+        let left = timeout.saturating_sub(started.elapsed());
+        if left.is_zero() {
+            return Err(UnitsError::NoAnswer(timeout));
+        }
+        if channel.read_write(Some(left)).is_err() || !channel.is_connected() {
+            return Err(UnitsError::NoBus(
+                "the bus closed the connection before greeting".into(),
+            ));
+        }
+    }
+}
+
 /// The system bus's address: `DBUS_SYSTEM_BUS_ADDRESS`, else the standard
 /// socket. Read here, not by libdbus, which keeps the first address it saw
 /// for the life of the process.
@@ -294,42 +349,66 @@ enum Link {
         since: Time,
         delay: Duration,
     },
+    /// A thread is connecting; its outcome arrives on `outcome`. `delay` is
+    /// the wait before the next try if it fails (kept as `Up`'s if not);
+    /// `again` when an earlier try connected or failed.
+    Connecting {
+        outcome: Receiver<Result<SystemdUnits, UnitsError>>,
+        delay: Duration,
+        again: bool,
+    },
     /// Not connected: the next try at `at`, after `delay`.
     Down { at: Time, delay: Duration },
 }
 
-/// The failed units, followed across losses of the system bus: while it is
-/// connected its socket is to be polled ([`UnitsFollower::fd`]); while it is
-/// not, [`UnitsFollower::retry_at`] is when to call [`UnitsFollower::retry`].
-/// Never a busy loop: a lost connection leaves the poll set at once.
+/// Writes a byte to the loop's wake-up socket when dropped: after the
+/// connecting thread sent its outcome, or if it ended without one.
+struct WakeOnDrop(Option<UnixStream>);
+
+impl Drop for WakeOnDrop {
+    fn drop(&mut self) {
+        if let Some(waker) = self.0.as_mut() {
+            let _ = waker.write_all(&[1]);
+        }
+    }
+}
+
+/// The failed units, followed across losses of the system bus. Connecting
+/// runs on a thread (one at a time), which writes to `waker` when it is
+/// done: then [`UnitsFollower::receive`] takes the connection. While
+/// connected, its socket is to be polled ([`UnitsFollower::fd`]); while
+/// not, [`UnitsFollower::retry_at`] is when to call
+/// [`UnitsFollower::retry`]. Never a busy loop: a lost connection leaves
+/// the poll set at once.
 pub struct UnitsFollower {
     address: String,
+    waker: Option<UnixStream>,
     link: Link,
+    /// Whether this loss of the bus (or the start without one) was told
+    /// in the log; the failed tries after that go to the debug level.
+    outage_told: bool,
+    /// Whether a bus that does not answer was told since the last
+    /// connection (a hung bus is worth a warning of its own, once).
+    silence_told: bool,
 }
 
 impl UnitsFollower {
-    /// Connects to the bus at `address`; on failure says why (once) and
-    /// tries again later.
-    pub fn start(address: String, now: Time) -> UnitsFollower {
-        let link = match SystemdUnits::connect_to(&address) {
-            Ok(units) => Link::Up {
-                units,
-                since: now,
+    /// Starts connecting to the bus at `address` on a thread, which writes
+    /// to `waker` (the loop's wake-up socket) when it is done; on failure
+    /// says why (once) and tries again later.
+    pub fn start(address: String, now: Time, waker: Option<UnixStream>) -> UnitsFollower {
+        let mut follower = UnitsFollower {
+            address,
+            waker,
+            link: Link::Down {
+                at: now,
                 delay: RETRY_FIRST,
             },
-            Err(err) => {
-                log::warn!(
-                    "{err} (trying again in {} s, then less and less often, at most every {} s)",
-                    RETRY_FIRST.as_secs(),
-                    RETRY_MAX.as_secs()
-                );
-                Link::Down {
-                    at: now + RETRY_FIRST,
-                    delay: RETRY_FIRST,
-                }
-            }
+            outage_told: false,
+            silence_told: false,
         };
-        UnitsFollower { address, link }
+        follower.connect(RETRY_FIRST, false, now);
+        follower
     }
 
     /// Whether the bus is connected now.
@@ -337,44 +416,60 @@ impl UnitsFollower {
         matches!(self.link, Link::Up { .. })
     }
 
+    /// Whether a connecting thread is out (its end wakes the loop).
+    pub fn is_connecting(&self) -> bool {
+        matches!(self.link, Link::Connecting { .. })
+    }
+
     /// The bus's socket while connected, to poll for reading.
     pub fn fd(&self) -> Option<BorrowedFd<'_>> {
         match &self.link {
             Link::Up { units, .. } => Some(units.fd()),
-            Link::Down { .. } => None,
+            Link::Connecting { .. } | Link::Down { .. } => None,
         }
     }
 
-    /// When to try connecting again (while not connected).
+    /// When to try connecting again (while not connected, nor connecting).
     pub fn retry_at(&self) -> Option<Time> {
         match self.link {
             Link::Down { at, .. } => Some(at),
-            Link::Up { .. } => None,
+            Link::Up { .. } | Link::Connecting { .. } => None,
         }
     }
 
-    /// What the bus brought (its socket was readable). A lost connection is
-    /// logged once and dropped; the inputs so far stay as they are.
+    /// What the bus brought (its socket was readable, or the loop was
+    /// woken): the outcome of a connection attempt, systemd's signals and
+    /// answers. Never blocks. A lost connection is logged once and dropped;
+    /// the inputs so far stay as they are.
     pub fn receive(&mut self, now: Time) -> Vec<Input> {
-        let Link::Up {
-            units,
-            since,
-            delay,
-        } = &mut self.link
-        else {
-            return Vec::new();
-        };
-        let (inputs, lost) = match units.receive() {
-            Ok(inputs) if units.is_connected() => (inputs, None),
-            Ok(inputs) => (
-                inputs,
-                Some(UnitsError::Bus("the connection was closed".into())),
-            ),
-            Err(err) => (Vec::new(), Some(err)),
-        };
-        match lost {
-            None => inputs,
-            Some(err) => {
+        match &mut self.link {
+            Link::Down { .. } => Vec::new(),
+            Link::Connecting { outcome, .. } => match outcome.try_recv() {
+                Err(TryRecvError::Empty) => Vec::new(),
+                Ok(result) => self.connected(result, now),
+                Err(TryRecvError::Disconnected) => self.connected(
+                    Err(UnitsError::Bus(
+                        "the connecting thread ended without an answer".into(),
+                    )),
+                    now,
+                ),
+            },
+            Link::Up {
+                units,
+                since,
+                delay,
+            } => {
+                let (inputs, lost) = match units.receive() {
+                    Ok(inputs) if units.is_connected() => (inputs, None),
+                    Ok(inputs) => (
+                        inputs,
+                        Some(UnitsError::Bus("the connection was closed".into())),
+                    ),
+                    Err(err) => (Vec::new(), Some(err)),
+                };
+                let Some(err) = lost else {
+                    return inputs;
+                };
                 // a connection that lasted resets the wait; one that dropped
                 // soon after it was made goes on from where the waits were
                 let delay = if now.saturating_sub(*since) >= RETRY_MAX {
@@ -388,6 +483,7 @@ impl UnitsFollower {
                     delay.as_secs(),
                     RETRY_MAX.as_secs()
                 );
+                self.outage_told = true;
                 self.link = Link::Down {
                     at: now + delay,
                     delay,
@@ -397,34 +493,87 @@ impl UnitsFollower {
         }
     }
 
-    /// Tries to connect if it is time ([`UnitsFollower::retry_at`] has
-    /// passed); the failed units are asked for again and arrive through
-    /// [`UnitsFollower::receive`]. True when connected afterwards.
-    pub fn retry(&mut self, now: Time) -> bool {
+    /// Starts a connection attempt if it is time ([`UnitsFollower::retry_at`]
+    /// has passed and none is out); its outcome, and then the failed units,
+    /// arrive through [`UnitsFollower::receive`].
+    pub fn retry(&mut self, now: Time) {
         let Link::Down { at, delay } = self.link else {
-            return true;
+            return;
         };
-        if now < at {
-            return false;
+        if now >= at {
+            self.connect(next_delay(delay), true, now);
         }
-        match SystemdUnits::connect_to(&self.address) {
+    }
+
+    /// Sends a thread to connect; `delay` is the wait after it if it fails.
+    fn connect(&mut self, delay: Duration, again: bool, now: Time) {
+        let (sender, outcome) = mpsc::channel();
+        let address = self.address.clone();
+        let wake = WakeOnDrop(self.waker.as_ref().and_then(|w| w.try_clone().ok()));
+        let spawned = std::thread::Builder::new()
+            .name("system-bus".into())
+            .spawn(move || {
+                let _wake = wake;
+                let _ = sender.send(SystemdUnits::connect_to(&address));
+            });
+        self.link = Link::Connecting {
+            outcome,
+            delay,
+            again,
+        };
+        if let Err(err) = spawned {
+            self.connected(
+                Err(UnitsError::Bus(format!(
+                    "cannot start a thread to connect: {err}"
+                ))),
+                now,
+            );
+        }
+    }
+
+    /// Takes the outcome of the attempt out: the connection, or the wait.
+    fn connected(&mut self, result: Result<SystemdUnits, UnitsError>, now: Time) -> Vec<Input> {
+        let Link::Connecting { delay, again, .. } = self.link else {
+            return Vec::new();
+        };
+        match result {
             Ok(units) => {
-                log::info!("connected to the system bus again: listing the failed units anew");
+                if again {
+                    log::info!("connected to the system bus again: listing the failed units anew");
+                }
+                self.outage_told = false;
+                self.silence_told = false;
                 self.link = Link::Up {
                     units,
                     since: now,
-                    delay: next_delay(delay),
+                    delay,
                 };
-                true
+                // what came with the connection, if anything
+                self.receive(now)
             }
             Err(err) => {
-                let delay = next_delay(delay);
-                log::debug!("{err}; next try in {} s", delay.as_secs());
+                let then = format!(
+                    "trying again in {} s, then less and less often (at most every {} s)",
+                    delay.as_secs(),
+                    RETRY_MAX.as_secs()
+                );
+                match err {
+                    UnitsError::NoAnswer(_) if !self.silence_told => {
+                        log::warn!("{err}; {then}");
+                        self.silence_told = true;
+                        self.outage_told = true;
+                    }
+                    _ if !self.outage_told => {
+                        log::warn!("{err} ({then})");
+                        self.outage_told = true;
+                    }
+                    _ => log::debug!("{err}; next try in {} s", delay.as_secs()),
+                }
                 self.link = Link::Down {
                     at: now + delay,
                     delay,
                 };
-                false
+                Vec::new()
             }
         }
     }

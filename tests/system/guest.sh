@@ -118,6 +118,33 @@ blink_hz() {
         END { if (n < 3 || last == first) print 0; else printf "%.1f\n", (n - 1) * 100 / (last - first) }'
 }
 quiet() { "$@" > /dev/null; }
+# screen_on_by_tap CS: taps the button (the screen off) and prints after how
+# many centiseconds from the press the display was switched on (its last
+# command no longer 0xAE); status 1 when not within CS
+screen_on_by_tap() {
+    read -r _up _rest < /proc/uptime; _t0=${_up%.*}${_up#*.}
+    button_press; usleep 100000; button_release
+    while :; do
+        read -r _up _rest < /proc/uptime; _t=${_up%.*}${_up#*.}
+        display_off || { echo "$((_t - _t0)) cs"; return 0; }
+        [ $((_t - _t0)) -gt "$1" ] && { echo "not within $1 cs"; return 1; }
+        usleep 20000
+    done
+}
+# slow_bus SECS: restarts the system bus, whose daemon then takes SECS to
+# start: meanwhile systemd's dbus.socket takes connections and nobody
+# answers them (as a bus that is stopped, hung, or starting on a loaded
+# machine)
+slow_bus() {
+    mkdir -p /run/systemd/system/dbus.service.d
+    printf '[Service]\nExecStartPre=/bin/sleep %s\n' "$1" > /run/systemd/system/dbus.service.d/slow.conf
+    systemctl daemon-reload
+    systemctl restart --no-block dbus.service
+}
+bus_fast_again() {
+    rm -rf /run/systemd/system/dbus.service.d
+    systemctl daemon-reload
+}
 # the daemon's memory, from /proc (kB)
 memory() {
     awk '/^(VmHWM|VmRSS|RssAnon|RssFile|Threads):/ { printf "%s %s ", $1, $2 }' /proc/"$(mainpid)"/status
@@ -361,7 +388,31 @@ scenario_attention() {
     check "after the bus restart, a failing unit still shows attention within 2 s ($seen)" quiet attention_in "$trace" 200
     check "and is logged" journal_shows "$c" 'unit failed: y.service'
     systemctl reset-failed
-    echo "INFO: memory after all of it (units, messages, identify, a bus restart): $(memory)"
+
+    # the bus comes back slowly: the daemon's try waits on it off the loop;
+    # a press is answered at once and the watchdog (10 s) is fed meanwhile
+    check "the display goes off after its timeout" wait_until 40 display_off
+    pid=$(mainpid) c=$(cursor)
+    slow_bus 30
+    check "a slow bus restart: the daemon says it lost the bus" journal_shows "$c" 'system bus: the connection was closed'
+    sleep 3
+    seen=$(screen_on_by_tap 200)
+    mark slow_bus_press
+    check "a press while the bus does not answer switches the display on within 2 s ($seen)" \
+        [ "${seen% cs}" != "$seen" ]
+    echo "INFO: press to display on, the system bus not answering: $seen"
+    check "the daemon says the bus does not answer" journal_shows "$c" 'does not answer'
+    check "and is connected again once it answers" wait_until 120 journal_has "$c" 'connected to the system bus again'
+    check_eq "the daemon kept running through the stall (same PID)" "$pid" "$(mainpid)"
+    check_eq "no watchdog kill, no restart (NRestarts)" 0 "$(prop NRestarts)"
+    check "systemd logged no watchdog timeout" sh -c "! journalctl -b -q -o cat -u $UNIT | grep -q 'Watchdog timeout'"
+    bus_fast_again
+    sleep 3
+    c=$(cursor)
+    systemd-run -q --unit=z false
+    check "and a unit failing after it is logged" journal_shows "$c" 'unit failed: z.service'
+    systemctl reset-failed
+    echo "INFO: memory after all of it (units, messages, identify, bus restarts): $(memory)"
     # the same daemon without the bus, for what following units costs
     set_key attention 'units = false'
     systemctl restart $UNIT
@@ -419,8 +470,16 @@ scenario_plain() {
 }
 
 # ------------------------------------------------------- reboot / poweroff
-scenario_press() { # SECONDS
+scenario_press() { # SECONDS [SLOW_BUS_SECS]
     install_old
+    if [ -n "${2:-}" ]; then
+        # the system bus restarts slowly; the hold starts 3 s into its
+        # silence and ends within it (the reboot itself, through logind,
+        # goes ahead once the bus is back)
+        slow_bus "$2"
+        echo "INFO: the system bus does not answer for $2 s from uptime $(now)"
+        sleep 3
+    fi
     hold "$1"
     echo "INFO: press released after $1 s at uptime $(now)"
     sleep 150
@@ -433,7 +492,7 @@ case $scenario in
     rpi)      scenario_rpi ;;
     attention) scenario_attention ;;
     plain)    scenario_plain ;;
-    reboot)   scenario_press 9.5 ;;
+    reboot)   scenario_press 9.5 20 ;;
     poweroff) scenario_press 13.5 ;;
     *)        echo "FAIL: unknown scenario '$scenario'" ;;
 esac
