@@ -9,7 +9,7 @@ use std::process::Command;
 
 use rackpi_panel::config::Config;
 
-mod common;
+use crate::common;
 use common::{assert_succeeded, events_of, simulate, BIN};
 
 fn behaviour() -> String {
