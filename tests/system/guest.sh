@@ -118,6 +118,15 @@ blink_hz() {
         END { if (n < 3 || last == first) print 0; else printf "%.1f\n", (n - 1) * 100 / (last - first) }'
 }
 quiet() { "$@" > /dev/null; }
+# cpu_ticks_over SECS PID: the user and system clock ticks PID spends over SECS
+cpu_ticks_over() {
+    _t0=$(awk '{ print $14 + $15 }' /proc/"$2"/stat 2>/dev/null || echo 0)
+    sleep "$1"
+    _t1=$(awk '{ print $14 + $15 }' /proc/"$2"/stat 2>/dev/null || echo "$_t0")
+    echo $((_t1 - _t0))
+}
+# no_watchdog_since CURSOR: systemd logged no watchdog request or timeout for the unit
+no_watchdog_since() { ! journal_since "$1" | grep -qi 'watchdog'; }
 # the daemon's memory, from /proc (kB)
 memory() {
     awk '/^(VmHWM|VmRSS|RssAnon|RssFile|Threads):/ { printf "%s %s ", $1, $2 }' /proc/"$(mainpid)"/status
@@ -307,6 +316,43 @@ scenario_attention() {
     check "with a message that says why and what to do" \
         grep -q 'not allowed to send to the panel.*group rackpi-notify' "$OUT/attention-bob.log"
     check "bob's message never reached the daemon" sh -c "! journalctl -q -o cat -u $UNIT --after-cursor='$c' | grep -q 'bob was here'"
+
+    # a member's attacks on the socket: answers steered into systemd's notify
+    # socket (STATUS=, WATCHDOG=trigger) or back into the daemon's own (each
+    # answer a new request, for ever); the same text over a connection
+    SOCK=/run/rackpi-panel/notify.sock
+    install -m 755 /mnt/host/notify-attack /usr/local/bin/notify-attack
+    check "the attacker's helper is there (built by tests/system/run)" [ -x /usr/local/bin/notify-attack ]
+    pid=$(mainpid) restarts=$(prop NRestarts) status=$(prop StatusText) c=$(cursor)
+    idle=$(cpu_ticks_over 10 "$pid")
+    echo "INFO: the daemon's CPU over 10 s before the attacks: $idle ticks (status '$status')"
+    runuser -u alice -- notify-attack redirect $SOCK /dev/shm/alice-redirect > "$OUT/attention-redirect.log" 2>&1
+    echo "INFO: redirect: $(head -1 "$OUT/attention-redirect.log")"
+    sleep 3
+    check_eq "after alice's answers-to-systemd attack the unit's status text is unchanged" "$status" "$(prop StatusText)"
+    check_eq "NRestarts is unchanged" "$restarts" "$(prop NRestarts)"
+    check_eq "the daemon is the same (PID)" "$pid" "$(mainpid)"
+    check "systemd logged no watchdog request or timeout" no_watchdog_since "$c"
+    runuser -u alice -- notify-attack loop $SOCK /dev/shm/alice-loop > "$OUT/attention-loop.log" 2>&1
+    echo "INFO: loop: $(head -1 "$OUT/attention-loop.log")"
+    busy=$(cpu_ticks_over 10 "$pid")
+    echo "INFO: the daemon's CPU over 10 s after the answers-to-itself attack: $busy ticks"
+    check "after alice's answers-to-itself attack the daemon's CPU over 10 s stays near idle ($busy ticks, at most 100)" [ "$busy" -le 100 ]
+    answer=$(runuser -u alice -- notify-attack ask $SOCK 2>&1)
+    echo "INFO: alice's STATUS=/WATCHDOG= text over a connection: $answer"
+    check "the answer comes back to her on one line" [ "$(printf '%s\n' "$answer" | wc -l)" = 1 ]
+    check "with her newlines escaped" sh -c "printf '%s\n' \"\$1\" | grep -qF 'x\nSTATUS=owned by a member\nWATCH'" - "$answer"
+    c=$(cursor)
+    runuser -u alice -- rackpi-panel notify --level info "$(printf 'first line\n<2>forged by alice')"
+    check "a message's newline stays in its one journal line, escaped" journal_shows "$c" 'first line\\n<2>forged by alice'
+    check "and forges no entry of its own" sh -c "! journalctl -q -o cat -u $UNIT -p crit | grep -q 'forged by alice'"
+    c=$(cursor)
+    rackpi-panel notify --level info "root after the attacks" > "$OUT/attention-root.log" 2>&1
+    rc=$?
+    check "root can still notify after the attacks (exit $rc: $(head -c 200 "$OUT/attention-root.log"))" [ $rc = 0 ]
+    check "and the daemon logged it" journal_shows "$c" 'message (info): root after the attacks'
+    check_eq "the status text is still unchanged" "$status" "$(prop StatusText)"
+    check_eq "NRestarts is still unchanged" "$restarts" "$(prop NRestarts)"
 
     # identify from a root shell: 5 Hz
     c=$(cursor)
