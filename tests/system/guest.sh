@@ -320,31 +320,34 @@ scenario_attention() {
     # a member's attacks on the socket: answers steered into systemd's notify
     # socket (STATUS=, WATCHDOG=trigger) or back into the daemon's own (each
     # answer a new request, for ever); the same text over a connection
-    SOCK=/run/rackpi-panel/notify.sock
-    install -m 755 /mnt/host/notify-attack /usr/local/bin/notify-attack
-    check "the attacker's helper is there (built by tests/system/run)" [ -x /usr/local/bin/notify-attack ]
+    SOCK=/run/rackpi-panel/notify.sock ATTACK=/usr/local/bin/notify-attack
+    install -m 755 /mnt/host/notify-attack $ATTACK
+    check "the attacker's helper is there (built by tests/system/run)" [ -x $ATTACK ]
     pid=$(mainpid) restarts=$(prop NRestarts) status=$(prop StatusText) c=$(cursor)
     idle=$(cpu_ticks_over 10 "$pid")
     echo "INFO: the daemon's CPU over 10 s before the attacks: $idle ticks (status '$status')"
-    runuser -u alice -- notify-attack redirect $SOCK /dev/shm/alice-redirect > "$OUT/attention-redirect.log" 2>&1
+    runuser -u alice -- $ATTACK redirect $SOCK /dev/shm/alice-redirect > "$OUT/attention-redirect.log" 2>&1
     echo "INFO: redirect: $(head -1 "$OUT/attention-redirect.log")"
+    check "alice's answers-to-systemd attack ran (8 datagrams)" grep -q '^datagram 8 ' "$OUT/attention-redirect.log"
     sleep 3
-    check_eq "after alice's answers-to-systemd attack the unit's status text is unchanged" "$status" "$(prop StatusText)"
+    check_eq "after it the unit's status text is unchanged" "$status" "$(prop StatusText)"
     check_eq "NRestarts is unchanged" "$restarts" "$(prop NRestarts)"
     check_eq "the daemon is the same (PID)" "$pid" "$(mainpid)"
     check "systemd logged no watchdog request or timeout" no_watchdog_since "$c"
-    runuser -u alice -- notify-attack loop $SOCK /dev/shm/alice-loop > "$OUT/attention-loop.log" 2>&1
+    runuser -u alice -- $ATTACK loop $SOCK /dev/shm/alice-loop > "$OUT/attention-loop.log" 2>&1
     echo "INFO: loop: $(head -1 "$OUT/attention-loop.log")"
-    busy=$(cpu_ticks_over 10 "$pid")
+    check "alice's answers-to-itself attack ran" grep -q '^datagram 1 ' "$OUT/attention-loop.log"
+    busy=$(cpu_ticks_over 10 "$(mainpid)")
     echo "INFO: the daemon's CPU over 10 s after the answers-to-itself attack: $busy ticks"
-    check "after alice's answers-to-itself attack the daemon's CPU over 10 s stays near idle ($busy ticks, at most 100)" [ "$busy" -le 100 ]
-    answer=$(runuser -u alice -- notify-attack ask $SOCK 2>&1)
+    check "after it the daemon's CPU over 10 s stays near idle ($busy ticks, at most 100)" [ "$busy" -le 100 ]
+    answer=$(runuser -u alice -- $ATTACK ask $SOCK 2>&1)
     echo "INFO: alice's STATUS=/WATCHDOG= text over a connection: $answer"
-    check "the answer comes back to her on one line" [ "$(printf '%s\n' "$answer" | wc -l)" = 1 ]
+    check "the daemon answers her on one line" sh -c "[ \"\$(printf '%s\n' \"\$1\" | wc -l)\" = 1 ] && printf '%s\n' \"\$1\" | grep -q '^answer: error: '" - "$answer"
     check "with her newlines escaped" sh -c "printf '%s\n' \"\$1\" | grep -qF 'x\nSTATUS=owned by a member\nWATCH'" - "$answer"
     c=$(cursor)
-    runuser -u alice -- rackpi-panel notify --level info "$(printf 'first line\n<2>forged by alice')"
-    check "a message's newline stays in its one journal line, escaped" journal_shows "$c" 'first line\\n<2>forged by alice'
+    answer=$(runuser -u alice -- $ATTACK ask $SOCK log 2>&1)
+    check_eq "a message with a newline and <2> in it is taken" "answer: ok" "$answer"
+    check "its newline stays in its one journal line, escaped" journal_shows "$c" 'first line\\n<2>forged by alice'
     check "and forges no entry of its own" sh -c "! journalctl -q -o cat -u $UNIT -p crit | grep -q 'forged by alice'"
     c=$(cursor)
     rackpi-panel notify --level info "root after the attacks" > "$OUT/attention-root.log" 2>&1

@@ -11,6 +11,8 @@
  *                                       answer would be a new request
  *   notify-attack ask SOCKET            the same text as a connection
  *                                       (SOCK_SEQPACKET); prints the answer
+ *   notify-attack ask SOCKET log        a message with a newline and a
+ *                                       journal priority (`<2>`) after it
  *
  * Prints what each step got; exits 0 unless it could not set up. Whether the
  * attack worked is judged by the caller, from systemd and /proc.
@@ -66,7 +68,9 @@ static int redirected(const char *socket_path, const char *dir, const char *targ
     return 0;
 }
 
-static int ask(const char *socket_path) {
+static const char FORGED[] = "notify info - first line\n<2>forged by alice";
+
+static int ask(const char *socket_path, const char *request) {
     int fd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
     struct sockaddr_un daemon = address(socket_path);
     struct timeval two = {.tv_sec = 2};
@@ -75,7 +79,7 @@ static int ask(const char *socket_path) {
         printf("connect: %s\n", strerror(errno));
         return 0;
     }
-    if (send(fd, INJECTION, strlen(INJECTION), MSG_NOSIGNAL) < 0) {
+    if (send(fd, request, strlen(request), MSG_NOSIGNAL) < 0) {
         printf("send: %s\n", strerror(errno));
         return 0;
     }
@@ -96,7 +100,9 @@ int main(int argc, char **argv) {
     if (argc == 4 && strcmp(argv[1], "loop") == 0)
         return redirected(argv[2], argv[3], argv[2], 1);
     if (argc == 3 && strcmp(argv[1], "ask") == 0)
-        return ask(argv[2]);
-    fprintf(stderr, "usage: notify-attack redirect|loop SOCKET DIR, or notify-attack ask SOCKET\n");
+        return ask(argv[2], INJECTION);
+    if (argc == 4 && strcmp(argv[1], "ask") == 0 && strcmp(argv[3], "log") == 0)
+        return ask(argv[2], FORGED);
+    fprintf(stderr, "usage: notify-attack redirect|loop SOCKET DIR, or notify-attack ask SOCKET [log]\n");
     return 2;
 }
