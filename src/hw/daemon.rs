@@ -15,7 +15,7 @@ use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use std::path::Path;
 
 use crate::config::{Config, ConfigError, LineSelector};
-use crate::core::{AttentionSource, Event, Input, PageName, PowerAction, Rules, Time, MAX_TEXT};
+use crate::core::{AttentionSource, Event, Input, PageName, PowerAction, Rules, Time};
 use crate::deadline::poll_timeout;
 use crate::hw::display::{LinuxBus, PanelSettings, Ssd1306Port};
 use crate::hw::gpio::{Button, Led};
@@ -266,17 +266,11 @@ impl Reporter for DaemonReporter {
                 text,
             } => match source {
                 AttentionSource::Unit => log::warn!("unit failed: {text}"),
-                AttentionSource::Notify => log::info!(
-                    "message ({}): {}",
-                    level.name(),
-                    notify::printable(text, MAX_TEXT)
-                ),
+                // (the core has made the text one line: control characters are spaces)
+                AttentionSource::Notify => log::info!("message ({}): {text}", level.name()),
             },
             Event::AttentionCleared => log::info!("nothing needs attention any more"),
-            Event::Acknowledged { text } => log::info!(
-                "acknowledged on the panel: {}",
-                notify::printable(text, MAX_TEXT)
-            ),
+            Event::Acknowledged { text } => log::info!("acknowledged on the panel: {text}"),
             Event::Identify { seconds } => log::info!("identify for {seconds} s"),
             Event::IdentifyEnd => log::info!("identify ended"),
             Event::Started => log::info!("started"),

@@ -341,13 +341,13 @@ scenario_attention() {
     echo "INFO: the daemon's CPU over 10 s after the answers-to-itself attack: $busy ticks"
     check "after it the daemon's CPU over 10 s stays near idle ($busy ticks, at most 100)" [ "$busy" -le 100 ]
     answer=$(runuser -u alice -- $ATTACK ask $SOCK 2>&1)
-    echo "INFO: alice's STATUS=/WATCHDOG= text over a connection: $answer"
+    printf "INFO: alice's STATUS=/WATCHDOG= text over a connection: %s\n" "$answer"
     check "the daemon answers her on one line" sh -c "[ \"\$(printf '%s\n' \"\$1\" | wc -l)\" = 1 ] && printf '%s\n' \"\$1\" | grep -q '^answer: error: '" - "$answer"
-    check "with her newlines escaped" sh -c "printf '%s\n' \"\$1\" | grep -qF 'x\nSTATUS=owned by a member\nWATCH'" - "$answer"
+    check "with her newlines escaped" sh -c "printf '%s\n' \"\$1\" | grep -qF 'x\nSTATUS=owned-by-alice\nWATCH'" - "$answer"
     c=$(cursor)
     answer=$(runuser -u alice -- $ATTACK ask $SOCK log 2>&1)
     check_eq "a message with a newline and <2> in it is taken" "answer: ok" "$answer"
-    check "its newline stays in its one journal line, escaped" journal_shows "$c" 'first line\\n<2>forged by alice'
+    check "it is logged as one journal line" journal_shows "$c" 'message (info): first line.*<2>forged by alice'
     check "and forges no entry of its own" sh -c "! journalctl -q -o cat -u $UNIT -p crit | grep -q 'forged by alice'"
     c=$(cursor)
     rackpi-panel notify --level info "root after the attacks" > "$OUT/attention-root.log" 2>&1

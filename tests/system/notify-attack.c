@@ -25,7 +25,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-static const char INJECTION[] = "notify x\nSTATUS=owned by a member\nWATCHDOG=trigger\n - x";
+static const char INJECTION[] = "notify x\nSTATUS=owned-by-alice\nWATCHDOG=trigger\n - x";
 
 static struct sockaddr_un address(const char *path) {
     struct sockaddr_un a = {.sun_family = AF_UNIX};
