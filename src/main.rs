@@ -177,7 +177,8 @@ Example, from a backup script (the README has an OnFailure= unit):
   restic backup /srv || rackpi-panel notify --level error \"restic: backup failed\"
 
 Exit status: 0 when the panel took the message; 1 otherwise (daemon not
-running, not allowed, refused), with the reason on stderr.";
+running, not allowed, no answer within 2 s, refused), with the reason on
+stderr.";
 
 /// The pages `render` draws.
 #[derive(Clone, Copy, ValueEnum)]

@@ -135,6 +135,13 @@ impl Inputs for HwInputs {
                 self.units_retry(now);
                 continue;
             }
+            if let Some(notify) = self.notify.as_mut() {
+                // (a connection that never sent its request)
+                if notify.deadline().is_some_and(|at| at <= now) {
+                    notify.expire(now);
+                    continue;
+                }
+            }
             if deadline.is_some_and(|d| d <= now) {
                 return Ok(Wake::Deadline);
             }
@@ -142,6 +149,7 @@ impl Inputs for HwInputs {
                 deadline,
                 self.watchdog.map(|(_, due)| due),
                 self.units_retry_at(),
+                self.notify.as_ref().and_then(NotifyServer::deadline),
             ]
             .into_iter()
             .flatten()
@@ -261,6 +269,7 @@ impl Reporter for DaemonReporter {
                 text,
             } => match source {
                 AttentionSource::Unit => log::warn!("unit failed: {text}"),
+                // (the core has made the text one line: control characters are spaces)
                 AttentionSource::Notify => log::info!("message ({}): {text}", level.name()),
             },
             Event::AttentionCleared => log::info!("nothing needs attention any more"),
@@ -398,7 +407,7 @@ pub fn run(
     );
     let mut stats = SystemStats::new(&config.network.interface);
     let watchdog = watchdog_interval().map(|interval| (interval, monotonic_now() + interval));
-    let notify = match NotifyServer::bind(&notify::socket_path(true), monotonic_now()) {
+    let notify = match NotifyServer::bind(&notify::socket_path(true)) {
         Ok(server) => Some(server),
         Err(err) => {
             log::error!("messages and identify are unavailable: {err}");
@@ -613,6 +622,7 @@ mod bus_tests;
 mod tests {
     use super::*;
     use crate::ports::GpioError;
+    use rustix::net::SocketType;
     use std::os::fd::BorrowedFd;
 
     /// A button that never moves.
@@ -630,16 +640,14 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_message_after_a_long_sleep_is_not_refused_for_a_burst_long_before() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("notify.sock");
-        let server = NotifyServer::bind(&path, monotonic_now()).unwrap();
-        let (button, _button_peer) = UnixStream::pair().unwrap();
-        let (stop, _stop_peer) = wake_pipe().unwrap();
-        let (reload, _reload_peer) = wake_pipe().unwrap();
-        let (woken, _woken_peer) = wake_pipe().unwrap();
-        let mut inputs = HwInputs {
+    /// The daemon's inputs with `server`, a button that never moves, and the
+    /// other ends of its pipes (to keep).
+    fn inputs_with(server: NotifyServer) -> (HwInputs, [UnixStream; 4]) {
+        let (button, button_peer) = UnixStream::pair().unwrap();
+        let (stop, stop_peer) = wake_pipe().unwrap();
+        let (reload, reload_peer) = wake_pipe().unwrap();
+        let (woken, woken_peer) = wake_pipe().unwrap();
+        let inputs = HwInputs {
             button: Box::new(Still(button)),
             notify: Some(server),
             #[cfg(not(target_env = "musl"))]
@@ -650,13 +658,28 @@ mod tests {
             woken,
             watchdog: None,
         };
+        (inputs, [button_peer, stop_peer, reload_peer, woken_peer])
+    }
+
+    /// A connection to `path` that has sent `line`.
+    fn ask(path: &Path, line: &str) -> std::os::fd::OwnedFd {
+        use rustix::net::{connect, send, socket, AddressFamily, SendFlags, SocketAddrUnix};
+        let socket = socket(AddressFamily::UNIX, SocketType::SEQPACKET, None).unwrap();
+        connect(&socket, &SocketAddrUnix::new(path).unwrap()).unwrap();
+        send(&socket, line.as_bytes(), SendFlags::empty()).unwrap();
+        socket
+    }
+
+    #[test]
+    fn a_message_after_a_long_sleep_is_not_refused_for_a_burst_long_before() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("notify.sock");
+        let (mut inputs, _peers) = inputs_with(NotifyServer::bind(&path).unwrap());
         // a burst empties the rate limit…
-        let sender = std::os::unix::net::UnixDatagram::unbound().unwrap();
-        nix::sys::socket::setsockopt(&sender, nix::sys::socket::sockopt::PassCred, &true).unwrap();
         for i in 0..notify::BURST {
-            let line = format!("notify warn - burst {i}");
-            sender.send_to(line.as_bytes(), &path).unwrap();
+            let asked = ask(&path, &format!("notify warn - burst {i}"));
             inputs.wait(None).unwrap();
+            drop(asked);
         }
         assert_eq!(inputs.received.len(), notify::BURST as usize);
         // …and a message comes 1.5 s later, while the loop sleeps in poll
@@ -673,7 +696,13 @@ mod tests {
             }
         });
         inputs.received.clear();
-        assert!(matches!(inputs.wait(None).unwrap(), Wake::Woken));
+        // (a wake for the connection, another for its request if it came after)
+        for _ in 0..2 {
+            assert!(matches!(inputs.wait(None).unwrap(), Wake::Woken));
+            if !inputs.received.is_empty() {
+                break;
+            }
+        }
         let answer = late.join().unwrap();
         assert!(answer.is_ok(), "{answer:?}");
         assert_eq!(
@@ -682,5 +711,29 @@ mod tests {
                 lasts: Duration::from_secs(5)
             }]
         );
+    }
+
+    #[test]
+    fn a_connection_that_never_sends_is_closed_by_the_sleeping_loop() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("notify.sock");
+        let (mut inputs, _peers) = inputs_with(NotifyServer::bind(&path).unwrap());
+        let socket = rustix::net::socket(
+            rustix::net::AddressFamily::UNIX,
+            SocketType::SEQPACKET,
+            None,
+        )
+        .unwrap();
+        rustix::net::connect(&socket, &rustix::net::SocketAddrUnix::new(&path).unwrap()).unwrap();
+        assert!(matches!(inputs.wait(None).unwrap(), Wake::Woken));
+        // the loop sleeps until its own deadline, 3 s away: the silent
+        // connection is dropped on the way, not at the next request
+        let started = monotonic_now();
+        let wake = inputs.wait(Some(started + Duration::from_secs(3))).unwrap();
+        assert!(matches!(wake, Wake::Deadline));
+        let mut buf = [0u8; 16];
+        let read = rustix::net::recv(&socket, &mut buf, rustix::net::RecvFlags::DONTWAIT);
+        assert_eq!(read.map(|(n, _)| n), Ok(0), "closed by the daemon");
+        assert!(inputs.received.is_empty());
     }
 }
