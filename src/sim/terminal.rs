@@ -26,7 +26,7 @@ use super::signals::{Signals, Woke};
 use super::{SimBus, SimClock, SimPower};
 
 /// How the panel's pixels become characters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Cells {
     /// The most detailed of the three that fits the terminal.
     #[default]
