@@ -148,36 +148,6 @@ impl Request {
     }
 }
 
-/// `90`, `90s`, `5m`, `2h`, `1d`, `1.5h`: a duration for `--for`.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let (number, unit) = match text.find(|c: char| c.is_ascii_alphabetic()) {
-        Some(at) => text.split_at(at),
-        None => (text, "s"),
-    };
-    let scale = match unit {
-        "ms" => 0.001,
-        "s" => 1.0,
-        "m" | "min" => 60.0,
-        "h" => 3600.0,
-        "d" => 86_400.0,
-        _ => {
-            return Err(format!(
-                "`{text}`: the unit must be s, m, h or d (e.g. 90s, 5m, 2h)"
-            ))
-        }
-    };
-    let value: f64 = number
-        .trim()
-        .parse()
-        .map_err(|_| format!("`{text}` is not a duration (e.g. 90s, 5m, 2h)"))?;
-    let seconds = value * scale;
-    if !seconds.is_finite() || !(0.0..=400.0 * 86_400.0).contains(&seconds) {
-        return Err(format!("`{text}` is out of range"));
-    }
-    Ok(Duration::from_secs_f64(seconds))
-}
-
 /// The socket's path: [`SOCKET_ENV`], else systemd's runtime directory
 /// (for the daemon), else [`DEFAULT_SOCKET`].
 pub fn socket_path(daemon: bool) -> PathBuf {
@@ -329,19 +299,6 @@ mod tests {
             .contains("empty"));
         assert!(Request::decode(b"reboot now").is_err());
         assert!(Request::decode(&[0xff, 0xfe]).is_err());
-    }
-
-    #[test]
-    fn durations_read_like_systemd_ones() {
-        let secs = |s: &str| parse_duration(s).map(|d| d.as_secs_f64());
-        assert_eq!(secs("90"), Ok(90.0));
-        assert_eq!(secs("90s"), Ok(90.0));
-        assert_eq!(secs("5m"), Ok(300.0));
-        assert_eq!(secs("1.5h"), Ok(5400.0));
-        assert_eq!(secs("2d"), Ok(172_800.0));
-        assert!(parse_duration("5 parsecs").is_err());
-        assert!(parse_duration("-1s").is_err());
-        assert!(parse_duration("soon").is_err());
     }
 
     #[test]
