@@ -4,7 +4,7 @@
 mod common;
 
 mod command_line;
-mod messages;
 mod config_file;
-mod notify;
 mod docs;
+mod messages;
+mod notify;

@@ -3,7 +3,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
-mod timeline;
-mod reports_and_reload;
-mod properties;
 mod parsers;
+mod properties;
+mod reports_and_reload;
+mod timeline;

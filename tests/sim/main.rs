@@ -3,10 +3,10 @@
 #[path = "../common/mod.rs"]
 mod common;
 
-mod simulate;
 mod custom_pages;
-mod outputs;
 mod faults;
-mod soak;
 mod golden;
 mod interactive;
+mod outputs;
+mod simulate;
+mod soak;
