@@ -2,11 +2,12 @@
 //! over to the library. Nothing else happens here.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::Path;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser};
 
+use cli::{Cli, Command};
 use rackpi_panel::config::{Config, ConfigError, PanelSize, EXIT_CONFIG};
 use rackpi_panel::core::{Level, PageKind, PageName, IDENTIFY_DEFAULT};
 use rackpi_panel::hw::notify;
@@ -15,190 +16,9 @@ use rackpi_panel::hw::GpioBackend;
 use rackpi_panel::sim::terminal::{Cells, PaneLog};
 use rackpi_panel::sim::{self, SimOptions};
 
-#[derive(Parser)]
-#[command(
-    name = "rackpi-panel",
-    version,
-    about = "Front-panel firmware for the RackPi: button, status LED and SSD1306 OLED"
-)]
-struct Cli {
-    /// More log output (debug level); RUST_LOG overrides.
-    #[arg(short, long, global = true)]
-    verbose: bool,
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Run the panel daemon (what systemd starts).
-    Run {
-        /// Configuration file [default: /etc/rackpi-panel/config.toml if it exists].
-        #[arg(long, value_name = "FILE")]
-        config: Option<PathBuf>,
-        /// Log reboot and shutdown instead of running the commands.
-        #[arg(long)]
-        dry_run: bool,
-        /// GPIO library: cdev (the kernel's GPIO character device) or rppal
-        /// (only in builds with --features rppal).
-        #[arg(long, value_name = "BACKEND", value_enum, default_value_t = GpioBackend::Cdev)]
-        gpio: GpioBackend,
-    },
-    /// Probe the GPIO lines, the I2C bus and the display; report; non-zero on problems.
-    Check {
-        /// Configuration file [default: /etc/rackpi-panel/config.toml if it exists].
-        #[arg(long, value_name = "FILE")]
-        config: Option<PathBuf>,
-    },
-    /// Switch the LED and the display off, and nothing else (the unit's ExecStopPost).
-    #[command(after_help = OFF_HELP)]
-    Off {
-        /// Configuration file [default: /etc/rackpi-panel/config.toml if it exists].
-        #[arg(long, value_name = "FILE")]
-        config: Option<PathBuf>,
-    },
-    /// Show a message on the panel (root or the group rackpi-notify).
-    #[command(after_help = NOTIFY_HELP)]
-    Notify {
-        /// info: shown on the next wake; warn, error: the LED blinks until a press acknowledges it.
-        #[arg(long, value_name = "LEVEL", default_value = "info", value_parser = ["info", "warn", "error"])]
-        level: String,
-        /// The message expires by itself after this long (90s, 5m, 2h, 1d).
-        #[arg(long = "for", value_name = "DURATION", value_parser = notify::parse_duration)]
-        lasts: Option<std::time::Duration>,
-        /// The message (at most 200 bytes).
-        #[arg(required = true, value_name = "TEXT")]
-        text: Vec<String>,
-    },
-    /// Blink the LED at 5 Hz and show IDENTIFY and the hostname, to find this Pi.
-    Identify {
-        /// How long (default 60s; at most 1h; 0 ends it).
-        #[arg(long = "for", value_name = "DURATION", value_parser = notify::parse_duration)]
-        lasts: Option<std::time::Duration>,
-    },
-    /// Run the firmware against simulated hardware.
-    #[command(after_help = sim::HELP)]
-    Simulate {
-        /// Configuration file [default: built-in defaults].
-        #[arg(long, value_name = "FILE")]
-        config: Option<PathBuf>,
-        /// Scenario script, one command per line (- = standard input); without it, interactive.
-        #[arg(long, value_name = "FILE")]
-        script: Option<PathBuf>,
-        /// Advance time only by the script: a long scenario runs in milliseconds, identically every time.
-        #[arg(long)]
-        virtual_time: bool,
-        /// Show fixed sample data (rackpi, 192.168.1.42, CPU 3 %, MEM 12 %, …).
-        #[arg(long)]
-        fake_stats: bool,
-        /// Write events as JSON Lines (- = standard output).
-        #[arg(long, value_name = "FILE")]
-        events: Option<PathBuf>,
-        /// Write one PNG per distinct frame into DIR (new or empty; only DIR itself is created).
-        #[arg(long, value_name = "DIR")]
-        frames: Option<PathBuf>,
-        /// Delete the frames of an earlier run from the --frames directory when the run starts.
-        #[arg(long, requires = "frames")]
-        replace_frames: bool,
-        /// Write every I2C write transaction: T_MS ADDR BYTES.
-        #[arg(long, value_name = "FILE")]
-        i2c_log: Option<PathBuf>,
-        /// How the interactive panel is drawn: auto picks what fits the terminal.
-        #[arg(long, value_enum, value_name = "CELLS", default_value_t = Cells::Auto)]
-        cells: Cells,
-    },
-    /// Draw a page with sample data into a PNG (for documentation).
-    Render {
-        /// Which page.
-        #[arg(
-            long,
-            value_enum,
-            required_unless_present = "screen",
-            conflicts_with = "screen"
-        )]
-        page: Option<Page>,
-        /// Any screen: info, system, network, custom (a sample custom page),
-        /// attention, identify, stage-reboot, stage-shutdown, stage-cancelled,
-        /// rebooting, shutting-down, reboot-failed; or the name of a [[page]]
-        /// of --config, whose command is run (or file read) once.
-        #[arg(long, value_name = "NAME")]
-        screen: Option<String>,
-        /// The panel's size [default: the configuration's, else 128x32].
-        #[arg(long, value_enum)]
-        size: Option<PanelSize>,
-        /// A configuration to draw with: its panel size, its thresholds in the
-        /// stage screens' countdowns, and its [[page]] tables (without it, the
-        /// defaults).
-        #[arg(long, value_name = "FILE")]
-        config: Option<PathBuf>,
-        /// The PNG to write (- = standard output); a FIFO or device is written through.
-        #[arg(long, value_name = "FILE.png")]
-        out: PathBuf,
-    },
-    /// The unit's ExecReload=: SIGHUP to $MAINPID, then wait for the daemon's
-    /// answer; fails when it refused the new configuration.
-    #[command(hide = true)]
-    Reload,
-    /// Write the man page and the shell completions into DIR (packaging).
-    #[command(hide = true)]
-    GenerateDocs {
-        #[arg(value_name = "DIR")]
-        dir: PathBuf,
-    },
-}
-
-const OFF_HELP: &str = "\
-The unit runs it as `ExecStopPost=-/usr/bin/rackpi-panel off`, after the daemon
-has stopped however it stopped (crash, kill, watchdog abort), so nothing is
-left lit. It requests the LED line only to drive it off, sends the display its
-display-off command only (nothing is drawn), and never touches the button.
-
-A part that is not there (no GPIO chip or LED line, no I2C bus, nothing
-answering at the display's address) is reported on stderr and skipped. While
-a running rackpi-panel holds the LED line, the display is left alone too.
-
-Run by systemd after the daemon exited by itself with status 0
-(EXIT_CODE=exited, EXIT_STATUS=0), it does nothing: the daemon has switched
-the panel off already, or has left the Rebooting/Shutting down screen up on
-purpose while the machine goes down.
-
-Exit status: 0 when everything that is there is off; 1 when a part could not
-be switched off (the LED line held by a running daemon, permission denied).
-A configuration file that `run` would refuse does not stop it: it warns and
-uses what it can read of [led] and [display], the defaults for the rest. The
-`-` before the path in the unit keeps a failure from failing the stop.";
-
-const NOTIFY_HELP: &str = "\
-The message goes to the running daemon over the socket
-/run/rackpi-panel/notify.sock (RACKPI_PANEL_SOCKET overrides the path).
-Only root and the members of the group rackpi-notify may send.
-
-Example, from a backup script (the README has an OnFailure= unit):
-  restic backup /srv || rackpi-panel notify --level error \"restic: backup failed\"
-
-Exit status: 0 when the panel took the message; 1 otherwise (daemon not
-running, not allowed, refused), with the reason on stderr.";
-
-/// The pages `render` draws.
-#[derive(Clone, Copy, ValueEnum)]
-enum Page {
-    /// Hostname, IP, CPU and memory.
-    Info,
-    /// Temperature, disk, uptime.
-    System,
-    /// Every interface's IPv4 address.
-    Network,
-}
-
-impl From<Page> for PageKind {
-    fn from(page: Page) -> Self {
-        match page {
-            Page::Info => PageKind::Info,
-            Page::System => PageKind::System,
-            Page::Network => PageKind::Network,
-        }
-    }
-}
+/// The command line: subcommands, flags, help texts (also read by build.rs
+/// for the man pages and completions).
+mod cli;
 
 /// Log lines on stderr: under systemd with the journal's priority prefixes
 /// (`journalctl -p err` works, the journal adds the time); in the
@@ -213,8 +33,6 @@ fn init_logging(verbose: bool, command: &Command) {
             let priority = rackpi_panel::hw::daemon::journal_priority(record.level());
             writeln!(buf, "<{priority}>{}", record.args())
         });
-    } else {
-        builder.format_timestamp(None);
     }
     if matches!(command, Command::Simulate { script: None, .. })
         && sim::terminal::stdout_is_terminal()
@@ -224,12 +42,54 @@ fn init_logging(verbose: bool, command: &Command) {
     builder.init();
 }
 
+impl From<cli::GpioBackend> for GpioBackend {
+    fn from(backend: cli::GpioBackend) -> Self {
+        match backend {
+            cli::GpioBackend::Cdev => GpioBackend::Cdev,
+            cli::GpioBackend::Rppal => GpioBackend::Rppal,
+        }
+    }
+}
+
+impl From<cli::Cells> for Cells {
+    fn from(cells: cli::Cells) -> Self {
+        match cells {
+            cli::Cells::Auto => Cells::Auto,
+            cli::Cells::HalfBlocks => Cells::HalfBlocks,
+            cli::Cells::Quadrants => Cells::Quadrants,
+            cli::Cells::Braille => Cells::Braille,
+        }
+    }
+}
+
+impl From<cli::PanelSize> for PanelSize {
+    fn from(size: cli::PanelSize) -> Self {
+        match size {
+            cli::PanelSize::W128H32 => PanelSize::W128H32,
+            cli::PanelSize::W128H64 => PanelSize::W128H64,
+        }
+    }
+}
+
+impl From<cli::Page> for PageKind {
+    fn from(page: cli::Page) -> Self {
+        match page {
+            cli::Page::Info => PageKind::Info,
+            cli::Page::System => PageKind::System,
+            cli::Page::Network => PageKind::Network,
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose, &cli.command);
     match run(cli.command) {
         Ok(code) => code,
         Err(err) => {
+            if let Some(bad_command_line) = err.downcast_ref::<clap::Error>() {
+                bad_command_line.exit();
+            }
             eprintln!("rackpi-panel: {err:#}");
             if err.downcast_ref::<ConfigError>().is_some() {
                 ExitCode::from(EXIT_CONFIG as u8)
@@ -249,7 +109,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
         } => {
             let path = config;
             let config = Config::load(path.as_deref())?;
-            rackpi_panel::hw::daemon::run(config, path, dry_run, gpio)?;
+            rackpi_panel::hw::daemon::run(config, path, dry_run, gpio.into())?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Check { config } => {
@@ -326,7 +186,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                 fail_every: 0,
                 config_path,
                 replace_frames,
-                cells,
+                cells: cells.into(),
             };
             let summary = sim::simulate(&config, &options)?;
             log::info!(
@@ -343,10 +203,6 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             rackpi_panel::hw::daemon::request_reload(std::time::Duration::from_secs(30))?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::GenerateDocs { dir } => {
-            generate_docs(&dir)?;
-            Ok(ExitCode::SUCCESS)
-        }
         Command::Render {
             page,
             screen,
@@ -354,48 +210,73 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             config,
             out,
         } => {
-            if out == std::path::Path::new("-") && std::io::stdout().is_terminal() {
-                anyhow::bail!("--out - writes a PNG to standard output, which is a terminal: redirect it (> page.png) or give a file name");
-            }
-            let config = match &config {
-                Some(path) => Config::load(Some(path))?,
-                None => Config::default(),
-            };
-            let rules = rackpi_panel::core::Rules::try_from(&config)?;
-            let size = size.unwrap_or(config.display.size).dimensions();
-            let frame = match (page, screen) {
-                (Some(page), _) => rackpi_panel::layout::render_page(page.into(), size),
-                (None, screen) => {
-                    let name = screen.unwrap_or_default();
-                    match config.custom_pages.iter().find(|page| page.name == name) {
-                        Some(page) => render_custom_page(page, size)?,
-                        None => rackpi_panel::layout::render_screen_for(&name, size, &rules)
-                            .ok_or_else(|| {
-                                let custom: Vec<&str> = config
-                                    .custom_pages
-                                    .iter()
-                                    .map(|p| p.name.as_str())
-                                    .collect();
-                                let custom = if custom.is_empty() {
-                                    String::new()
-                                } else {
-                                    format!(
-                                        ", and the [[page]] tables of --config: {}",
-                                        custom.join(", ")
-                                    )
-                                };
-                                anyhow::anyhow!(
-                                    "no screen named `{name}`: the screens are {}{custom}",
-                                    rackpi_panel::layout::SCREENS.join(", ")
-                                )
-                            })?,
-                    }
-                }
-            };
-            sim::write_output_file(&out, &frame.to_png(sim::PNG_SCALE))?;
+            render(page, screen, size, config.as_deref(), &out)?;
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `render`: one page or screen into a PNG (`out`, `-` = standard output).
+fn render(
+    page: Option<cli::Page>,
+    screen: Option<String>,
+    size: Option<cli::PanelSize>,
+    config: Option<&Path>,
+    out: &Path,
+) -> anyhow::Result<()> {
+    if out == Path::new("-") && std::io::stdout().is_terminal() {
+        anyhow::bail!("--out - writes a PNG to standard output, which is a terminal: redirect it (> page.png) or give a file name");
+    }
+    let config = match config {
+        Some(path) => Config::load(Some(path))?,
+        None => Config::default(),
+    };
+    let rules = rackpi_panel::core::Rules::try_from(&config)?;
+    let size = size
+        .map_or(config.display.size, PanelSize::from)
+        .dimensions();
+    let frame = match (page, screen) {
+        (Some(page), _) => rackpi_panel::layout::render_page(page.into(), size),
+        (None, screen) => {
+            let name = screen.unwrap_or_default();
+            match config.custom_pages.iter().find(|page| page.name == name) {
+                Some(page) => render_custom_page(page, size)?,
+                None => rackpi_panel::layout::render_screen_for(&name, size, &rules)
+                    .ok_or_else(|| no_such_screen(&name, &config))?,
+            }
+        }
+    };
+    sim::write_output_file(out, &frame.to_png(sim::PNG_SCALE))
+}
+
+/// `render --screen NAME` for a screen that does not exist: a bad command
+/// line (exit status 2, as clap's own), listing the screens there are.
+fn no_such_screen(name: &str, config: &Config) -> clap::Error {
+    let custom: Vec<&str> = config
+        .custom_pages
+        .iter()
+        .map(|page| page.name.as_str())
+        .collect();
+    let custom = if custom.is_empty() {
+        String::new()
+    } else {
+        format!(
+            ", and the [[page]] tables of --config: {}",
+            custom.join(", ")
+        )
+    };
+    let mut command = Cli::command();
+    command.build();
+    let render = command
+        .find_subcommand_mut("render")
+        .expect("cli.rs defines render");
+    render.error(
+        clap::error::ErrorKind::InvalidValue,
+        format!(
+            "no screen named `{name}` for --screen: the screens are {}{custom}",
+            rackpi_panel::layout::SCREENS.join(", ")
+        ),
+    )
 }
 
 /// A `[[page]]` as the panel shows it now: its command run once (or its
@@ -413,48 +294,4 @@ fn render_custom_page(
         PageOrigin::File(path) => file_text(&path),
     };
     Ok(rackpi_panel::layout::render_custom_page(name, text, size))
-}
-
-/// rackpi-panel.1 and the bash, zsh and fish completions, from the same CLI
-/// definition as the parser (hidden subcommands left out).
-fn generate_docs(dir: &std::path::Path) -> anyhow::Result<()> {
-    use anyhow::Context;
-    use clap::CommandFactory;
-    use clap_complete::Shell;
-    let write = |name: &str, bytes: &[u8]| {
-        let path = dir.join(name);
-        std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))
-    };
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    // rackpi-panel.1 lists the subcommands as rackpi-panel-NAME(1): one page each
-    let cli = Cli::command();
-    let subcommands = cli.get_subcommands().filter(|sub| !sub.is_hide_set());
-    let pages = std::iter::once(cli.clone()).chain(subcommands.map(|sub| {
-        // clap names are &'static str; this runs once, at packaging time
-        let name: &'static str = format!("rackpi-panel-{}", sub.get_name()).leak();
-        sub.clone()
-            .name(name)
-            .bin_name(format!("rackpi-panel {}", sub.get_name()))
-            .version(env!("CARGO_PKG_VERSION"))
-    }));
-    for command in pages {
-        let name = format!("{}.1", command.get_name());
-        let mut page = Vec::new();
-        clap_mangen::Man::new(command)
-            .section("1")
-            .render(&mut page)
-            .with_context(|| format!("cannot render {name}"))?;
-        write(&name, &page)?;
-    }
-    for shell in [Shell::Bash, Shell::Zsh, Shell::Fish] {
-        let mut script = Vec::new();
-        clap_complete::generate(shell, &mut Cli::command(), "rackpi-panel", &mut script);
-        let name = match shell {
-            Shell::Bash => "rackpi-panel",
-            Shell::Zsh => "_rackpi-panel",
-            _ => "rackpi-panel.fish",
-        };
-        write(name, &script)?;
-    }
-    Ok(())
 }

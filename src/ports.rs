@@ -343,6 +343,12 @@ pub enum NotifyError {
         /// The socket.
         path: PathBuf,
     },
+    /// Something listens there, but not for this version's requests.
+    #[error("the panel daemon at {} is another version (the package was upgraded while it ran): restart it with `systemctl restart rackpi-panel`", path.display())]
+    OtherVersion {
+        /// The socket.
+        path: PathBuf,
+    },
     /// The daemon did not answer in time.
     #[error("the panel daemon did not answer at {} within 2 s: see `journalctl -u rackpi-panel`", path.display())]
     NoAnswer {

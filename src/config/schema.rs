@@ -193,15 +193,13 @@ impl Default for LedConfig {
 }
 
 /// Panel size.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 pub enum PanelSize {
     /// 128×32, the RackPi's panel.
     #[serde(rename = "128x32")]
-    #[value(name = "128x32")]
     W128H32,
     /// 128×64.
     #[serde(rename = "128x64")]
-    #[value(name = "128x64")]
     W128H64,
 }
 

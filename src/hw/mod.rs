@@ -31,7 +31,7 @@ fn missing_between(last: u32, next: u32) -> u64 {
 }
 
 /// Which GPIO library drives the button and the LED.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum GpioBackend {
     /// The kernel GPIO character device, uAPI v2, through gpiocdev (the default).
     #[default]

@@ -1,27 +1,31 @@
-//! `rackpi-panel notify` and `rackpi-panel identify`: requests sent as
-//! datagrams to a unix socket in the service's runtime directory, and the
-//! daemon's end of it. Datagrams keep one request per read, so a sender can
-//! neither hold a connection open nor make the daemon wait for the rest of a
-//! line; the kernel attaches each sender's credentials (SO_PASSCRED). Every
-//! limit a sender controls is enforced here: the datagram's size, the text's
-//! length, the rate, and how many are read per wake-up of the loop.
+//! `rackpi-panel notify` and `rackpi-panel identify`: one request per
+//! connection to a unix `SOCK_SEQPACKET` socket in the service's runtime
+//! directory, answered on that same connection. The daemon never sends to a
+//! path, so no sender can steer an answer elsewhere (into systemd's notify
+//! socket, or back into the daemon's own). This file holds the protocol and
+//! the client; the daemon's end is in [`server`], who is asking in `peer`,
+//! the per-sender limits in [`limits`].
 
-use std::io::IoSliceMut;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
-use std::os::unix::fs::{FileTypeExt, PermissionsExt};
-use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use nix::sys::socket::{
-    recvmsg, sendto, setsockopt, sockopt, ControlMessageOwned, MsgFlags, UnixAddr, UnixCredentials,
+use rustix::io::Errno;
+use rustix::net::{
+    connect, recv, send as send_packet, socket_with, sockopt, AddressFamily, RecvFlags, SendFlags,
+    SocketAddrUnix, SocketFlags, SocketType,
 };
-use nix::unistd::{Gid, Group, Uid, User};
 
 #[cfg(test)]
 use crate::core::MAX_TEXT;
-use crate::core::{check_text, Input, Level, Time};
+use crate::core::{check_text, Input, Level};
 use crate::ports::NotifyError;
+
+pub mod limits;
+mod peer;
+pub mod server;
+
+pub use limits::{allowed, RateLimit, RateLimits};
+pub use server::NotifyServer;
 
 /// Where the daemon listens when systemd gives it no runtime directory.
 pub const DEFAULT_SOCKET: &str = "/run/rackpi-panel/notify.sock";
@@ -30,11 +34,16 @@ pub const SOCKET_ENV: &str = "RACKPI_PANEL_SOCKET";
 /// The group whose members may send (besides root).
 pub const GROUP: &str = "rackpi-notify";
 /// The largest request accepted, in bytes.
-pub const MAX_DATAGRAM: usize = 512;
+pub const MAX_REQUEST: usize = 512;
+/// The most characters of a sender's words quoted back in an answer.
+pub const MAX_QUOTED: usize = 32;
+/// How long the client waits for the daemon, and the daemon for a request
+/// on a connection it accepted.
+pub const ANSWER_WITHIN: Duration = Duration::from_secs(2);
 /// Requests read per wake-up of the loop: more wait for the next turn,
 /// after the button's edges.
 pub const MAX_PER_WAKE: usize = 16;
-/// Requests accepted per second, on average…
+/// Requests accepted per second from one user, on average…
 pub const RATE_PER_SECOND: u32 = 10;
 /// …with bursts of up to this many.
 pub const BURST: u32 = 20;
@@ -77,14 +86,17 @@ impl Request {
 
     /// Reads a request, checking every limit.
     pub fn decode(bytes: &[u8]) -> Result<Request, String> {
-        if bytes.len() > MAX_DATAGRAM {
-            return Err(format!("the request is longer than {MAX_DATAGRAM} bytes"));
+        if bytes.len() > MAX_REQUEST {
+            return Err(format!("the request is longer than {MAX_REQUEST} bytes"));
         }
         let text = std::str::from_utf8(bytes).map_err(|_| "the request is not UTF-8")?;
         let millis = |value: &str, max: Duration| -> Result<Duration, String> {
-            let ms: u64 = value
-                .parse()
-                .map_err(|_| format!("`{value}` is not a number of milliseconds"))?;
+            let ms: u64 = value.parse().map_err(|_| {
+                format!(
+                    "`{}` is not a number of milliseconds",
+                    printable(value, MAX_QUOTED)
+                )
+            })?;
             let lasts = Duration::from_millis(ms);
             if lasts > max {
                 return Err(format!(
@@ -98,8 +110,12 @@ impl Request {
         let mut words = text.splitn(4, ' ');
         match (words.next(), words.next(), words.next(), words.next()) {
             (Some("notify"), Some(level), Some(lasts), Some(message)) => {
-                let level = Level::from_name(level)
-                    .ok_or_else(|| format!("unknown level `{level}` (info, warn or error)"))?;
+                let level = Level::from_name(level).ok_or_else(|| {
+                    format!(
+                        "unknown level `{}` (info, warn or error)",
+                        printable(level, MAX_QUOTED)
+                    )
+                })?;
                 let lasts = match lasts {
                     "-" => None,
                     value => Some(millis(value, MAX_MESSAGE_FOR)?),
@@ -132,36 +148,6 @@ impl Request {
     }
 }
 
-/// `90`, `90s`, `5m`, `2h`, `1d`, `1.5h`: a duration for `--for`.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let (number, unit) = match text.find(|c: char| c.is_ascii_alphabetic()) {
-        Some(at) => text.split_at(at),
-        None => (text, "s"),
-    };
-    let scale = match unit {
-        "ms" => 0.001,
-        "s" => 1.0,
-        "m" | "min" => 60.0,
-        "h" => 3600.0,
-        "d" => 86_400.0,
-        _ => {
-            return Err(format!(
-                "`{text}`: the unit must be s, m, h or d (e.g. 90s, 5m, 2h)"
-            ))
-        }
-    };
-    let value: f64 = number
-        .trim()
-        .parse()
-        .map_err(|_| format!("`{text}` is not a duration (e.g. 90s, 5m, 2h)"))?;
-    let seconds = value * scale;
-    if !seconds.is_finite() || !(0.0..=400.0 * 86_400.0).contains(&seconds) {
-        return Err(format!("`{text}` is out of range"));
-    }
-    Ok(Duration::from_secs_f64(seconds))
-}
-
 /// The socket's path: [`SOCKET_ENV`], else systemd's runtime directory
 /// (for the daemon), else [`DEFAULT_SOCKET`].
 pub fn socket_path(daemon: bool) -> PathBuf {
@@ -179,295 +165,88 @@ pub fn socket_path(daemon: bool) -> PathBuf {
     PathBuf::from(DEFAULT_SOCKET)
 }
 
-/// Sends `request` to the daemon and waits (at most 2 s) for its answer.
+/// `text` fit to quote in an answer or a log line: control characters
+/// escaped (a newline becomes `\n`, so a sender can neither add a line nor
+/// an assignment such as `WATCHDOG=trigger`), at most `max` characters and
+/// then `…`.
+pub fn printable(text: &str, max: usize) -> String {
+    let mut shown = String::with_capacity(text.len().min(max * 2));
+    for (count, c) in text.chars().enumerate() {
+        if count == max {
+            shown.push('…');
+            break;
+        }
+        if c.is_control() {
+            shown.extend(c.escape_default());
+        } else {
+            shown.push(c);
+        }
+    }
+    shown
+}
+
+/// Sends `request` to the daemon and waits (at most [`ANSWER_WITHIN`]) for
+/// its answer, which comes back on the same connection.
 pub fn send(path: &Path, request: &Request) -> Result<(), NotifyError> {
     let io = |error: std::io::Error| NotifyError::Io {
         path: path.to_path_buf(),
         error,
     };
-    let socket = UnixDatagram::unbound().map_err(io)?;
-    // with credentials passed, the kernel binds an address the answer can come back to
-    setsockopt(&socket, sockopt::PassCred, &true).map_err(|e| io(e.into()))?;
-    socket
-        .set_read_timeout(Some(Duration::from_secs(2)))
-        .map_err(io)?;
-    if let Err(error) = socket.send_to(request.encode().as_bytes(), path) {
-        return Err(match error.kind() {
-            std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused => {
-                NotifyError::NotRunning {
-                    path: path.to_path_buf(),
-                }
-            }
-            std::io::ErrorKind::PermissionDenied => NotifyError::NotAllowed {
+    let errno = |error: Errno| io(error.into());
+    let no_answer = || NotifyError::NoAnswer {
+        path: path.to_path_buf(),
+    };
+    let socket = socket_with(
+        AddressFamily::UNIX,
+        SocketType::SEQPACKET,
+        SocketFlags::CLOEXEC,
+        None,
+    )
+    .map_err(errno)?;
+    // (the send timeout also bounds connect(2) while the daemon's queue is full)
+    for timeout in [sockopt::Timeout::Send, sockopt::Timeout::Recv] {
+        sockopt::set_socket_timeout(&socket, timeout, Some(ANSWER_WITHIN)).map_err(errno)?;
+    }
+    let address = SocketAddrUnix::new(path).map_err(errno)?;
+    if let Err(error) = connect(&socket, &address) {
+        return Err(match error {
+            Errno::NOENT | Errno::CONNREFUSED => NotifyError::NotRunning {
                 path: path.to_path_buf(),
             },
-            _ => io(error),
+            Errno::ACCESS | Errno::PERM => NotifyError::NotAllowed {
+                path: path.to_path_buf(),
+            },
+            Errno::PROTOTYPE => NotifyError::OtherVersion {
+                path: path.to_path_buf(),
+            },
+            Errno::AGAIN | Errno::TIMEDOUT => no_answer(),
+            _ => errno(error),
         });
     }
-    let mut answer = [0u8; 256];
-    let n = socket.recv(&mut answer).map_err(|error| {
-        if matches!(
-            error.kind(),
-            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-        ) {
-            NotifyError::NoAnswer {
-                path: path.to_path_buf(),
-            }
-        } else {
-            io(error)
-        }
-    })?;
-    let answer = String::from_utf8_lossy(&answer[..n]);
+    match send_packet(&socket, request.encode().as_bytes(), SendFlags::NOSIGNAL) {
+        Ok(_) => {}
+        // the daemon closed the connection unread (it was dropping the
+        // oldest of too many waiting): what it said, if anything, is below
+        Err(Errno::PIPE | Errno::CONNRESET) => {}
+        Err(Errno::AGAIN) => return Err(no_answer()),
+        Err(error) => return Err(errno(error)),
+    }
+    let mut answer = [0u8; 2 * MAX_REQUEST];
+    let received = match recv(&socket, &mut answer, RecvFlags::empty()) {
+        Ok((0, _)) | Err(Errno::AGAIN | Errno::CONNRESET) => return Err(no_answer()),
+        Ok((received, _)) => received,
+        Err(error) => return Err(errno(error)),
+    };
+    let answer = String::from_utf8_lossy(&answer[..received]);
     match answer.strip_prefix("error: ") {
         None if answer == "ok" => Ok(()),
         Some(reason) => Err(NotifyError::Refused {
-            reason: reason.to_string(),
+            reason: printable(reason, 2 * MAX_REQUEST),
         }),
         None => Err(NotifyError::Refused {
-            reason: format!("unexpected answer `{answer}`"),
+            reason: format!("unexpected answer `{}`", printable(&answer, MAX_QUOTED)),
         }),
     }
-}
-
-/// A token bucket: [`RATE_PER_SECOND`] on average, bursts of [`BURST`].
-#[derive(Debug, Clone, PartialEq)]
-pub struct RateLimit {
-    tokens: f64,
-    at: Time,
-}
-
-impl RateLimit {
-    /// A full bucket at `now`.
-    pub fn new(now: Time) -> Self {
-        RateLimit {
-            tokens: f64::from(BURST),
-            at: now,
-        }
-    }
-
-    /// Whether one more request may pass at `now`.
-    pub fn allow(&mut self, now: Time) -> bool {
-        let elapsed = now.saturating_sub(self.at).as_secs_f64();
-        self.at = now.max(self.at);
-        self.tokens = (self.tokens + elapsed * f64::from(RATE_PER_SECOND)).min(f64::from(BURST));
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            true
-        } else {
-            false
-        }
-    }
-}
-
-/// Who may send: root, the daemon's own user, and the members of [`GROUP`].
-pub fn allowed(
-    uid: u32,
-    gid: u32,
-    own_uid: u32,
-    group: Option<u32>,
-    groups: &dyn Fn() -> Vec<u32>,
-) -> bool {
-    if uid == 0 || uid == own_uid {
-        return true;
-    }
-    let Some(group) = group else {
-        return false;
-    };
-    gid == group || groups().contains(&group)
-}
-
-/// The daemon's end: a non-blocking datagram socket, readable in poll(2).
-pub struct NotifyServer {
-    socket: UnixDatagram,
-    path: PathBuf,
-    group: Option<Gid>,
-    limit: RateLimit,
-    refused_logged: Option<Time>,
-    per_wake: usize,
-}
-
-impl NotifyServer {
-    /// Listens at `path`: an old socket left there is replaced (nothing
-    /// else is), the mode is 0660 and the group [`GROUP`] when it exists.
-    pub fn bind(path: &Path, now: Time) -> Result<NotifyServer, NotifyError> {
-        let io = |error: std::io::Error| NotifyError::Io {
-            path: path.to_path_buf(),
-            error,
-        };
-        if let Ok(meta) = std::fs::symlink_metadata(path) {
-            if !meta.file_type().is_socket() {
-                return Err(io(std::io::Error::new(
-                    std::io::ErrorKind::AlreadyExists,
-                    "something that is not a socket is in the way; remove it",
-                )));
-            }
-            if UnixDatagram::unbound()
-                .and_then(|probe| probe.connect(path))
-                .is_ok()
-            {
-                return Err(NotifyError::InUse {
-                    path: path.to_path_buf(),
-                });
-            }
-            std::fs::remove_file(path).map_err(io)?;
-        }
-        let socket = UnixDatagram::bind(path).map_err(io)?;
-        socket.set_nonblocking(true).map_err(io)?;
-        setsockopt(&socket, sockopt::PassCred, &true).map_err(|e| io(e.into()))?;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660)).map_err(io)?;
-        let group = Group::from_name(GROUP).ok().flatten().map(|g| g.gid);
-        match group {
-            Some(gid) => {
-                // The unit runs with Group=rackpi-notify, so the socket is
-                // born in that group: chown(2) is outside its system-call
-                // filter, and is only tried when the group differs.
-                let born_in_group = std::fs::metadata(path)
-                    .is_ok_and(|meta| std::os::unix::fs::MetadataExt::gid(&meta) == gid.as_raw());
-                if !born_in_group {
-                    if let Err(err) = nix::unistd::chown(path, None, Some(gid)) {
-                        log::warn!(
-                            "cannot give {} to the group {GROUP} ({err}): only root can send messages; run the daemon with Group={GROUP} (as the unit does)",
-                            path.display()
-                        );
-                    }
-                }
-            }
-            None => log::info!(
-                "no group {GROUP}: only root (and this user) can send messages (the package creates the group)"
-            ),
-        }
-        log::info!("messages and identify at {}", path.display());
-        Ok(NotifyServer {
-            socket,
-            path: path.to_path_buf(),
-            group,
-            limit: RateLimit::new(now),
-            refused_logged: None,
-            per_wake: MAX_PER_WAKE,
-        })
-    }
-
-    /// The descriptor to poll.
-    pub fn fd(&self) -> BorrowedFd<'_> {
-        self.socket.as_fd()
-    }
-
-    /// Reads at most [`MAX_PER_WAKE`] requests, answers each, and returns
-    /// the accepted ones as inputs. Never blocks.
-    pub fn receive(&mut self, now: Time) -> Vec<Input> {
-        let mut inputs = Vec::new();
-        for _ in 0..self.per_wake {
-            let mut buf = [0u8; MAX_DATAGRAM + 1];
-            let mut cmsg = nix::cmsg_space!(UnixCredentials);
-            let (bytes, truncated, sender, creds) = {
-                let mut iov = [IoSliceMut::new(&mut buf)];
-                let received = recvmsg::<UnixAddr>(
-                    self.socket.as_raw_fd(),
-                    &mut iov,
-                    Some(&mut cmsg),
-                    MsgFlags::MSG_DONTWAIT,
-                );
-                let msg = match received {
-                    Ok(msg) => msg,
-                    Err(nix::errno::Errno::EAGAIN) => break,
-                    Err(nix::errno::Errno::EINTR) => continue,
-                    Err(err) => {
-                        log::warn!("reading {}: {err}", self.path.display());
-                        break;
-                    }
-                };
-                let creds = msg.cmsgs().ok().and_then(|mut all| {
-                    all.find_map(|c| match c {
-                        ControlMessageOwned::ScmCredentials(creds) => Some(creds),
-                        _ => None,
-                    })
-                });
-                (
-                    msg.bytes,
-                    msg.flags.contains(MsgFlags::MSG_TRUNC),
-                    msg.address,
-                    creds,
-                )
-            };
-            let answer = self.judge(&buf[..bytes.min(MAX_DATAGRAM)], truncated, creds, now);
-            let reply = match answer {
-                Ok(request) => {
-                    inputs.push(request.into_input());
-                    "ok".to_string()
-                }
-                Err(reason) => format!("error: {reason}"),
-            };
-            if let Some(sender) = sender {
-                // an answer nobody waits for is dropped, never waited on
-                let _ = sendto(
-                    self.socket.as_raw_fd(),
-                    reply.as_bytes(),
-                    &sender,
-                    MsgFlags::MSG_DONTWAIT,
-                );
-            }
-        }
-        inputs
-    }
-
-    fn judge(
-        &mut self,
-        bytes: &[u8],
-        truncated: bool,
-        creds: Option<UnixCredentials>,
-        now: Time,
-    ) -> Result<Request, String> {
-        let Some(creds) = creds else {
-            return Err("no credentials came with the request".into());
-        };
-        let own = Uid::effective().as_raw();
-        let group = self.group.map(Gid::as_raw);
-        let groups = || member_groups(creds.uid(), creds.gid());
-        if !allowed(creds.uid(), creds.gid(), own, group, &groups) {
-            return Err(format!(
-                "user {} may not send messages: add it to the group {GROUP}",
-                creds.uid()
-            ));
-        }
-        if !self.limit.allow(now) {
-            if self
-                .refused_logged
-                .is_none_or(|at| now.saturating_sub(at) >= Duration::from_secs(60))
-            {
-                self.refused_logged = Some(now);
-                log::warn!(
-                    "messages are coming faster than {RATE_PER_SECOND} a second (from uid {}): the excess is refused",
-                    creds.uid()
-                );
-            }
-            return Err(format!(
-                "too many messages: at most {RATE_PER_SECOND} a second"
-            ));
-        }
-        if truncated {
-            return Err(format!("the request is longer than {MAX_DATAGRAM} bytes"));
-        }
-        Request::decode(bytes)
-    }
-}
-
-impl Drop for NotifyServer {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
-    }
-}
-
-/// The supplementary groups of the user `uid` (from the group database).
-fn member_groups(uid: u32, gid: u32) -> Vec<u32> {
-    let Ok(Some(user)) = User::from_uid(Uid::from_raw(uid)) else {
-        return Vec::new();
-    };
-    let Ok(name) = std::ffi::CString::new(user.name) else {
-        return Vec::new();
-    };
-    nix::unistd::getgrouplist(&name, Gid::from_raw(gid))
-        .map(|groups| groups.into_iter().map(Gid::as_raw).collect())
-        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -501,7 +280,7 @@ mod tests {
         assert!(Request::decode(long.as_bytes())
             .unwrap_err()
             .contains("at most 200"));
-        let huge = vec![b'x'; MAX_DATAGRAM + 1];
+        let huge = vec![b'x'; MAX_REQUEST + 1];
         assert!(Request::decode(&huge).unwrap_err().contains("longer than"));
         assert!(Request::decode(b"identify 3600001")
             .unwrap_err()
@@ -523,77 +302,6 @@ mod tests {
     }
 
     #[test]
-    fn durations_read_like_systemd_ones() {
-        let secs = |s: &str| parse_duration(s).map(|d| d.as_secs_f64());
-        assert_eq!(secs("90"), Ok(90.0));
-        assert_eq!(secs("90s"), Ok(90.0));
-        assert_eq!(secs("5m"), Ok(300.0));
-        assert_eq!(secs("1.5h"), Ok(5400.0));
-        assert_eq!(secs("2d"), Ok(172_800.0));
-        assert!(parse_duration("5 parsecs").is_err());
-        assert!(parse_duration("-1s").is_err());
-        assert!(parse_duration("soon").is_err());
-    }
-
-    #[test]
-    fn the_rate_limit_allows_a_burst_then_ten_a_second() {
-        let mut limit = RateLimit::new(Duration::ZERO);
-        let burst = (0..100).filter(|_| limit.allow(Duration::ZERO)).count();
-        assert_eq!(burst, BURST as usize);
-        let later = (0..100)
-            .filter(|_| limit.allow(Duration::from_secs(1)))
-            .count();
-        assert_eq!(later, RATE_PER_SECOND as usize);
-    }
-
-    #[test]
-    fn only_root_the_daemon_and_the_group_may_send() {
-        let none = || Vec::new();
-        let member = || vec![100, 990];
-        assert!(allowed(0, 0, 500, Some(990), &none));
-        assert!(allowed(500, 500, 500, Some(990), &none));
-        assert!(allowed(1000, 990, 500, Some(990), &none));
-        assert!(allowed(1000, 1000, 500, Some(990), &member));
-        assert!(!allowed(1000, 1000, 500, Some(990), &none));
-        assert!(!allowed(1000, 1000, 500, None, &member));
-    }
-
-    #[test]
-    fn a_request_reaches_the_daemon_and_is_answered() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("notify.sock");
-        let mut server = NotifyServer::bind(&path, Duration::ZERO).unwrap();
-        let client = std::thread::spawn({
-            let path = path.clone();
-            move || {
-                send(
-                    &path,
-                    &Request::Identify {
-                        lasts: Duration::from_secs(5),
-                    },
-                )
-            }
-        });
-        let mut inputs = Vec::new();
-        for _ in 0..200 {
-            inputs = server.receive(Duration::ZERO);
-            if !inputs.is_empty() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        assert_eq!(
-            inputs,
-            vec![Input::Identify {
-                lasts: Duration::from_secs(5)
-            }]
-        );
-        assert!(client.join().unwrap().is_ok());
-        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
-        assert_eq!(mode & 0o777, 0o660);
-    }
-
-    #[test]
     fn no_daemon_is_a_clear_error() {
         let dir = tempfile::tempdir().unwrap();
         let err = send(
@@ -608,40 +316,19 @@ mod tests {
     }
 
     #[test]
-    fn a_flood_is_read_a_bounded_number_at_a_time_and_rate_limited() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("notify.sock");
-        let mut server = NotifyServer::bind(&path, Duration::ZERO).unwrap();
-        // (the kernel queues as few as 10 datagrams: a smaller bound to see it bite)
-        server.per_wake = 4;
-        let sender = UnixDatagram::unbound().unwrap();
-        setsockopt(&sender, sockopt::PassCred, &true).unwrap();
-        sender.set_nonblocking(true).unwrap();
-        let mut accepted = 0;
-        let mut refusals = 0;
-        for round in 0..10 {
-            for i in 0..8 {
-                let line = format!("notify warn - flood {round} {i}");
-                sender.send_to(line.as_bytes(), &path).unwrap();
-            }
-            for _ in 0..2 {
-                let read = server.receive(Duration::ZERO);
-                assert!(read.len() <= 4, "a bounded read per wake-up");
-                accepted += read.len();
-                let mut answer = [0u8; 64];
-                while let Ok(n) = sender.recv(&mut answer) {
-                    refusals += usize::from(answer[..n].starts_with(b"error: too many"));
-                }
-            }
-        }
+    fn a_senders_words_are_quoted_escaped_and_bounded() {
+        assert_eq!(printable("ok", 8), "ok");
         assert_eq!(
-            accepted, BURST as usize,
-            "past the burst, requests are refused"
+            printable("x\nSTATUS=owned\nWATCHDOG=trigger\n", 64),
+            "x\\nSTATUS=owned\\nWATCHDOG=trigger\\n"
         );
-        assert_eq!(
-            refusals,
-            80 - BURST as usize,
-            "each refused sender is told why"
-        );
+        assert_eq!(printable("\u{1b}[2J", 8), "\\u{1b}[2J");
+        assert_eq!(printable("épée", 8), "épée", "printable letters are kept");
+        assert_eq!(printable(&"x".repeat(100), 4), "xxxx…");
+        let echoed = Request::decode(b"notify x\nWATCHDOG=trigger\n - hi").unwrap_err();
+        assert!(!echoed.contains('\n'), "{echoed}");
+        assert!(echoed.contains("x\\nWATCHDOG=trigger\\n"), "{echoed}");
+        let long = format!("identify {}", "9x".repeat(200));
+        assert!(Request::decode(long.as_bytes()).unwrap_err().len() < 120);
     }
 }

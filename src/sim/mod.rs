@@ -37,45 +37,6 @@ pub use devices::{FakeStats, SimLed, SimPower};
 pub use outputs::write_output_file;
 pub use ssd1306_model::Ssd1306Model;
 
-/// `simulate --help`: the keys and the scenario language.
-pub const HELP: &str = "\
-Interactive (no --script, standard input and output a terminal): the panel
-is drawn in the terminal, on the alternate screen, in whatever fits (80x24
-is enough; half blocks from 130 columns, narrower than 66 the panel's right
-edge is cut).
-Keys: SPACE press/release the button (held down, it holds the button until
-let go), t tap (0.2 s), r / s / c hold until the reboot / shutdown / cancel
-stage (1 s past reboot_after_s, shutdown_after_s and cancel_after_s:
-9 / 13 / 21 s with the defaults, counted from the press; the key line shows
-the configured holds), u unplug/plug the display, f make power commands fail or
-succeed, x fail / recover the unit demo.service, n send a warn message, i
-identify for 10 s, q (or Ctrl-C) quit. A held key's auto-repeat is one press. Power actions are recorded, never run; after a
-successful one the action screen stays up power.settle_s (120 s by default)
-and the panel returns, as on a Pi that did not go down.
-
-Scripts (--script FILE, - = standard input), one command per line, # comments:
-  press SECONDS                  press, hold for SECONDS, release
-  down | up                      set the button level (pressed / released)
-  wait SECONDS                   let time pass
-  display unplug | display plug  the panel stops / starts acknowledging I2C
-  power fail | power ok          the next power commands fail / succeed
-  quit                           stop (as on SIGTERM)
-The run ends after the last command (quit implied). Example:
-  printf 'wait 1\\npress 8.1\\nwait 1\\n' |
-    rackpi-panel simulate --virtual-time --fake-stats --script - --events -
-
-Custom pages ([[page]] in --config) really run their commands and read their
-files; with --virtual-time a command takes no virtual time (the run waits for
-it, up to its timeout), so every run gives the same frames.
-
-Signals: SIGTERM, SIGINT and SIGQUIT end the run as quit does (outputs
-complete, a stopped event, exit 0); SIGHUP reloads --config. At the
-keyboard, Ctrl-Z (or SIGTSTP) gives the terminal back and stops; fg
-(SIGCONT) draws the panel again.
-Outputs are checked before the run starts and nothing is emptied until then;
-a FIFO or device is written through; --frames must be new or empty (or hold
-only frames of an earlier run, with --replace-frames).";
-
 /// Scale of the PNG frames (panel pixels to image pixels).
 pub const PNG_SCALE: u32 = 4;
 

@@ -59,6 +59,10 @@ fn open_for_writing(path: &Path) -> std::io::Result<(File, Option<PathBuf>)> {
 
 /// Names the problem of opening `path` as an output, and what to do.
 fn open_error(err: std::io::Error, path: &Path, what: &str) -> anyhow::Error {
+    // open(2) refuses a socket with ENXIO, as it does a FIFO without a reader
+    if std::fs::metadata(path).is_ok_and(|meta| meta.file_type().is_socket()) {
+        return not_an_output(path, what, "a socket");
+    }
     let hint = match err.raw_os_error() {
         Some(nix::libc::ENXIO) => " (a FIFO with no reader: start the reader first)",
         Some(nix::libc::EISDIR) => " (it is a directory: give a file name)",
@@ -66,6 +70,14 @@ fn open_error(err: std::io::Error, path: &Path, what: &str) -> anyhow::Error {
     };
     anyhow::anyhow!(
         "cannot open the {what} file {}: {err}{hint}",
+        path.display()
+    )
+}
+
+/// `path` is a block device or a socket, which no output writes to.
+fn not_an_output(path: &Path, what: &str, kind: &str) -> anyhow::Error {
+    anyhow::anyhow!(
+        "the {what} file {} is {kind}: give a regular file, a FIFO or a character device",
         path.display()
     )
 }
@@ -96,10 +108,7 @@ impl Output {
         };
         if kind.is_block_device() || kind.is_socket() {
             output.abandon();
-            bail!(
-                "the {what} file {} is a block device or a socket: give a regular file, a FIFO or a character device",
-                path.display()
-            );
+            return Err(not_an_output(path, what, what_is(kind)));
         }
         Ok(output)
     }
@@ -302,6 +311,23 @@ impl FramesDir {
     }
 }
 
+/// A file that is no output, as a message names it.
+fn what_is(kind: std::fs::FileType) -> &'static str {
+    if kind.is_dir() {
+        "a directory"
+    } else if kind.is_block_device() {
+        "a block device"
+    } else if kind.is_socket() {
+        "a socket"
+    } else if kind.is_fifo() {
+        "a FIFO"
+    } else if kind.is_char_device() {
+        "a character device"
+    } else {
+        "a special file"
+    }
+}
+
 /// Writes `bytes` to `path` as a user would expect of an output file: `-`
 /// is standard output; a new or regular file is replaced whole (a temporary
 /// file beside it, then a rename); a FIFO or character device is written
@@ -321,13 +347,15 @@ pub fn write_output_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     };
     match std::fs::metadata(&target) {
         Ok(meta) if meta.file_type().is_fifo() || meta.file_type().is_char_device() => {
-            let (mut file, _) = open_for_writing(&target).map_err(|err| open_error(err, path, "output"))?;
+            let (mut file, _) =
+                open_for_writing(&target).map_err(|err| open_error(err, path, "output"))?;
             file.write_all(bytes)
                 .with_context(|| format!("cannot write to {name}"))?;
             Ok(())
         }
         Ok(meta) if !meta.is_file() => bail!(
-            "{name} is not a regular file (a directory, a block device or a socket): give a file name"
+            "{name} is {}, not a regular file: give a file name",
+            what_is(meta.file_type())
         ),
         _ => {
             let dir = match target.parent() {
@@ -340,7 +368,11 @@ pub fn write_output_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
                 .unwrap_or_default();
             let tmp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
             let written = (|| -> std::io::Result<()> {
-                let mut file = OpenOptions::new().write(true).create_new(true).mode(0o644).open(&tmp)?;
+                let mut file = OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .mode(0o644)
+                    .open(&tmp)?;
                 file.write_all(bytes)?;
                 file.sync_all().ok();
                 std::fs::rename(&tmp, &target)

@@ -10,6 +10,8 @@ cd /mnt/host
 mkdir -p out
 : > out/power.log
 BIN=./rackpi-panel
+# the libraries the binary links, copied from the host by tests/kernel/run
+export LD_LIBRARY_PATH=/mnt/host/lib
 CONFIG=guest.toml
 
 start_daemon() { # NAME [RUN ARGS]: start in the background (default: --config $CONFIG), wait until it is running

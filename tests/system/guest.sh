@@ -145,6 +145,15 @@ bus_fast_again() {
     rm -rf /run/systemd/system/dbus.service.d
     systemctl daemon-reload
 }
+# cpu_ticks_over SECS PID: the user and system clock ticks PID spends over SECS
+cpu_ticks_over() {
+    _t0=$(awk '{ print $14 + $15 }' /proc/"$2"/stat 2>/dev/null || echo 0)
+    sleep "$1"
+    _t1=$(awk '{ print $14 + $15 }' /proc/"$2"/stat 2>/dev/null || echo "$_t0")
+    echo $((_t1 - _t0))
+}
+# no_watchdog_since CURSOR: systemd logged no watchdog request or timeout for the unit
+no_watchdog_since() { ! journal_since "$1" | grep -qi 'watchdog'; }
 # the daemon's memory, from /proc (kB)
 memory() {
     awk '/^(VmHWM|VmRSS|RssAnon|RssFile|Threads):/ { printf "%s %s ", $1, $2 }' /proc/"$(mainpid)"/status
@@ -356,6 +365,46 @@ scenario_attention() {
     check "with a message that says why and what to do" \
         grep -q 'not allowed to send to the panel.*group rackpi-notify' "$OUT/attention-bob.log"
     check "bob's message never reached the daemon" sh -c "! journalctl -q -o cat -u $UNIT --after-cursor='$c' | grep -q 'bob was here'"
+
+    # a member's attacks on the socket: answers steered into systemd's notify
+    # socket (STATUS=, WATCHDOG=trigger) or back into the daemon's own (each
+    # answer a new request, for ever); the same text over a connection
+    SOCK=/run/rackpi-panel/notify.sock ATTACK=/usr/local/bin/notify-attack
+    install -m 755 /mnt/host/notify-attack $ATTACK
+    check "the attacker's helper is there (built by tests/system/run)" [ -x $ATTACK ]
+    pid=$(mainpid) restarts=$(prop NRestarts) status=$(prop StatusText) c=$(cursor)
+    idle=$(cpu_ticks_over 10 "$pid")
+    echo "INFO: the daemon's CPU over 10 s before the attacks: $idle ticks (status '$status')"
+    runuser -u alice -- $ATTACK redirect $SOCK /dev/shm/alice-redirect > "$OUT/attention-redirect.log" 2>&1
+    echo "INFO: redirect: $(head -1 "$OUT/attention-redirect.log")"
+    check "alice's answers-to-systemd attack ran (8 datagrams)" grep -q '^datagram 8 ' "$OUT/attention-redirect.log"
+    sleep 3
+    check_eq "after it the unit's status text is unchanged" "$status" "$(prop StatusText)"
+    check_eq "NRestarts is unchanged" "$restarts" "$(prop NRestarts)"
+    check_eq "the daemon is the same (PID)" "$pid" "$(mainpid)"
+    check "systemd logged no watchdog request or timeout" no_watchdog_since "$c"
+    runuser -u alice -- $ATTACK loop $SOCK /dev/shm/alice-loop > "$OUT/attention-loop.log" 2>&1
+    echo "INFO: loop: $(head -1 "$OUT/attention-loop.log")"
+    check "alice's answers-to-itself attack ran" grep -q '^datagram 1 ' "$OUT/attention-loop.log"
+    busy=$(cpu_ticks_over 10 "$(mainpid)")
+    echo "INFO: the daemon's CPU over 10 s after the answers-to-itself attack: $busy ticks"
+    check "after it the daemon's CPU over 10 s stays near idle ($busy ticks, at most 100)" [ "$busy" -le 100 ]
+    answer=$(runuser -u alice -- $ATTACK ask $SOCK 2>&1)
+    printf "INFO: alice's STATUS=/WATCHDOG= text over a connection: %s\n" "$answer"
+    check "the daemon answers her on one line" sh -c "[ \"\$(printf '%s\n' \"\$1\" | wc -l)\" = 1 ] && printf '%s\n' \"\$1\" | grep -q '^answer: error: '" - "$answer"
+    check "with her newlines escaped" sh -c "printf '%s\n' \"\$1\" | grep -qF 'x\nSTATUS=owned-by-alice\nWATCH'" - "$answer"
+    c=$(cursor)
+    answer=$(runuser -u alice -- $ATTACK ask $SOCK log 2>&1)
+    check_eq "a message with a newline and <2> in it is taken" "answer: ok" "$answer"
+    check "it is logged as one journal line" journal_shows "$c" 'message (info): first line.*<2>forged by alice'
+    check "and forges no entry of its own" sh -c "! journalctl -q -o cat -u $UNIT -p crit | grep -q 'forged by alice'"
+    c=$(cursor)
+    rackpi-panel notify --level info "root after the attacks" > "$OUT/attention-root.log" 2>&1
+    rc=$?
+    check "root can still notify after the attacks (exit $rc: $(head -c 200 "$OUT/attention-root.log"))" [ $rc = 0 ]
+    check "and the daemon logged it" journal_shows "$c" 'message (info): root after the attacks'
+    check_eq "the status text is still unchanged" "$status" "$(prop StatusText)"
+    check_eq "NRestarts is still unchanged" "$restarts" "$(prop NRestarts)"
 
     # identify from a root shell: 5 Hz
     c=$(cursor)

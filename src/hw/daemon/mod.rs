@@ -72,7 +72,7 @@ fn signal_pipes() -> anyhow::Result<(UnixStream, UnixStream)> {
 
 /// The notify socket for `rackpi-panel notify`; without it the panel runs on.
 fn notify_server() -> Option<NotifyServer> {
-    match NotifyServer::bind(&notify::socket_path(true), monotonic_now()) {
+    match NotifyServer::bind(&notify::socket_path(true)) {
         Ok(server) => Some(server),
         Err(err) => {
             log::error!("messages and identify are unavailable: {err}");
@@ -169,8 +169,10 @@ mod tests {
     use crate::core::Input;
     use crate::hw::notify;
     use crate::ports::{EdgeBatch, EdgeSource, GpioError, Inputs, Wake};
+    use rustix::net::SocketType;
     use std::os::fd::AsFd;
     use std::os::fd::BorrowedFd;
+    use std::path::Path;
 
     /// A button that never moves.
     struct Still(UnixStream);
@@ -187,16 +189,14 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_message_after_a_long_sleep_is_not_refused_for_a_burst_long_before() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("notify.sock");
-        let server = NotifyServer::bind(&path, monotonic_now()).unwrap();
-        let (button, _button_peer) = UnixStream::pair().unwrap();
-        let (stop, _stop_peer) = wake_pipe().unwrap();
-        let (reload, _reload_peer) = wake_pipe().unwrap();
-        let (woken, _woken_peer) = wake_pipe().unwrap();
-        let mut inputs = HwInputs {
+    /// The daemon's inputs with `server`, a button that never moves, and the
+    /// other ends of its pipes (to keep).
+    fn inputs_with(server: NotifyServer) -> (HwInputs, [UnixStream; 4]) {
+        let (button, button_peer) = UnixStream::pair().unwrap();
+        let (stop, stop_peer) = wake_pipe().unwrap();
+        let (reload, reload_peer) = wake_pipe().unwrap();
+        let (woken, woken_peer) = wake_pipe().unwrap();
+        let inputs = HwInputs {
             button: Box::new(Still(button)),
             notify: Some(server),
             units: None,
@@ -206,13 +206,28 @@ mod tests {
             woken,
             watchdog: None,
         };
+        (inputs, [button_peer, stop_peer, reload_peer, woken_peer])
+    }
+
+    /// A connection to `path` that has sent `line`.
+    fn ask(path: &Path, line: &str) -> std::os::fd::OwnedFd {
+        use rustix::net::{connect, send, socket, AddressFamily, SendFlags, SocketAddrUnix};
+        let socket = socket(AddressFamily::UNIX, SocketType::SEQPACKET, None).unwrap();
+        connect(&socket, &SocketAddrUnix::new(path).unwrap()).unwrap();
+        send(&socket, line.as_bytes(), SendFlags::empty()).unwrap();
+        socket
+    }
+
+    #[test]
+    fn a_message_after_a_long_sleep_is_not_refused_for_a_burst_long_before() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("notify.sock");
+        let (mut inputs, _peers) = inputs_with(NotifyServer::bind(&path).unwrap());
         // a burst empties the rate limit…
-        let sender = std::os::unix::net::UnixDatagram::unbound().unwrap();
-        nix::sys::socket::setsockopt(&sender, nix::sys::socket::sockopt::PassCred, &true).unwrap();
         for i in 0..notify::BURST {
-            let line = format!("notify warn - burst {i}");
-            sender.send_to(line.as_bytes(), &path).unwrap();
+            let asked = ask(&path, &format!("notify warn - burst {i}"));
             inputs.wait(None).unwrap();
+            drop(asked);
         }
         assert_eq!(inputs.received.len(), notify::BURST as usize);
         // …and a message comes 1.5 s later, while the loop sleeps in poll
@@ -229,7 +244,13 @@ mod tests {
             }
         });
         inputs.received.clear();
-        assert!(matches!(inputs.wait(None).unwrap(), Wake::Woken));
+        // (a wake for the connection, another for its request if it came after)
+        for _ in 0..2 {
+            assert!(matches!(inputs.wait(None).unwrap(), Wake::Woken));
+            if !inputs.received.is_empty() {
+                break;
+            }
+        }
         let answer = late.join().unwrap();
         assert!(answer.is_ok(), "{answer:?}");
         assert_eq!(
@@ -238,5 +259,29 @@ mod tests {
                 lasts: Duration::from_secs(5)
             }]
         );
+    }
+
+    #[test]
+    fn a_connection_that_never_sends_is_closed_by_the_sleeping_loop() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("notify.sock");
+        let (mut inputs, _peers) = inputs_with(NotifyServer::bind(&path).unwrap());
+        let socket = rustix::net::socket(
+            rustix::net::AddressFamily::UNIX,
+            SocketType::SEQPACKET,
+            None,
+        )
+        .unwrap();
+        rustix::net::connect(&socket, &rustix::net::SocketAddrUnix::new(&path).unwrap()).unwrap();
+        assert!(matches!(inputs.wait(None).unwrap(), Wake::Woken));
+        // the loop sleeps until its own deadline, 3 s away: the silent
+        // connection is dropped on the way, not at the next request
+        let started = monotonic_now();
+        let wake = inputs.wait(Some(started + Duration::from_secs(3))).unwrap();
+        assert!(matches!(wake, Wake::Deadline));
+        let mut buf = [0u8; 16];
+        let read = rustix::net::recv(&socket, &mut buf, rustix::net::RecvFlags::DONTWAIT);
+        assert_eq!(read.map(|(n, _)| n), Ok(0), "closed by the daemon");
+        assert!(inputs.received.is_empty());
     }
 }

@@ -57,8 +57,9 @@ impl HwInputs {
         self.units.as_ref().and_then(UnitsFollower::retry_at)
     }
 
-    /// Pets the watchdog or tries the bus again if either is due at `now`;
-    /// whether it did (the clock has moved on since).
+    /// Pets the watchdog, tries the bus again or closes a silent notify
+    /// connection if one is due at `now`; whether it did (the clock has
+    /// moved on since).
     fn chores_due(&mut self, now: Time) -> bool {
         if let Some((interval, due)) = self.watchdog {
             if due <= now {
@@ -74,6 +75,13 @@ impl HwInputs {
                 units.retry(now);
             }
             return true;
+        }
+        if let Some(notify) = self.notify.as_mut() {
+            // (a connection that never sent its request)
+            if notify.deadline().is_some_and(|at| at <= now) {
+                notify.expire(now);
+                return true;
+            }
         }
         false
     }
@@ -178,6 +186,7 @@ impl Inputs for HwInputs {
                 deadline,
                 self.watchdog.map(|(_, due)| due),
                 self.units_retry_at(),
+                self.notify.as_ref().and_then(NotifyServer::deadline),
             ]
             .into_iter()
             .flatten()

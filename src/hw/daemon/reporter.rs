@@ -60,6 +60,7 @@ impl Reporter for DaemonReporter {
                 text,
             } => match source {
                 AttentionSource::Unit => log::warn!("unit failed: {text}"),
+                // (the core has made the text one line: control characters are spaces)
                 AttentionSource::Notify => log::info!("message ({}): {text}", level.name()),
             },
             Event::AttentionCleared => log::info!("nothing needs attention any more"),

@@ -4,7 +4,7 @@
 use crate::frame::Frame;
 
 /// How the panel's pixels become characters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Cells {
     /// The most detailed of the three that fits the terminal.
     #[default]

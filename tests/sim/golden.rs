@@ -1,7 +1,7 @@
 //! Every screen at 128×32 and 128×64 against committed PNGs, and the proof
 //! that what the SSD1306 driver sends decodes to exactly what was drawn.
 //! Re-bless the PNGs after an intended layout change with
-//! `RACKPI_BLESS=1 cargo test --test golden`.
+//! `RACKPI_BLESS=1 cargo test --test sim golden`.
 
 use std::path::PathBuf;
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use rackpi_panel::core::{Input, PageKind, PowerAction, Rules};
 
-mod common;
+use crate::common;
 
 use common::Harness;
 

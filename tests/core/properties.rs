@@ -4,7 +4,7 @@
 //! stage's action, a button held at start never acts, and `next_deadline` is
 //! never in the past (the harness checks that on every step).
 
-mod common;
+use crate::common;
 
 use proptest::prelude::*;
 

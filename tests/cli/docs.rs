@@ -9,7 +9,7 @@ use std::process::Command;
 
 use rackpi_panel::config::Config;
 
-mod common;
+use crate::common;
 use common::{assert_succeeded, events_of, simulate, BIN};
 
 fn behaviour() -> String {
@@ -162,11 +162,15 @@ fn the_readme_starts_with_the_two_commands_and_ci_runs_its_test_command() {
     assert_eq!(
         commands,
         [
-            "cargo run --release -- simulate --fake-stats",
-            "cargo test --locked"
+            "tests/setup && cargo run --release -- simulate --fake-stats",
+            "tests/setup && cargo test --locked"
         ]
     );
     let test_command = readme.find(commands[1]).unwrap();
+    assert!(
+        root.join("tests/setup").exists(),
+        "the commands' set-up script is in the repository"
+    );
     assert!(
         readme.find("![").unwrap() > test_command,
         "the pictures come after the commands"

@@ -6,7 +6,7 @@ use rackpi_panel::core::{
     PowerAction, Rules, View,
 };
 
-mod common;
+use crate::common;
 
 use common::Harness;
 use std::time::Duration;

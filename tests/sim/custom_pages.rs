@@ -14,7 +14,7 @@ use rackpi_panel::frame::Frame;
 use rackpi_panel::layout;
 use rackpi_panel::stats::PageText;
 
-mod common;
+use crate::common;
 use common::{assert_succeeded, events_of as events, named, BIN};
 
 /// A scratch directory with scripts, a config and a scenario.

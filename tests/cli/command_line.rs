@@ -77,6 +77,65 @@ fn wrong_values_for_each_flag() {
 }
 
 #[test]
+fn render_says_what_is_missing_or_wrong_on_its_command_line() {
+    // neither --page nor --screen: both are named, as a bad command line
+    let out = run(&["render", "--out", "/tmp/x.png"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("--page") && err.contains("--screen"), "{err}");
+    // a screen that does not exist is a bad command line too (2, not 1)
+    fails_with(
+        &["render", "--screen", "foo", "--out", "-"],
+        2,
+        "no screen named `foo` for --screen: the screens are info,",
+    );
+    fails_with(
+        &["render", "--page", "info", "--screen", "info", "--out", "-"],
+        2,
+        "cannot be used with",
+    );
+}
+
+#[test]
+fn an_output_that_is_no_file_is_named_for_what_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir_arg = dir.path().to_str().unwrap();
+    let out = run(&["render", "--page", "info", "--out", dir_arg]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!(
+            "{dir_arg} is a directory, not a regular file: give a file name"
+        )),
+        "{err}"
+    );
+    let socket = dir.path().join("panel.sock");
+    let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    let socket_arg = socket.to_str().unwrap();
+    let out = run(&["render", "--page", "info", "--out", socket_arg]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!("{socket_arg} is a socket, not a regular file")),
+        "{err}"
+    );
+    let script = dir.path().join("s.txt");
+    std::fs::write(&script, "wait 1\n").unwrap();
+    fails_with(
+        &[
+            "simulate",
+            "--virtual-time",
+            "--script",
+            script.to_str().unwrap(),
+            "--events",
+            socket_arg,
+        ],
+        1,
+        &format!("the events file {socket_arg} is a socket: give a regular file"),
+    );
+}
+
+#[test]
 fn outputs_that_cannot_be_written_leave_nothing_behind() {
     let dir = tempfile::tempdir().unwrap();
     let script = dir.path().join("s.txt");
@@ -368,7 +427,7 @@ fn render_screen_honours_the_config_and_draws_every_screen_named_in_help() {
     }
     fails_with(
         &["render", "--screen", "bogus", "--out", "-"],
-        1,
+        2,
         "the screens are info, system, network",
     );
     let bad = dir.path().join("bad.toml");

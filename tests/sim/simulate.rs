@@ -8,7 +8,7 @@ use rackpi_panel::frame::Frame;
 use rackpi_panel::sim::Ssd1306Model;
 use serde_json::Value;
 
-mod common;
+use crate::common;
 use common::{assert_succeeded, events_of, named, simulate, BIN};
 
 fn events(script: &str) -> Vec<Value> {

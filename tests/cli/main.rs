@@ -1,0 +1,10 @@
+//! Tests of the cli: one test binary, one module per subject.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod command_line;
+mod config_file;
+mod docs;
+mod messages;
+mod notify;

@@ -1,0 +1,9 @@
+//! Tests of the core: one test binary, one module per subject.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod parsers;
+mod properties;
+mod reports_and_reload;
+mod timeline;

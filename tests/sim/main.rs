@@ -1,0 +1,12 @@
+//! Tests of the sim: one test binary, one module per subject.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod custom_pages;
+mod faults;
+mod golden;
+mod interactive;
+mod outputs;
+mod simulate;
+mod soak;
