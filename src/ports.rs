@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use embedded_hal::i2c::I2c;
 
+use crate::config::{Config, PageConfig, PowerConfig};
 use crate::core::{Event, Input, PageKind, PageName, PowerAction, Rules, Time};
 use crate::frame::Frame;
 use crate::stats::{PageText, Stats};
@@ -120,6 +121,9 @@ pub trait PageSource {
     /// What page `name` shows now: the last output, the last error, or
     /// that none has come yet.
     fn text(&self, name: PageName) -> PageText;
+    /// Shows `pages` from now on (configuration reload); sources without
+    /// pages of their own keep what they have.
+    fn reconfigure(&mut self, _pages: &[PageConfig]) {}
 }
 
 /// Runs the reboot and power-off commands.
@@ -128,6 +132,9 @@ pub trait PowerPort {
     fn start(&mut self, action: PowerAction);
     /// The result of the command started last, once it has finished.
     fn poll(&mut self) -> Option<Result<(), PowerError>>;
+    /// Runs the commands in `settings` from now on (configuration reload);
+    /// ports that run no commands ignore it.
+    fn reconfigure(&mut self, _settings: &PowerConfig) {}
 }
 
 /// Receives what happened, for logs, systemd and the simulator's outputs.
@@ -138,8 +145,30 @@ pub trait Reporter {
     fn settled(&mut self, _at: Time) {}
 }
 
-/// Supplies new rules on SIGHUP; `Err` keeps the old ones (the message is logged).
-pub type Reloader<'a> = dyn FnMut() -> Result<Rules, String> + 'a;
+/// What a configuration reload hands each port that follows it: its own
+/// part of the new configuration (the button, the LED and the display
+/// follow only after a restart).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PortSettings {
+    /// For [`PowerPort::reconfigure`].
+    pub power: PowerConfig,
+    /// For [`PageSource::reconfigure`].
+    pub pages: Vec<PageConfig>,
+}
+
+impl PortSettings {
+    /// Each port's part of `config`.
+    pub fn from_config(config: &Config) -> Self {
+        PortSettings {
+            power: config.power.clone(),
+            pages: config.custom_pages.clone(),
+        }
+    }
+}
+
+/// Supplies new rules and the ports' settings on SIGHUP; `Err` keeps the
+/// old ones (the message is logged).
+pub type Reloader<'a> = dyn FnMut() -> Result<(Rules, PortSettings), String> + 'a;
 
 /// Why a GPIO line could not be used.
 #[derive(Debug, thiserror::Error)]

@@ -9,7 +9,7 @@ use crate::core::{Effect, Event, Input, Panel, Rules, Time, View};
 use crate::frame::Frame;
 use crate::layout;
 use crate::ports::{DisplayPort, EdgeBatch, Inputs, LedPort, PowerPort, Reloader, Reporter};
-use crate::ports::{PageSource, StatsSource, Wake};
+use crate::ports::{PageSource, PortSettings, StatsSource, Wake};
 use crate::stats::Stats;
 
 /// The ports the loop drives.
@@ -184,7 +184,9 @@ impl Loop<'_> {
             return;
         };
         match reload() {
-            Ok(rules) => {
+            Ok((rules, settings)) => {
+                self.ports.power.reconfigure(&settings.power);
+                self.ports.pages.reconfigure(&settings.pages);
                 log::info!("configuration reloaded");
                 self.panel.set_rules(rules);
                 // what the new rules change (an ignored unit) is reported now
@@ -266,4 +268,18 @@ impl Loop<'_> {
         let Ok(()) = layout::draw(&mut self.frame, &self.stats, &view);
         self.ports.display.show(&self.frame)
     }
+}
+
+/// The configuration at `path` (None: the default one) read again for a
+/// reload: the core's rules from it and each port's part; `Err` says why it
+/// was refused. `loaded` sees the new file first (to warn about what waits
+/// for a restart).
+pub fn reread_config(
+    path: Option<&std::path::Path>,
+    loaded: impl FnOnce(&crate::config::Config),
+) -> Result<(Rules, PortSettings), String> {
+    let new = crate::config::Config::load(path).map_err(|e| e.to_string())?;
+    loaded(&new);
+    let rules = Rules::try_from(&new).map_err(|e| e.to_string())?;
+    Ok((rules, PortSettings::from_config(&new)))
 }

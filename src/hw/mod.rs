@@ -20,6 +20,9 @@ pub mod sensors;
 pub mod stats;
 #[cfg(not(target_env = "musl"))]
 pub mod units;
+#[cfg(target_env = "musl")]
+#[path = "units_musl.rs"]
+pub mod units;
 
 /// Counts the edges missing between two sequence numbers (the kernel
 /// numbers a line's edges from 1 and drops the oldest when its queue is full).

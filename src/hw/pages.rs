@@ -335,6 +335,10 @@ impl PageSource for CustomPages {
             running: self.workers.get(&name).is_some_and(Worker::busy),
         })
     }
+
+    fn reconfigure(&mut self, pages: &[PageConfig]) {
+        self.set_pages(pages);
+    }
 }
 
 /// The name a command is shown by: its program's file name.

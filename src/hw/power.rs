@@ -62,11 +62,6 @@ impl CommandPower {
             waker,
         }
     }
-
-    /// Uses other commands from now on (configuration reload).
-    pub fn set_config(&mut self, config: PowerConfig) {
-        self.config = config;
-    }
 }
 
 impl PowerPort for CommandPower {
@@ -90,6 +85,11 @@ impl PowerPort for CommandPower {
                 let _ = waker.write_all(&[1]);
             }
         });
+    }
+
+    /// Uses other commands from now on (configuration reload).
+    fn reconfigure(&mut self, settings: &PowerConfig) {
+        self.config = settings.clone();
     }
 
     fn poll(&mut self) -> Option<Result<(), PowerError>> {
@@ -373,6 +373,24 @@ mod tests {
         woken.read_exact(&mut byte).unwrap();
         assert!(matches!(power.poll(), Some(Ok(()))));
         assert!(power.poll().is_none());
+    }
+
+    #[test]
+    fn after_a_reload_the_new_commands_run() {
+        let (waker, mut woken) = UnixStream::pair().unwrap();
+        let failing = PowerConfig {
+            reboot: argv(&["false"]),
+            ..PowerConfig::default()
+        };
+        let mut power = CommandPower::new(failing, false, waker);
+        power.reconfigure(&PowerConfig {
+            reboot: argv(&["true"]),
+            ..PowerConfig::default()
+        });
+        power.start(PowerAction::Reboot);
+        let mut byte = [0];
+        woken.read_exact(&mut byte).unwrap();
+        assert!(matches!(power.poll(), Some(Ok(()))));
     }
 
     #[test]

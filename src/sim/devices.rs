@@ -3,6 +3,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
+use crate::config::PageConfig;
 use crate::core::{PageKind, PageName, PowerAction};
 use crate::hw::pages::CustomPages;
 use crate::ports::{GpioError, LedPort, PageSource, PowerError, PowerPort, StatsSource};
@@ -90,27 +91,30 @@ impl StatsSource for FakeStats {
 /// time a command takes no time at all: the run waits for it (up to its
 /// timeout), and every run of a scenario gives the same frames.
 pub(crate) struct SimPages {
-    /// The real adapter, shared with the configuration reload.
-    pub(crate) pages: Rc<RefCell<CustomPages>>,
+    /// The real adapter.
+    pub(crate) pages: CustomPages,
     /// Wait for each command (virtual time).
     pub(crate) virtual_time: bool,
 }
 
 impl PageSource for SimPages {
     fn refresh(&mut self, name: PageName) {
-        let mut pages = self.pages.borrow_mut();
-        pages.refresh(name);
+        self.pages.refresh(name);
         if self.virtual_time {
-            let limit = pages.longest_refresh();
-            pages.wait_idle(limit);
+            let limit = self.pages.longest_refresh();
+            self.pages.wait_idle(limit);
         }
     }
 
     fn poll(&mut self) -> Vec<(PageName, bool)> {
-        self.pages.borrow_mut().poll()
+        self.pages.poll()
     }
 
     fn text(&self, name: PageName) -> PageText {
-        self.pages.borrow().text(name)
+        self.pages.text(name)
+    }
+
+    fn reconfigure(&mut self, pages: &[PageConfig]) {
+        self.pages.reconfigure(pages);
     }
 }

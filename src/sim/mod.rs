@@ -23,7 +23,7 @@ use crate::core::Rules;
 use crate::hw::display::{PanelSettings, Ssd1306Port};
 use crate::hw::pages::CustomPages;
 use crate::hw::stats::{warn_if_no_such_interface, SystemStats};
-use crate::ports::{Inputs, StatsSource};
+use crate::ports::{Inputs, PortSettings, StatsSource};
 use crate::runtime::{self, Ports};
 use devices::{Devices, SimPages};
 use outputs::{check_distinct, FramesDir, Output, SimReporter};
@@ -245,7 +245,7 @@ impl SimPorts {
         // page commands really run: what they leave running is ours to kill
         crate::process::adopt_orphans();
         let pages = SimPages {
-            pages: Rc::new(RefCell::new(CustomPages::new(&config.custom_pages, None))),
+            pages: CustomPages::new(&config.custom_pages, None),
             virtual_time: options.virtual_time,
         };
         let stats: Box<dyn StatsSource> = if options.fake_stats {
@@ -298,19 +298,17 @@ fn world_inputs(
 fn reload_config(
     path: &Path,
     running: &Config,
-    pages: &RefCell<CustomPages>,
     screen: Option<&RefCell<Screen>>,
-) -> Result<Rules, String> {
-    let new = Config::load(Some(path)).map_err(|e| e.to_string())?;
-    if new.display != running.display {
-        log::warn!("changes to [display] take effect after a restart of the simulator");
-    }
-    let rules = Rules::try_from(&new).map_err(|e| e.to_string())?;
+) -> Result<(Rules, PortSettings), String> {
+    let (rules, settings) = runtime::reread_config(Some(path), |new| {
+        if new.display != running.display {
+            log::warn!("changes to [display] take effect after a restart of the simulator");
+        }
+    })?;
     if let Some(screen) = screen {
         screen.borrow_mut().set_times(KeyTimes::from_rules(&rules));
     }
-    pages.borrow_mut().set_pages(&new.custom_pages);
-    Ok(rules)
+    Ok((rules, settings))
 }
 
 /// Runs the simulator.
@@ -352,11 +350,10 @@ pub fn simulate(config: &Config, options: &SimOptions) -> anyhow::Result<SimSumm
         screen.as_ref(),
         started.signals,
     );
-    let custom_pages = ports.pages.pages.clone();
     let mut reload_from_path;
     let reload: Option<&mut crate::ports::Reloader<'_>> = match &options.config_path {
         Some(path) => {
-            reload_from_path = || reload_config(path, config, &custom_pages, screen.as_deref());
+            reload_from_path = || reload_config(path, config, screen.as_deref());
             Some(&mut reload_from_path)
         }
         None => None,

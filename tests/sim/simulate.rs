@@ -534,6 +534,45 @@ fn sighup_reloads_the_config_and_the_new_thresholds_apply() {
 }
 
 #[test]
+fn after_sighup_a_custom_page_runs_the_command_of_the_new_config() {
+    use std::os::unix::fs::PermissionsExt;
+    let scripts = tempfile::tempdir().unwrap();
+    // each command leaves a mark when it runs
+    let command = |name: &str| {
+        let path = scripts.path().join(name);
+        let mark = scripts.path().join(format!("{name}.ran"));
+        std::fs::write(
+            &path,
+            format!("#!/bin/sh\ntouch '{}'\necho {name}\n", mark.display()),
+        )
+        .unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        (path, mark)
+    };
+    let (old, _) = command("old");
+    let (new, new_ran) = command("new");
+    let config = |command: &std::path::Path| {
+        format!(
+            "[display]\npages = [\"info\", \"status\"]\n\n[[page]]\nname = \"status\"\ncommand = [\"{}\"]\nevery_s = 2\ntimeout_s = 1\n",
+            command.display()
+        )
+    };
+    // the press that shows the page comes well after the reload
+    let mut run = Background::start("wait 4\npress 0.2\nwait 2\n", Some(&config(&old)));
+    std::fs::write(run.dir.path().join("config.toml"), config(&new)).unwrap();
+    run.signal(nix::sys::signal::Signal::SIGHUP);
+    run.wait_for_log("configuration reloaded");
+    assert_eq!(run.exit().code(), Some(0));
+    let pages: Vec<String> = named(&run.events(), "page")
+        .iter()
+        .map(|e| e["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(pages, vec!["info", "status"]);
+    // (the old command may have run ahead of the press, before the reload)
+    assert!(new_ran.exists(), "the reloaded page's command ran");
+}
+
+#[test]
 fn a_failed_unit_a_message_and_identify_give_their_events() {
     let ev = events(
         "wait 20\nunit fail backup.service\nwait 1\nnotify error restic: backup failed\n\
