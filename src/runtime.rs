@@ -280,6 +280,11 @@ pub fn reread_config(
 ) -> Result<(Rules, PortSettings), String> {
     let new = crate::config::Config::load(path).map_err(|e| e.to_string())?;
     loaded(&new);
-    let rules = Rules::try_from(&new).map_err(|e| e.to_string())?;
-    Ok((rules, PortSettings::from_config(&new)))
+    rules_and_settings(&new)
+}
+
+/// The core's rules and the ports' settings of a configuration just read.
+pub fn rules_and_settings(config: &crate::config::Config) -> Result<(Rules, PortSettings), String> {
+    let rules = Rules::try_from(config).map_err(|e| e.to_string())?;
+    Ok((rules, PortSettings::from_config(config)))
 }

@@ -193,6 +193,7 @@ fn run_loop<T: Send + 'static>(
         received: Vec::new(),
         stop,
         reload,
+        config_reader: None,
         woken,
         watchdog: None,
     };

@@ -30,7 +30,7 @@ use crate::hw::GpioBackend;
 use crate::runtime::{self, Ports};
 use gpio_choice::open_gpio;
 use poll::HwInputs;
-use reload::reloader;
+use reload::{reloader, ConfigReader};
 use reporter::DaemonReporter;
 
 pub use journal::{journal_priority, stderr_is_journal};
@@ -107,6 +107,7 @@ pub fn run(
     let (stop, reload) = signal_pipes()?;
     let (woken, waker) = wake_pipe()?;
     let units_waker = waker.try_clone()?;
+    let config_reader = ConfigReader::new(config_path.as_deref(), waker.try_clone()?);
     let mut pages = CustomPages::new(&config.custom_pages, Some(waker.try_clone()?));
     let mut power = CommandPower::new(config.power.clone(), dry_run, waker);
     let mut display = Ssd1306Port::new(
@@ -130,10 +131,11 @@ pub fn run(
         received: Vec::new(),
         stop,
         reload,
+        config_reader: Some(config_reader.clone()),
         woken,
         watchdog,
     };
-    let mut reload_config = reloader(&config, config_path.as_deref(), dry_run);
+    let mut reload_config = reloader(&config, config_reader, dry_run);
     let _ = sd_notify::notify(
         false,
         &[
@@ -173,6 +175,7 @@ mod tests {
     use std::os::fd::AsFd;
     use std::os::fd::BorrowedFd;
     use std::path::Path;
+    use std::time::Duration;
 
     /// A button that never moves.
     struct Still(UnixStream);
@@ -203,6 +206,7 @@ mod tests {
             received: Vec::new(),
             stop,
             reload,
+            config_reader: None,
             woken,
             watchdog: None,
         };
@@ -216,6 +220,41 @@ mod tests {
         connect(&socket, &SocketAddrUnix::new(path).unwrap()).unwrap();
         send(&socket, line.as_bytes(), SendFlags::empty()).unwrap();
         socket
+    }
+
+    #[test]
+    fn a_sighup_is_applied_once_the_file_has_been_read_off_the_loop() {
+        use std::io::Write as _;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("config.toml");
+        std::fs::write(&file, "[display]\ntimeout_s = 42\n").unwrap();
+        let running = Config::default();
+        let (mut inputs, [_button, _stop, mut hup, woken_peer]) =
+            inputs_with(NotifyServer::bind(&dir.path().join("notify.sock")).unwrap());
+        let reader = ConfigReader::new(Some(&file), woken_peer);
+        inputs.config_reader = Some(reader.clone());
+        let mut reload = reloader(&running, reader, false);
+        // the signal starts the read; the loop is woken when it is done
+        hup.write_all(&[1]).unwrap();
+        let deadline = Some(monotonic_now() + Duration::from_secs(5));
+        let mut wakes = Vec::new();
+        loop {
+            let wake = inputs.wait(deadline).unwrap();
+            let done = matches!(wake, Wake::Reload | Wake::Deadline);
+            wakes.push(format!("{wake:?}"));
+            if done {
+                break;
+            }
+        }
+        assert_eq!(
+            wakes.last().map(String::as_str),
+            Some("Reload"),
+            "{wakes:?}"
+        );
+        let (rules, _) = reload().expect("the file read is applied");
+        assert_eq!(rules.screen_timeout, Some(Duration::from_secs(42)));
+        // a reload with nothing read (no SIGHUP) is refused, not a stale file
+        assert!(reload().is_err());
     }
 
     #[test]

@@ -11,6 +11,7 @@ use std::time::Duration;
 use nix::poll::{poll, PollFd, PollFlags};
 
 use super::monotonic_now;
+use super::reload::ConfigReader;
 use crate::core::{Input, Time};
 use crate::deadline::poll_timeout;
 use crate::hw::notify::NotifyServer;
@@ -25,6 +26,9 @@ pub(super) struct HwInputs {
     pub(super) received: Vec<Input>,
     pub(super) stop: UnixStream,
     pub(super) reload: UnixStream,
+    /// Reads the configuration off the loop at a SIGHUP (`None` in tests
+    /// that drive no reload).
+    pub(super) config_reader: Option<ConfigReader>,
     pub(super) woken: UnixStream,
     pub(super) watchdog: Option<(Duration, Time)>,
 }
@@ -131,10 +135,20 @@ impl HwInputs {
         }
         if ready.reload {
             drain(&mut self.reload);
-            return Some(Wake::Reload);
+            match &self.config_reader {
+                Some(reader) => reader.start(),
+                None => return Some(Wake::Reload),
+            }
         }
         if ready.woken {
             drain(&mut self.woken);
+            if self
+                .config_reader
+                .as_ref()
+                .is_some_and(ConfigReader::has_read)
+            {
+                return Some(Wake::Reload);
+            }
             // (the units follower's connecting thread may be the one)
             self.units_ready();
             return Some(Wake::Woken);

@@ -1,7 +1,10 @@
 //! The reload protocol between `systemctl reload` and the daemon: SIGHUP
 //! one way, an answer file in the unit's RuntimeDirectory= the other.
 
-use std::path::Path;
+use std::io::Write;
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -40,25 +43,109 @@ fn answer_reload<T>(n: u64, outcome: &Result<T, String>) {
     }
 }
 
-/// The daemon's SIGHUP: the configuration at `path` read again (what only
-/// a restart applies is warned about), and each reload answered for
-/// `rackpi-panel reload`.
+/// The configuration file read again off the loop: a SIGHUP starts a read
+/// on a thread of its own (at most one at a time; a SIGHUP meanwhile reads
+/// again after it), whose result wakes the loop through `woken`. The file,
+/// and the programs it names on PATH, may be on a mount that hangs.
+#[derive(Clone)]
+pub(super) struct ConfigReader {
+    path: Option<PathBuf>,
+    shared: Arc<Mutex<ReadState>>,
+    waker: Arc<UnixStream>,
+}
+
+#[derive(Default)]
+struct ReadState {
+    reading: bool,
+    again: bool,
+    read: Option<Result<Config, String>>,
+}
+
+impl ConfigReader {
+    pub(super) fn new(path: Option<&Path>, waker: UnixStream) -> Self {
+        ConfigReader {
+            path: path.map(Path::to_path_buf),
+            shared: Arc::default(),
+            waker: Arc::new(waker),
+        }
+    }
+
+    fn state(&self) -> MutexGuard<'_, ReadState> {
+        self.shared.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A SIGHUP: reads the file on a thread (or again after the read under way).
+    pub(super) fn start(&self) {
+        let mut state = self.state();
+        if state.reading {
+            state.again = true;
+            return;
+        }
+        state.reading = true;
+        drop(state);
+        let reader = self.clone();
+        let spawned = std::thread::Builder::new()
+            .name("config".into())
+            .spawn(move || {
+                let read = Config::load(reader.path.as_deref()).map_err(|e| e.to_string());
+                let mut state = reader.state();
+                state.read = Some(read);
+                state.reading = false;
+                drop(state);
+                let _ = (&*reader.waker).write(&[1]);
+            });
+        if let Err(err) = spawned {
+            let mut state = self.state();
+            state.reading = false;
+            state.read = Some(Err(format!("cannot start reading it: {err}")));
+        }
+    }
+
+    /// Whether a read has come back, for the loop to apply.
+    pub(super) fn has_read(&self) -> bool {
+        self.state().read.is_some()
+    }
+
+    /// The read that came back, if any; a SIGHUP that came during it starts
+    /// the next read.
+    fn take(&self) -> Option<Result<Config, String>> {
+        let mut state = self.state();
+        let read = state.read.take();
+        let again = std::mem::take(&mut state.again);
+        drop(state);
+        if again {
+            self.start();
+        }
+        read
+    }
+}
+
+/// The daemon's SIGHUP, once [`ConfigReader`] has read the file: what only
+/// a restart applies is warned about, the rules checked, and each reload
+/// answered for `rackpi-panel reload`.
 pub(super) fn reloader<'a>(
     running: &'a Config,
-    path: Option<&'a Path>,
+    reader: ConfigReader,
     dry_run: bool,
 ) -> impl FnMut() -> Result<(Rules, PortSettings), String> + 'a {
     let mut reloads = 0u64;
     move || {
-        let outcome = runtime::reread_config(path, |new| {
-            if new.button != running.button
-                || new.led != running.led
-                || new.display != running.display
-            {
-                log::warn!("changes to [button], [led] and [display] take effect after a restart");
-            }
-        })
-        .map(|(rules, settings)| (for_dry_run(rules, dry_run), settings));
+        let read = reader
+            .take()
+            .unwrap_or_else(|| Err("the configuration has not been read yet".into()));
+        let outcome = read
+            .and_then(|new| {
+                if new.button != running.button
+                    || new.led != running.led
+                    || new.display != running.display
+                {
+                    log::warn!(
+                        "changes to [button], [led] and [display] take effect after a restart"
+                    );
+                }
+                runtime::rules_and_settings(&new)
+            })
+            .map(|(rules, settings)| (for_dry_run(rules, dry_run), settings));
         reloads += 1;
         answer_reload(reloads, &outcome);
         outcome
