@@ -1,8 +1,8 @@
 // The command line: every subcommand, flag and help text, and nothing else.
 // It names no type of the library because build.rs includes it too, to write
-// the man pages and shell completions at build time; main.rs turns what it
+// the man pages and shell completions at build time; `cmd` turns what it
 // parsed into the library's types. (No `//!` line: `include!` takes no inner
-// attributes; the module's doc is on `mod cli` in main.rs.)
+// attributes; the module's doc is on `mod cli` in lib.rs.)
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -6,6 +6,10 @@
 //! simulated ([`sim`]).
 #![deny(unsafe_code)]
 
+/// The command line: subcommands, flags, help texts (also read by build.rs
+/// for the man pages and completions).
+pub mod cli;
+pub mod cmd;
 pub mod config;
 pub mod core;
 mod deadline;
