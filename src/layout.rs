@@ -627,7 +627,7 @@ mod tests {
     #[test]
     fn the_simulators_power_failure_keeps_its_exit_status_on_a_128x32_panel() {
         for action in ["reboot", "shutdown"] {
-            let reason = crate::ports::PowerError::Simulated { action }.to_string();
+            let reason = crate::app::ports::PowerError::Simulated { action }.to_string();
             let lines = failure_lines(&reason, COLUMNS, 2);
             assert!(lines.join(" ").contains("status 1"), "{lines:?}");
             // and a reason with words before its command keeps it too

@@ -25,7 +25,7 @@ use nix::sys::signal::{kill, killpg, Signal};
 use nix::sys::wait::{waitid, waitpid, Id, WaitPidFlag, WaitStatus};
 use nix::unistd::{getpid, Pid};
 
-use crate::ports::PowerError;
+use crate::app::ports::PowerError;
 
 mod output;
 use output::Output;

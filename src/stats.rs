@@ -1,5 +1,5 @@
 //! What the pages show, as plain data: collected by a `StatsSource` (the
-//! running system in `hw`, sample data in `sim`), drawn by `layout`.
+//! running system in `linux`, sample data in `sim`), drawn by `layout`.
 
 use std::net::IpAddr;
 use std::time::Duration;

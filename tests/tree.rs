@@ -157,7 +157,7 @@ fn the_simulator_shares_only_the_display_stats_and_pages_with_the_linux_adapters
             s.lines
                 .iter()
                 .filter_map(|l| {
-                    let used = l.split("crate::hw::").nth(1)?;
+                    let used = l.split("crate::linux::").nth(1)?;
                     let module = used
                         .split(|c: char| !c.is_alphanumeric() && c != '_')
                         .next()?;

@@ -10,7 +10,7 @@ use crate::config::Config;
 /// Prints the report on stdout; exit 1 when it found a problem.
 pub fn check(config_path: Option<&Path>) -> Result<ExitCode, Failure> {
     let config = Config::load(config_path)?;
-    let report = crate::hw::check::check(&config);
+    let report = crate::linux::check::check(&config);
     print!("{report}");
     Ok(if report.ok() {
         ExitCode::SUCCESS

@@ -2,7 +2,7 @@
 //! systemd, or the event pane of the interactive simulator.
 
 use crate::cli::Command;
-use crate::hw::daemon::{journal_priority, stderr_is_journal};
+use crate::linux::daemon::{journal_priority, stderr_is_journal};
 use crate::sim::terminal::{stdout_is_terminal, PaneLog};
 
 /// Log lines on stderr: under systemd with the journal's priority prefixes

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::Failure;
 use crate::core::{check_text, Level, IDENTIFY_DEFAULT};
-use crate::hw::notify::{self, Request};
+use crate::linux::notify::{self, Request};
 
 /// Sends a message (the words of `text` joined by spaces).
 pub fn notify(level: &str, lasts: Option<Duration>, text: &[String]) -> Result<ExitCode, Failure> {

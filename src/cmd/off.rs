@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use super::Failure;
 use crate::config::Config;
-use crate::hw::off::ServiceExit;
+use crate::linux::off::ServiceExit;
 
 /// Switches the panel off (unless the daemon exited cleanly and did it
 /// already), reports on stderr; exit 1 when a part could not be switched off.
@@ -21,7 +21,7 @@ pub fn off(config_path: Option<&Path>) -> Result<ExitCode, Failure> {
         }
         config
     };
-    let report = crate::hw::off::off(&config, &service);
+    let report = crate::linux::off::off(&config, &service);
     eprint!("{report}");
     Ok(if report.ok() {
         ExitCode::SUCCESS

@@ -11,6 +11,6 @@ const ANSWER_WITHIN: Duration = Duration::from_secs(30);
 
 /// Fails when the daemon refused the new configuration or did not answer.
 pub fn reload() -> Result<ExitCode, Failure> {
-    crate::hw::daemon::request_reload(ANSWER_WITHIN)?;
+    crate::linux::daemon::request_reload(ANSWER_WITHIN)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -11,7 +11,7 @@ use crate::cli::{self, Cli};
 use crate::config::{Config, PageConfig, PageOrigin, PanelSize};
 use crate::core::{PageKind, PageName, Rules};
 use crate::frame::Frame;
-use crate::hw::pages::{command_text, file_text};
+use crate::linux::pages::{command_text, file_text};
 use crate::{layout, sim};
 
 impl From<cli::PanelSize> for PanelSize {

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use super::Failure;
 use crate::cli;
 use crate::config::Config;
-use crate::hw::GpioBackend;
+use crate::linux::GpioBackend;
 
 impl From<cli::GpioBackend> for GpioBackend {
     fn from(backend: cli::GpioBackend) -> Self {
@@ -24,6 +24,6 @@ pub fn run(
     backend: GpioBackend,
 ) -> Result<ExitCode, Failure> {
     let config = Config::load(config_path.as_deref())?;
-    crate::hw::daemon::run(config, config_path, dry_run, backend)?;
+    crate::linux::daemon::run(config, config_path, dry_run, backend)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use embedded_hal::i2c::{ErrorKind, ErrorType, NoAcknowledgeSource, Operation};
 
-use crate::ports::{BusOpener, DisplayFault};
+use crate::app::ports::{BusOpener, DisplayFault};
 
 use super::ssd1306_model::Ssd1306Model;
 use super::SimClock;

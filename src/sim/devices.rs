@@ -3,10 +3,10 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
+use crate::app::ports::{GpioError, LedPort, PageSource, PowerError, PowerPort, StatsSource};
 use crate::config::PageConfig;
 use crate::core::{PageKind, PageName, PowerAction};
-use crate::hw::pages::CustomPages;
-use crate::ports::{GpioError, LedPort, PageSource, PowerError, PowerPort, StatsSource};
+use crate::linux::pages::CustomPages;
 use crate::stats::{PageText, Stats};
 
 use super::{SimBus, SimClock};

@@ -18,13 +18,13 @@ use std::rc::Rc;
 
 use anyhow::{bail, Context};
 
+use crate::app::ports::{Inputs, PortSettings, StatsSource};
+use crate::app::runtime::{self, Ports};
 use crate::config::Config;
 use crate::core::Rules;
-use crate::hw::display::{PanelSettings, Ssd1306Port};
-use crate::hw::pages::CustomPages;
-use crate::hw::stats::{warn_if_no_such_interface, SystemStats};
-use crate::ports::{Inputs, PortSettings, StatsSource};
-use crate::runtime::{self, Ports};
+use crate::linux::display::{PanelSettings, Ssd1306Port};
+use crate::linux::pages::CustomPages;
+use crate::linux::stats::{warn_if_no_such_interface, SystemStats};
 use devices::{Devices, SimPages};
 use outputs::{check_distinct, FramesDir, Output, SimReporter};
 use script::ScriptInputs;
@@ -351,7 +351,7 @@ pub fn simulate(config: &Config, options: &SimOptions) -> anyhow::Result<SimSumm
         started.signals,
     );
     let mut reload_from_path;
-    let reload: Option<&mut crate::ports::Reloader<'_>> = match &options.config_path {
+    let reload: Option<&mut crate::app::ports::Reloader<'_>> = match &options.config_path {
         Some(path) => {
             reload_from_path = || reload_config(path, config, screen.as_deref());
             Some(&mut reload_from_path)

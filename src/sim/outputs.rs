@@ -18,10 +18,10 @@ use std::rc::Rc;
 use anyhow::{bail, Context};
 use nix::fcntl::{fcntl, FcntlArg, OFlag};
 
+use crate::app::ports::Reporter;
 use crate::core::{Event, Time};
 use crate::frame::Frame;
-use crate::hw::display::PanelSettings;
-use crate::ports::Reporter;
+use crate::linux::display::PanelSettings;
 
 use super::terminal::Screen;
 use super::{SimBus, PNG_SCALE};

@@ -4,9 +4,9 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
+use crate::app::deadline::poll_timeout;
+use crate::app::ports::{Inputs, Wake};
 use crate::core::{check_text, Input, Level, Time, MAX_IDENTIFY};
-use crate::deadline::poll_timeout;
-use crate::ports::{Inputs, Wake};
 
 use super::devices::Devices;
 use super::signals::{Signals, Woke};

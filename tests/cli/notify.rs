@@ -10,7 +10,7 @@ use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use rackpi_panel::core::{Input, Level};
-use rackpi_panel::hw::notify::{NotifyServer, BURST, SOCKET_ENV};
+use rackpi_panel::linux::notify::{NotifyServer, BURST, SOCKET_ENV};
 
 const BIN: &str = env!("CARGO_BIN_EXE_rackpi-panel");
 

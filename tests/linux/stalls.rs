@@ -8,12 +8,12 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
+use rackpi_panel::app::ports::{EdgeBatch, Inputs, Reporter, Wake};
+use rackpi_panel::app::runtime::{self, Ports};
 use rackpi_panel::config::Config;
 use rackpi_panel::core::{Event, PowerAction, Rules, Time};
-use rackpi_panel::hw::display::{PanelSettings, Ssd1306Port};
-use rackpi_panel::hw::pages::CustomPages;
-use rackpi_panel::ports::{EdgeBatch, Inputs, Reporter, Wake};
-use rackpi_panel::runtime::{self, Ports};
+use rackpi_panel::linux::display::{PanelSettings, Ssd1306Port};
+use rackpi_panel::linux::pages::CustomPages;
 use rackpi_panel::sim::{FakeStats, SimBus, SimClock, SimLed, SimPower};
 
 fn ms(v: u64) -> Duration {

@@ -12,7 +12,7 @@ use dbus::arg::{PropMap, RefArg, Variant};
 use dbus::channel::Channel;
 use dbus::{Message, Path};
 use rackpi_panel::core::Input;
-use rackpi_panel::hw::units::{SystemdUnits, UnitsFollower};
+use rackpi_panel::linux::units::{SystemdUnits, UnitsFollower};
 
 struct Bus {
     daemon: Child,

@@ -5,12 +5,12 @@
 
 use std::path::PathBuf;
 
+use rackpi_panel::app::ports::DisplayPort;
 use rackpi_panel::config::{Config, PanelSize, Rotation};
 use rackpi_panel::core::{HoldStage, PageKind, PageName, PowerAction, View};
 use rackpi_panel::frame::Frame;
-use rackpi_panel::hw::display::{PanelSettings, Ssd1306Port};
 use rackpi_panel::layout;
-use rackpi_panel::ports::DisplayPort;
+use rackpi_panel::linux::display::{PanelSettings, Ssd1306Port};
 use rackpi_panel::sim::{SimBus, SimClock};
 use rackpi_panel::stats::Stats;
 

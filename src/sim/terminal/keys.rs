@@ -7,9 +7,9 @@ use std::os::fd::AsFd;
 use std::rc::Rc;
 use std::time::Duration;
 
+use crate::app::deadline::poll_timeout;
+use crate::app::ports::{Inputs, Wake};
 use crate::core::{Input, Level, Rules, Time};
-use crate::deadline::poll_timeout;
-use crate::ports::{Inputs, Wake};
 use crate::sim::devices::Devices;
 use crate::sim::signals::{Signals, Woke};
 

@@ -18,16 +18,16 @@ use anyhow::Context;
 use nix::time::{clock_gettime, ClockId};
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 
+use crate::app::runtime::{self, Ports};
 use crate::config::Config;
 use crate::core::Rules;
-use crate::hw::display::{LinuxBus, PanelSettings, Ssd1306Port};
-use crate::hw::notify::{self, NotifyServer};
-use crate::hw::pages::CustomPages;
-use crate::hw::power::CommandPower;
-use crate::hw::stats::{warn_if_no_such_interface, SystemStats};
-use crate::hw::units::{self, UnitsFollower};
-use crate::hw::GpioBackend;
-use crate::runtime::{self, Ports};
+use crate::linux::display::{LinuxBus, PanelSettings, Ssd1306Port};
+use crate::linux::notify::{self, NotifyServer};
+use crate::linux::pages::CustomPages;
+use crate::linux::power::CommandPower;
+use crate::linux::stats::{warn_if_no_such_interface, SystemStats};
+use crate::linux::units::{self, UnitsFollower};
+use crate::linux::GpioBackend;
 use gpio_choice::open_gpio;
 use poll::HwInputs;
 use reload::{reloader, ConfigReader};
@@ -168,9 +168,9 @@ mod bus_tests;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::app::ports::{EdgeBatch, EdgeSource, GpioError, Inputs, Wake};
     use crate::core::Input;
-    use crate::hw::notify;
-    use crate::ports::{EdgeBatch, EdgeSource, GpioError, Inputs, Wake};
+    use crate::linux::notify;
     use rustix::net::SocketType;
     use std::os::fd::AsFd;
     use std::os::fd::BorrowedFd;

@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use anyhow::Context;
 
+use crate::app::ports::{EdgeSource, LedPort};
 use crate::config::{Config, ConfigError, LineSelector};
-use crate::hw::gpio::{Button, Led};
-use crate::hw::GpioBackend;
-use crate::ports::{EdgeSource, LedPort};
+use crate::linux::gpio::{Button, Led};
+use crate::linux::GpioBackend;
 
 pub(super) type GpioPorts = (Box<dyn EdgeSource>, Box<dyn LedPort>);
 
@@ -24,7 +24,7 @@ pub(super) fn open_gpio(
         GpioBackend::Cdev => open_cdev(config, config_path, debounce),
         #[cfg(feature = "rppal")]
         GpioBackend::Rppal => {
-            use crate::hw::rppal_backend::{RppalButton, RppalLed};
+            use crate::linux::rppal_backend::{RppalButton, RppalLed};
             let button = RppalButton::request(
                 &config.button_line(),
                 config.button.active_low,
@@ -58,7 +58,7 @@ fn open_cdev(
         debounce,
     )
     .context("cannot use the button")?;
-    if let Ok(led_line) = crate::hw::gpio::resolve(&config.led_line()) {
+    if let Ok(led_line) = crate::linux::gpio::resolve(&config.led_line()) {
         if led_line.chip == button.line.chip && led_line.offset == button.line.offset {
             let key = match config.led_line() {
                 LineSelector::Named(_) => "led.line",

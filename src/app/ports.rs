@@ -1,6 +1,6 @@
 //! Every port the runtime drives, and their typed errors: the button and
 //! clock, the LED, the display, the statistics, the power commands and the
-//! reporter. Real adapters live in `hw`, simulated ones in `sim`.
+//! reporter. Real adapters live in `linux`, simulated ones in `sim`.
 
 use std::os::fd::BorrowedFd;
 use std::path::PathBuf;

@@ -5,10 +5,10 @@
 
 use std::fmt;
 
+use crate::app::ports::{BusOpener, DisplayFault, DisplayPort, GpioError, LedPort};
 use crate::config::Config;
-use crate::hw::display::{LinuxBus, PanelSettings, Ssd1306Port};
-use crate::hw::gpio::Led;
-use crate::ports::{BusOpener, DisplayFault, DisplayPort, GpioError, LedPort};
+use crate::linux::display::{LinuxBus, PanelSettings, Ssd1306Port};
+use crate::linux::gpio::Led;
 
 /// What became of one part of the panel.
 #[derive(Debug, Clone, PartialEq, Eq)]

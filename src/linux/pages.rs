@@ -16,10 +16,10 @@ use std::time::{Duration, Instant};
 
 use nix::fcntl::OFlag;
 
+use crate::app::ports::{PageSource, PowerError};
 use crate::config::{file_kind, PageConfig, PageOrigin as Source};
 use crate::core::PageName;
-use crate::hw::page_worker::{Alarm, Answer, Worker};
-use crate::ports::{PageSource, PowerError};
+use crate::linux::page_worker::{Alarm, Answer, Worker};
 use crate::process::{describe_status, run_bounded, Ending, Leftovers};
 use crate::stats::PageText;
 

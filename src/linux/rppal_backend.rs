@@ -11,9 +11,9 @@ use std::time::Duration;
 
 use rppal::gpio::{Gpio, InputPin, Level, OutputPin, Trigger};
 
+use crate::app::ports::{EdgeBatch, EdgeSource, GpioError, LedPort};
 use crate::config::{Bias, LineSelector};
-use crate::hw::missing_between;
-use crate::ports::{EdgeBatch, EdgeSource, GpioError, LedPort};
+use crate::linux::missing_between;
 
 fn bcm_number(selector: &LineSelector) -> Result<u8, GpioError> {
     let number = match selector {

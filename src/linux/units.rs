@@ -33,8 +33,8 @@ use dbus::channel::Channel;
 use dbus::message::{MatchRule, MessageType};
 use dbus::{Message, Path};
 
+use crate::app::ports::UnitsError;
 use crate::core::{Input, Time};
-use crate::ports::UnitsError;
 
 const SYSTEMD: &str = "org.freedesktop.systemd1";
 const MANAGER_PATH: &str = "/org/freedesktop/systemd1";

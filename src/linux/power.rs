@@ -6,9 +6,9 @@ use std::os::unix::net::UnixStream;
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::time::Duration;
 
+use crate::app::ports::{PowerError, PowerPort};
 use crate::config::PowerConfig;
 use crate::core::PowerAction;
-use crate::ports::{PowerError, PowerPort};
 use crate::process::{describe_status, run_bounded, Ending, Leftovers};
 
 /// How long a power command may take before it counts as failed.

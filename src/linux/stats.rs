@@ -6,11 +6,11 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use crate::app::ports::StatsSource;
 use crate::core::PageKind;
-use crate::hw::addresses::{self, Addresses};
-use crate::hw::netlink::AddressChanges;
-use crate::hw::sensors::{SensorPaths, Sensors};
-use crate::ports::StatsSource;
+use crate::linux::addresses::{self, Addresses};
+use crate::linux::netlink::AddressChanges;
+use crate::linux::sensors::{SensorPaths, Sensors};
 use crate::stats::Stats;
 
 /// Warns once at start when `network.interface` names no interface of this
@@ -301,7 +301,7 @@ mod tests {
     fn the_kernel_announces_an_address_change() {
         if std::env::var_os(IN_NAMESPACE).is_none() {
             return run_in_network_namespace(
-                "hw::stats::tests::the_kernel_announces_an_address_change",
+                "linux::stats::tests::the_kernel_announces_an_address_change",
             );
         }
         let mut changes = AddressChanges::subscribe().unwrap();
@@ -323,7 +323,7 @@ mod tests {
     fn the_shown_address_follows_a_change() {
         if std::env::var_os(IN_NAMESPACE).is_none() {
             return run_in_network_namespace(
-                "hw::stats::tests::the_shown_address_follows_a_change",
+                "linux::stats::tests::the_shown_address_follows_a_change",
             );
         }
         // a new namespace: only lo, down, without an address

@@ -1,8 +1,8 @@
 //! What the daemon says about the panel: one log line per state change, and
 //! systemd's status line (the display's health, the last power action).
 
+use crate::app::ports::Reporter;
 use crate::core::{AttentionSource, Event, Time};
-use crate::ports::Reporter;
 
 /// Logs one line per state change and keeps systemd's status line current.
 pub(super) struct DaemonReporter {

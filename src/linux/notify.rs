@@ -15,10 +15,10 @@ use rustix::net::{
     SocketAddrUnix, SocketFlags, SocketType,
 };
 
+use crate::app::ports::NotifyError;
 #[cfg(test)]
 use crate::core::MAX_TEXT;
 use crate::core::{check_text, Input, Level};
-use crate::ports::NotifyError;
 
 pub mod limits;
 mod peer;

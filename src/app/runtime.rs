@@ -5,11 +5,11 @@
 
 use std::collections::VecDeque;
 
+use crate::app::ports::{DisplayPort, EdgeBatch, Inputs, LedPort, PowerPort, Reloader, Reporter};
+use crate::app::ports::{PageSource, PortSettings, StatsSource, Wake};
 use crate::core::{Effect, Event, Input, Panel, Rules, Time, View};
 use crate::frame::Frame;
 use crate::layout;
-use crate::ports::{DisplayPort, EdgeBatch, Inputs, LedPort, PowerPort, Reloader, Reporter};
-use crate::ports::{PageSource, PortSettings, StatsSource, Wake};
 use crate::stats::Stats;
 
 /// The ports the loop drives.
@@ -255,7 +255,7 @@ impl Loop<'_> {
         }
     }
 
-    fn draw(&mut self, now: Time) -> Result<(), crate::ports::DisplayFault> {
+    fn draw(&mut self, now: Time) -> Result<(), crate::app::ports::DisplayFault> {
         let view = self.panel.view();
         if let View::Page { page, .. } = view {
             self.stats = self.ports.stats.sample(page);

@@ -10,9 +10,9 @@ use std::time::Duration;
 use gpiocdev::line::{Bias as LineBias, EdgeDetection, EdgeKind, Value};
 use gpiocdev::Request;
 
+use crate::app::ports::{EdgeBatch, EdgeSource, GpioError, LedPort};
 use crate::config::{Bias, LineSelector};
-use crate::hw::missing_between;
-use crate::ports::{EdgeBatch, EdgeSource, GpioError, LedPort};
+use crate::linux::missing_between;
 
 /// A line found on a chip.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -16,13 +16,13 @@ use dbus::channel::Channel;
 use dbus::{Message, Path as ObjectPath};
 
 use super::{monotonic_now, wake_pipe, HwInputs};
+use crate::app::ports::{EdgeBatch, EdgeSource, GpioError, Reporter};
+use crate::app::runtime::{self, Ports};
 use crate::config::Config;
 use crate::core::{AttentionSource, Event, Rules};
-use crate::hw::display::{PanelSettings, Ssd1306Port};
-use crate::hw::pages::CustomPages;
-use crate::hw::units::UnitsFollower;
-use crate::ports::{EdgeBatch, EdgeSource, GpioError, Reporter};
-use crate::runtime::{self, Ports};
+use crate::linux::display::{PanelSettings, Ssd1306Port};
+use crate::linux::pages::CustomPages;
+use crate::linux::units::UnitsFollower;
 use crate::sim::{FakeStats, SimBus, SimClock, SimLed, SimPower};
 
 /// How late a press may be handled while the bus hangs (it is handled in

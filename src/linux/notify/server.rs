@@ -19,8 +19,8 @@ use rustix::net::{
 use super::limits::{allowed, RateLimits, Verdict};
 use super::peer::{peer, Peer};
 use super::{Request, ANSWER_WITHIN, GROUP, MAX_PER_WAKE, MAX_REQUEST, RATE_PER_SECOND};
+use crate::app::ports::NotifyError;
 use crate::core::{Input, Time};
-use crate::ports::NotifyError;
 
 /// Connections accepted and waiting for their request; past that the
 /// oldest of the user with the most waiting is dropped.
@@ -382,7 +382,7 @@ fn give_to_group(path: &Path, gid: u32) {
 mod tests {
     use super::*;
     use crate::core::Level;
-    use crate::hw::notify::{send as ask_daemon, BURST};
+    use crate::linux::notify::{send as ask_daemon, BURST};
     use std::os::unix::net::UnixDatagram;
     use std::time::Duration;
 

@@ -12,11 +12,11 @@ use nix::poll::{poll, PollFd, PollFlags};
 
 use super::monotonic_now;
 use super::reload::ConfigReader;
+use crate::app::deadline::poll_timeout;
+use crate::app::ports::{EdgeBatch, EdgeSource, Inputs, Wake};
 use crate::core::{Input, Time};
-use crate::deadline::poll_timeout;
-use crate::hw::notify::NotifyServer;
-use crate::hw::units::UnitsFollower;
-use crate::ports::{EdgeBatch, EdgeSource, Inputs, Wake};
+use crate::linux::notify::NotifyServer;
+use crate::linux::units::UnitsFollower;
 
 /// The real button, the signals and the daemon's sockets, as the loop's inputs.
 pub(super) struct HwInputs {

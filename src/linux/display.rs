@@ -15,9 +15,9 @@ use ssd1306::prelude::*;
 use ssd1306::size::{DisplaySize128x32, DisplaySize128x64};
 use ssd1306::{I2CDisplayInterface, Ssd1306};
 
+use crate::app::ports::{BusOpener, DisplayFault, DisplayPort};
 use crate::config::{Config, PanelSize};
 use crate::frame::Frame;
-use crate::ports::{BusOpener, DisplayFault, DisplayPort};
 
 /// Opens a Linux i2c-dev bus.
 pub struct LinuxBus {

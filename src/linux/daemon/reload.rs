@@ -10,10 +10,10 @@ use std::time::Duration;
 use anyhow::Context;
 
 use super::{for_dry_run, monotonic_now};
+use crate::app::ports::PortSettings;
+use crate::app::runtime;
 use crate::config::Config;
 use crate::core::Rules;
-use crate::ports::PortSettings;
-use crate::runtime;
 
 /// The file in the unit's RuntimeDirectory= where the daemon answers each
 /// SIGHUP, for `rackpi-panel reload` (ExecReload=) to wait on: systemd 252

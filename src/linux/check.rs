@@ -6,9 +6,9 @@ use std::path::Path;
 
 use embedded_hal::i2c::I2c;
 
+use crate::app::ports::GpioError;
 use crate::config::{Config, LineSelector};
-use crate::hw::gpio::{self, ResolvedLine};
-use crate::ports::GpioError;
+use crate::linux::gpio::{self, ResolvedLine};
 
 /// One line of the report.
 #[derive(Debug, Clone, PartialEq, Eq)]
