@@ -15,17 +15,17 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use embedded_hal::i2c::{ErrorType, I2c, Operation};
+use rackpi_panel::app::ports::{
+    BusOpener, DisplayFault, DisplayPort, Inputs, Reporter, StatsSource, Wake,
+};
+use rackpi_panel::app::runtime::{self, Ports};
 use rackpi_panel::config::Config;
 use rackpi_panel::core::{Event, PageKind, Rules, Time, View};
 use rackpi_panel::frame::Frame;
-use rackpi_panel::hw::display::{PanelSettings, Ssd1306Port};
-use rackpi_panel::hw::pages::CustomPages;
-use rackpi_panel::hw::stats::SystemStats;
 use rackpi_panel::layout;
-use rackpi_panel::ports::{
-    BusOpener, DisplayFault, DisplayPort, Inputs, Reporter, StatsSource, Wake,
-};
-use rackpi_panel::runtime::{self, Ports};
+use rackpi_panel::linux::display::{PanelSettings, Ssd1306Port};
+use rackpi_panel::linux::pages::CustomPages;
+use rackpi_panel::linux::stats::SystemStats;
 use rackpi_panel::sim::{Nack, SimBus, SimClock, SimLed, SimPower};
 use rackpi_panel::stats::Stats;
 
