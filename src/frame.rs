@@ -84,7 +84,7 @@ impl Frame {
     }
 
     /// The frame turned by 180°.
-    pub fn rotated_180(&self) -> Frame {
+    pub(crate) fn rotated_180(&self) -> Frame {
         let mut pixels = self.pixels.clone();
         pixels.reverse();
         Frame {
@@ -107,7 +107,7 @@ impl Frame {
     }
 
     /// Two pixel rows per text line with Unicode half blocks, for a terminal.
-    pub fn to_half_blocks(&self) -> Vec<String> {
+    pub(crate) fn to_half_blocks(&self) -> Vec<String> {
         (0..self.height.div_ceil(2))
             .map(|row| {
                 (0..self.width)
@@ -124,7 +124,7 @@ impl Frame {
 
     /// Two by two pixels per character with Unicode quadrant blocks: half
     /// the width of [`Frame::to_half_blocks`], for an 80-column terminal.
-    pub fn to_quadrants(&self) -> Vec<String> {
+    pub(crate) fn to_quadrants(&self) -> Vec<String> {
         const QUADRANTS: [char; 16] = [
             ' ', '▘', '▝', '▀', '▖', '▌', '▞', '▛', '▗', '▚', '▐', '▜', '▄', '▙', '▟', '█',
         ];
@@ -146,7 +146,7 @@ impl Frame {
 
     /// Two by four pixels per character with Unicode Braille patterns: a
     /// 128×64 panel in 64 columns and 16 lines.
-    pub fn to_braille(&self) -> Vec<String> {
+    pub(crate) fn to_braille(&self) -> Vec<String> {
         // dot numbering of the Braille block: bit for (dx, dy)
         const DOTS: [(u32, u32, u32); 8] = [
             (0, 0, 0x01),
@@ -181,7 +181,7 @@ impl Frame {
 
     /// Encodes the frame as a PNG, each panel pixel `scale` × `scale` image
     /// pixels, lit pixels in the OLED's white on black.
-    pub fn to_png(&self, scale: u32) -> Vec<u8> {
+    pub(crate) fn to_png(&self, scale: u32) -> Vec<u8> {
         let scale = scale.max(1);
         let (w, h) = (self.width * scale, self.height * scale);
         let mut data = Vec::with_capacity((w * h) as usize);

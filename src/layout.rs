@@ -112,7 +112,7 @@ where
 /// One line of the attention page: `NAME failed` for a unit (`.service`
 /// left out), the text of a message, marked `!!` for an error and `!` for
 /// a warning.
-pub fn attention_line(item: &AttentionItem) -> String {
+pub(crate) fn attention_line(item: &AttentionItem) -> String {
     match item {
         AttentionItem::Unit(name) => {
             let name = name.strip_suffix(".service").unwrap_or(name);
@@ -179,7 +179,7 @@ where
 }
 
 /// The body of a custom page, at most `room` lines and never none.
-pub fn custom_lines(text: &PageText, room: usize) -> Vec<String> {
+pub(crate) fn custom_lines(text: &PageText, room: usize) -> Vec<String> {
     match text {
         PageText::Pending { running: true } => vec!["running...".into()],
         PageText::Pending { running: false } => vec!["no output yet".into()],
@@ -278,14 +278,14 @@ pub fn sample_view(name: &str) -> Option<View> {
 }
 
 /// The screen named `name` with the sample data, on a panel `width` ×
-/// `height`; `None` for a name not in [`SCREENS`].
-pub fn render_screen(name: &str, size: (u32, u32)) -> Option<Frame> {
-    render_screen_for(name, size, &Rules::default())
-}
-
-/// [`render_screen`] as a configuration makes it: the stage screens count
-/// down from its thresholds, as they look the moment the stage begins.
-pub fn render_screen_for(name: &str, (width, height): (u32, u32), rules: &Rules) -> Option<Frame> {
+/// `height`, as a configuration's `rules` make it: the stage screens count
+/// down from its thresholds, as they look the moment the stage begins;
+/// `None` for a name not in [`SCREENS`].
+pub(crate) fn render_screen_for(
+    name: &str,
+    (width, height): (u32, u32),
+    rules: &Rules,
+) -> Option<Frame> {
     let mut view = sample_view(name)?;
     if let View::Stage {
         stage,
@@ -309,7 +309,7 @@ pub fn render_screen_for(name: &str, (width, height): (u32, u32), rules: &Rules)
 /// `CPU nn% | MEM nn%`, never wider than the panel. The numbers sit in
 /// fixed-width fields, so a change of one moves nothing else on the line
 /// (and only its digits are sent to the panel).
-pub fn cpu_mem_line(stats: &Stats) -> String {
+pub(crate) fn cpu_mem_line(stats: &Stats) -> String {
     format!(
         "CPU {:>4} | MEM {:>4}",
         percent(stats.cpu_percent),
@@ -380,7 +380,7 @@ where
 }
 
 /// System page: temperature, root filesystem, uptime.
-pub fn system_lines(stats: &Stats) -> Vec<String> {
+pub(crate) fn system_lines(stats: &Stats) -> Vec<String> {
     let temp = match stats.temperature_c {
         Some(t) if t.is_finite() => format!("TEMP {:.1}\u{b0}C", t.clamp(-99.9, 999.9)),
         _ => "TEMP --".into(),
@@ -393,7 +393,7 @@ pub fn system_lines(stats: &Stats) -> Vec<String> {
 }
 
 /// `3d 4h`, `5h 12m`, `7m`.
-pub fn uptime(secs: u64) -> String {
+pub(crate) fn uptime(secs: u64) -> String {
     let (days, hours, minutes) = (secs / 86_400, secs / 3_600 % 24, secs / 60 % 60);
     if days > 0 {
         format!("{days}d {hours}h")

@@ -34,7 +34,7 @@ use output::Tail;
 
 /// How much of a command's stderr is kept: its last words explain a failure,
 /// and this much fits the screen and one log line.
-pub const STDERR_TAIL_BYTES: usize = 512;
+pub(crate) const STDERR_TAIL_BYTES: usize = 512;
 
 /// How long to wait for the end of the output once the command is over. A
 /// process left running (a power command's, which are kept) can hold the
@@ -52,13 +52,13 @@ const EXIT_CHECK: Duration = Duration::from_millis(50);
 
 /// The environment variable that marks a run's processes (its value is the
 /// run's own token); a command that clears its environment is not found.
-pub const RUN_VARIABLE: &str = "RACKPI_PANEL_RUN";
+pub(crate) const RUN_VARIABLE: &str = "RACKPI_PANEL_RUN";
 
 /// Makes this process the reaper of the orphans of its descendants, so that
 /// what a command started and left out of its group (`setsid sleep 600 &`)
 /// becomes a child of the panel, to be found and killed. Without it (an old
 /// kernel, a seccomp filter) such processes go to init and are out of reach.
-pub fn adopt_orphans() {
+pub(crate) fn adopt_orphans() {
     if let Err(err) = nix::sys::prctl::set_child_subreaper(true) {
         log::warn!("cannot become the subreaper of page commands ({err}): what a command leaves running outside its process group (setsid) is not killed");
     }
@@ -66,7 +66,7 @@ pub fn adopt_orphans() {
 
 /// What a command that was started left behind.
 #[derive(Debug)]
-pub struct Finished {
+pub(crate) struct Finished {
     /// How it ended.
     pub ending: Ending,
     /// The first bytes of its standard output, as many as were asked for.
@@ -81,7 +81,7 @@ pub struct Finished {
 
 /// How a command run ended.
 #[derive(Debug)]
-pub enum Ending {
+pub(crate) enum Ending {
     /// It exited, or was killed by a signal it did not get from us.
     Exited(ExitStatus),
     /// Its time ran out: it was killed with its whole process group.
@@ -93,7 +93,7 @@ pub enum Ending {
 /// What becomes of the processes a command started and left running when it
 /// exited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Leftovers {
+pub(crate) enum Leftovers {
     /// They are left alone (a power command may hand over to them).
     Keep,
     /// They are killed, in its group or escaped from it: a status command
@@ -110,7 +110,7 @@ pub enum Leftovers {
 /// SIGPIPE. Both pipes are read here, without helper threads, and closed
 /// before returning. With [`Leftovers::Kill`], what the command left running
 /// is killed and reaped. `Err` only when the command could not be started.
-pub fn run_bounded(
+pub(crate) fn run_bounded(
     argv: &[String],
     timeout: Duration,
     stdout_limit: usize,
@@ -201,7 +201,7 @@ const KILLED_RUNS: &str = "k";
 /// running — a command cut off by the stop, what it left behind — so that
 /// stopping the panel leaves none of them behind (they would go to init).
 /// Returns how many were killed.
-pub fn end_runs() -> usize {
+pub(crate) fn end_runs() -> usize {
     let prefix = format!("{RUN_VARIABLE}={}.{KILLED_RUNS}", std::process::id()).into_bytes();
     let mut killed = 0;
     for p in processes().iter().filter(|p| !p.zombie) {
@@ -392,7 +392,7 @@ fn processes() -> Vec<Process> {
 }
 
 /// `exited with status 3`, `was killed by signal SIGTERM`.
-pub fn describe_status(status: ExitStatus) -> String {
+pub(crate) fn describe_status(status: ExitStatus) -> String {
     if let Some(code) = status.code() {
         return format!("exited with status {code}");
     }

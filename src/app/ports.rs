@@ -64,7 +64,7 @@ pub trait Inputs {
 }
 
 /// A button that reports its edges through a file descriptor to wait on.
-pub trait EdgeSource {
+pub(crate) trait EdgeSource {
     /// Whether the button is held down now.
     fn pressed(&self) -> Result<bool, GpioError>;
     /// A descriptor that becomes readable when an edge is waiting.
@@ -168,7 +168,7 @@ impl PortSettings {
 
 /// Supplies new rules and the ports' settings on SIGHUP; `Err` keeps the
 /// old ones (the message is logged).
-pub type Reloader<'a> = dyn FnMut() -> Result<(Rules, PortSettings), String> + 'a;
+pub(crate) type Reloader<'a> = dyn FnMut() -> Result<(Rules, PortSettings), String> + 'a;
 
 /// Why a GPIO line could not be used.
 #[derive(Debug, thiserror::Error)]

@@ -274,7 +274,7 @@ impl Loop<'_> {
 /// reload: the core's rules from it and each port's part; `Err` says why it
 /// was refused. `loaded` sees the new file first (to warn about what waits
 /// for a restart).
-pub fn reread_config(
+pub(crate) fn reread_config(
     path: Option<&std::path::Path>,
     loaded: impl FnOnce(&crate::config::Config),
 ) -> Result<(Rules, PortSettings), String> {
@@ -284,7 +284,9 @@ pub fn reread_config(
 }
 
 /// The core's rules and the ports' settings of a configuration just read.
-pub fn rules_and_settings(config: &crate::config::Config) -> Result<(Rules, PortSettings), String> {
+pub(crate) fn rules_and_settings(
+    config: &crate::config::Config,
+) -> Result<(Rules, PortSettings), String> {
     let rules = Rules::try_from(config).map_err(|e| e.to_string())?;
     Ok((rules, PortSettings::from_config(config)))
 }

@@ -43,7 +43,7 @@ pub enum What {
 
 impl What {
     /// `--page` if given, else `--screen`.
-    pub fn from_command_line(page: Option<cli::Page>, screen: Option<String>) -> What {
+    pub(crate) fn from_command_line(page: Option<cli::Page>, screen: Option<String>) -> What {
         match page {
             Some(page) => What::Page(page.into()),
             None => What::Screen(screen.unwrap_or_default()),

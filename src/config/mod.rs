@@ -32,13 +32,13 @@ use read::read_config_file;
 pub(crate) const DEFAULT_PATH: &str = "/etc/rackpi-panel/config.toml";
 
 /// Exit status for a configuration problem (`EX_CONFIG` from sysexits.h).
-pub const EXIT_CONFIG: i32 = 78;
+pub(crate) const EXIT_CONFIG: i32 = 78;
 
 impl Config {
     /// Reads the file at `path`, or, when `path` is `None`, the default file if
     /// it exists (defaults otherwise). The result is validated, and the power
     /// programs are looked up on the `PATH` of this process.
-    pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
+    pub(crate) fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
         let (path, required) = match path {
             Some(path) => (path.to_path_buf(), true),
             None => (PathBuf::from(DEFAULT_PATH), false),
@@ -69,7 +69,7 @@ impl Config {
     /// as `load` reads it when it is valid (without looking up the power
     /// programs, which `off` never runs); otherwise whatever of `[led]` and
     /// `[display]` can be read, the defaults for the rest, and a warning.
-    pub fn load_lenient(path: Option<&Path>) -> (Config, Option<String>) {
+    pub(crate) fn load_lenient(path: Option<&Path>) -> (Config, Option<String>) {
         let (path, required) = match path {
             Some(path) => (path.to_path_buf(), true),
             None => (PathBuf::from(DEFAULT_PATH), false),

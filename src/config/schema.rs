@@ -74,7 +74,7 @@ pub enum PageOrigin {
 
 impl PageConfig {
     /// Where the content comes from (`file` when there is no `command`).
-    pub fn origin(&self) -> PageOrigin {
+    pub(crate) fn origin(&self) -> PageOrigin {
         match &self.command {
             Some(argv) => PageOrigin::Command {
                 argv: argv.clone(),

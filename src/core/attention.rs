@@ -15,10 +15,10 @@ pub const MAX_MESSAGES: usize = 16;
 pub const MAX_TEXT: usize = 200;
 /// At most this many failed units are listed; past it, the page says that
 /// there are more (see [`MORE_UNITS`]) until systemd's next full listing.
-pub const MAX_UNITS: usize = 64;
+pub(crate) const MAX_UNITS: usize = 64;
 /// The attention page's line for the failed units past [`MAX_UNITS`]
 /// (drawn as `more units failed`; no unit's name has a space).
-pub const MORE_UNITS: &str = "more units";
+pub(crate) const MORE_UNITS: &str = "more units";
 /// How long `identify` lasts when no time is given.
 pub const IDENTIFY_DEFAULT: Duration = Duration::from_secs(60);
 /// The longest `identify`, from the socket or a simulator script alike.
@@ -96,7 +96,7 @@ impl Level {
     }
 
     /// The level named `name` (`info`, `warn` or `error`).
-    pub fn from_name(name: &str) -> Option<Level> {
+    pub(crate) fn from_name(name: &str) -> Option<Level> {
         [Level::Info, Level::Warn, Level::Error]
             .into_iter()
             .find(|level| level.name() == name)

@@ -53,7 +53,7 @@ impl LedPattern {
     }
 
     /// Whether the LED is lit `elapsed` after the pattern began.
-    pub fn level_at(self, elapsed: Duration) -> bool {
+    pub(crate) fn level_at(self, elapsed: Duration) -> bool {
         match self.cycle() {
             None => self == LedPattern::On,
             Some((period, toggles)) => {
@@ -66,7 +66,7 @@ impl LedPattern {
 
     /// The first moment after `elapsed` (relative to the pattern's start) at
     /// which the level changes; `None` for a steady pattern.
-    pub fn next_change(self, elapsed: Duration) -> Option<Duration> {
+    pub(crate) fn next_change(self, elapsed: Duration) -> Option<Duration> {
         let (period, toggles) = self.cycle()?;
         let period_ms = period.as_millis() as u64;
         let now_ms = elapsed.as_millis() as u64;

@@ -84,7 +84,7 @@ impl PageKind {
     pub const ALL: [PageKind; 3] = [PageKind::Info, PageKind::System, PageKind::Network];
 
     /// The names `display.pages` and `[[page]]` cannot give a custom page.
-    pub const RESERVED: [&'static str; 4] = ["info", "system", "network", "attention"];
+    pub(crate) const RESERVED: [&'static str; 4] = ["info", "system", "network", "attention"];
 
     /// The name used in the config file and in events.
     pub fn name(&self) -> &str {

@@ -6,7 +6,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::path::Path;
 
 /// Interfaces the network page leaves out: loopback, containers, bridges.
-pub fn is_virtual_interface(name: &str) -> bool {
+pub(crate) fn is_virtual_interface(name: &str) -> bool {
     const PREFIXES: [&str; 8] = [
         "lo", "docker", "veth", "br-", "virbr", "cni", "flannel", "vxlan",
     ];
@@ -60,7 +60,7 @@ fn ipv4_addresses() -> Vec<(String, Ipv4Addr)> {
 /// The pages' addresses among `all`: the info page shows the first address
 /// of `interface` when one is configured; otherwise that of the default
 /// route's interface, else the first of an interface that is not virtual.
-pub fn choose(
+pub(crate) fn choose(
     interface: &str,
     default_route: Option<&str>,
     all: &[(String, Ipv4Addr)],
@@ -88,7 +88,7 @@ pub fn choose(
 
 /// The interface of the IPv4 default route with the lowest metric, from
 /// the text of /proc/net/route.
-pub fn default_route_interface(routes: &str) -> Option<String> {
+pub(crate) fn default_route_interface(routes: &str) -> Option<String> {
     const ROUTE_UP: u32 = 0x1;
     routes
         .lines()

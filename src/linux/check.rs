@@ -151,7 +151,7 @@ fn pids(pids: &[u32]) -> String {
 }
 
 /// Processes whose command line mentions the old script.
-pub fn old_script_processes(proc_dir: &Path) -> Vec<u32> {
+pub(crate) fn old_script_processes(proc_dir: &Path) -> Vec<u32> {
     let Ok(entries) = std::fs::read_dir(proc_dir) else {
         return Vec::new();
     };

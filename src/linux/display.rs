@@ -20,7 +20,7 @@ use crate::config::{Config, PanelSize};
 use crate::frame::Frame;
 
 /// Opens a Linux i2c-dev bus.
-pub struct LinuxBus {
+pub(crate) struct LinuxBus {
     path: PathBuf,
 }
 
@@ -169,7 +169,7 @@ where
     /// Opens the bus without sending anything, so that `set_on` reaches a
     /// panel another process set up (`rackpi-panel off`); `init` would light
     /// it first.
-    pub fn attach(&mut self) -> Result<(), DisplayFault> {
+    pub(crate) fn attach(&mut self) -> Result<(), DisplayFault> {
         if self.driver.is_none() {
             self.driver = Some(self.build()?);
         }

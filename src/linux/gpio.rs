@@ -40,7 +40,7 @@ impl ResolvedLine {
 
 /// Picks the line called `name` from `(chip, offset, name, consumer)` rows,
 /// the first chip in name order winning.
-pub fn pick_named<'a, I>(rows: I, name: &str) -> Option<ResolvedLine>
+pub(crate) fn pick_named<'a, I>(rows: I, name: &str) -> Option<ResolvedLine>
 where
     I: IntoIterator<Item = (&'a Path, u32, &'a str, Option<&'a str>)>,
 {
@@ -69,7 +69,7 @@ fn describe(info: &gpiocdev::line::Info) -> Option<String> {
 }
 
 /// Finds the line `selector` names, and who holds it.
-pub fn resolve(selector: &LineSelector) -> Result<ResolvedLine, GpioError> {
+pub(crate) fn resolve(selector: &LineSelector) -> Result<ResolvedLine, GpioError> {
     match selector {
         LineSelector::Offset { chip, offset } => {
             let handle = open_chip(chip)?;

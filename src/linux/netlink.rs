@@ -26,14 +26,14 @@ const RECEIVE_BUFFER: usize = 4096;
 
 /// An rtnetlink socket that becomes readable when an IPv4 address, an IPv4
 /// route or a link changes. Never blocks.
-pub struct AddressChanges {
+pub(crate) struct AddressChanges {
     socket: OwnedFd,
 }
 
 impl AddressChanges {
     /// Subscribes to the changes. Fails where netlink is not allowed (a
     /// sandbox without AF_NETLINK in `RestrictAddressFamilies=`).
-    pub fn subscribe() -> io::Result<AddressChanges> {
+    pub(crate) fn subscribe() -> io::Result<AddressChanges> {
         let socket = socket(
             AddressFamily::Netlink,
             SockType::Raw,

@@ -28,27 +28,27 @@ pub use limits::{allowed, RateLimit, RateLimits};
 pub use server::NotifyServer;
 
 /// Where the daemon listens when systemd gives it no runtime directory.
-pub const DEFAULT_SOCKET: &str = "/run/rackpi-panel/notify.sock";
+pub(crate) const DEFAULT_SOCKET: &str = "/run/rackpi-panel/notify.sock";
 /// Overrides the socket's path, for the daemon and the commands alike.
 pub const SOCKET_ENV: &str = "RACKPI_PANEL_SOCKET";
 /// The group whose members may send (besides root).
-pub const GROUP: &str = "rackpi-notify";
+pub(crate) const GROUP: &str = "rackpi-notify";
 /// The largest request accepted, in bytes.
-pub const MAX_REQUEST: usize = 512;
+pub(crate) const MAX_REQUEST: usize = 512;
 /// The most characters of a sender's words quoted back in an answer.
-pub const MAX_QUOTED: usize = 32;
+pub(crate) const MAX_QUOTED: usize = 32;
 /// How long the client waits for the daemon, and the daemon for a request
 /// on a connection it accepted.
-pub const ANSWER_WITHIN: Duration = Duration::from_secs(2);
+pub(crate) const ANSWER_WITHIN: Duration = Duration::from_secs(2);
 /// Requests read per wake-up of the loop: more wait for the next turn,
 /// after the button's edges.
-pub const MAX_PER_WAKE: usize = 16;
+pub(crate) const MAX_PER_WAKE: usize = 16;
 /// Requests accepted per second from one user, on average…
-pub const RATE_PER_SECOND: u32 = 10;
+pub(crate) const RATE_PER_SECOND: u32 = 10;
 /// …with bursts of up to this many.
 pub const BURST: u32 = 20;
 /// The longest `--for` of a message.
-pub const MAX_MESSAGE_FOR: Duration = Duration::from_secs(30 * 86_400);
+pub(crate) const MAX_MESSAGE_FOR: Duration = Duration::from_secs(30 * 86_400);
 pub use crate::core::MAX_IDENTIFY;
 
 /// What a sender asks for. It mirrors two of the core's inputs on purpose:
@@ -74,7 +74,7 @@ pub enum Request {
 
 impl Request {
     /// One line: `notify LEVEL MS|- TEXT` or `identify MS`.
-    pub fn encode(&self) -> String {
+    pub(crate) fn encode(&self) -> String {
         match self {
             Request::Notify { level, text, lasts } => {
                 let lasts = lasts.map_or("-".to_string(), |d| d.as_millis().to_string());
@@ -85,7 +85,7 @@ impl Request {
     }
 
     /// Reads a request, checking every limit.
-    pub fn decode(bytes: &[u8]) -> Result<Request, String> {
+    pub(crate) fn decode(bytes: &[u8]) -> Result<Request, String> {
         if bytes.len() > MAX_REQUEST {
             return Err(format!("the request is longer than {MAX_REQUEST} bytes"));
         }
@@ -140,7 +140,7 @@ impl Request {
     }
 
     /// The core's input.
-    pub fn into_input(self) -> Input {
+    pub(crate) fn into_input(self) -> Input {
         match self {
             Request::Notify { level, text, lasts } => Input::Notify { level, text, lasts },
             Request::Identify { lasts } => Input::Identify { lasts },
@@ -150,7 +150,7 @@ impl Request {
 
 /// The socket's path: [`SOCKET_ENV`], else systemd's runtime directory
 /// (for the daemon), else [`DEFAULT_SOCKET`].
-pub fn socket_path(daemon: bool) -> PathBuf {
+pub(crate) fn socket_path(daemon: bool) -> PathBuf {
     if let Some(path) = std::env::var_os(SOCKET_ENV).filter(|p| !p.is_empty()) {
         return PathBuf::from(path);
     }
@@ -169,7 +169,7 @@ pub fn socket_path(daemon: bool) -> PathBuf {
 /// escaped (a newline becomes `\n`, so a sender can neither add a line nor
 /// an assignment such as `WATCHDOG=trigger`), at most `max` characters and
 /// then `…`.
-pub fn printable(text: &str, max: usize) -> String {
+pub(crate) fn printable(text: &str, max: usize) -> String {
     let mut shown = String::with_capacity(text.len().min(max * 2));
     for (count, c) in text.chars().enumerate() {
         if count == max {

@@ -33,7 +33,7 @@ pub struct ServiceExit {
 
 impl ServiceExit {
     /// Read from the environment.
-    pub fn from_env() -> Self {
+    pub(crate) fn from_env() -> Self {
         ServiceExit {
             code: std::env::var("EXIT_CODE").ok(),
             status: std::env::var("EXIT_STATUS").ok(),
@@ -45,7 +45,7 @@ impl ServiceExit {
     /// `Rebooting…` / `Shutting down…` screen up while the machine goes down.
     /// A SIGTERM that killed it before its handler was installed counts as a
     /// clean stop for systemd, but is `killed` here.
-    pub fn clean(&self) -> bool {
+    pub(crate) fn clean(&self) -> bool {
         self.code.as_deref() == Some("exited") && self.status.as_deref() == Some("0")
     }
 }

@@ -85,7 +85,7 @@ impl Worker {
 
     /// Asks for refresh number `refresh`, at `now`; false if the worker is
     /// gone (it cannot be: it only ends when dropped).
-    pub fn ask(&mut self, refresh: u64, now: Instant) -> bool {
+    pub(crate) fn ask(&mut self, refresh: u64, now: Instant) -> bool {
         if self.requests.send(refresh).is_err() {
             return false;
         }

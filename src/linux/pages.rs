@@ -26,19 +26,19 @@ use crate::stats::PageText;
 /// How much of a command's output or a file is read: a page shows a few
 /// lines of 21 characters, and a limit keeps a runaway command or a wrong
 /// path (a log, a disk image) from costing memory.
-pub const MAX_OUTPUT_BYTES: usize = 4096;
+pub(crate) const MAX_OUTPUT_BYTES: usize = 4096;
 
 /// How many lines of the output are kept (a 128×64 panel shows 4).
-pub const MAX_LINES: usize = 8;
+pub(crate) const MAX_LINES: usize = 8;
 
 /// How long a file may take to be read before the page says it has no
 /// answer (a 1-wire sensor takes under a second; a hung NFS mount, ever).
-pub const FILE_TIMEOUT: Duration = Duration::from_secs(2);
+pub(crate) const FILE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// How much longer than its `timeout_s` a command's worker may take to
 /// answer: the output's end and the leftovers' reaping are bounded too, but
 /// starting the program (exec) can hang on a hung mount.
-pub const COMMAND_ANSWER_GRACE: Duration = Duration::from_secs(5);
+pub(crate) const COMMAND_ANSWER_GRACE: Duration = Duration::from_secs(5);
 
 /// How long a refresh of a page that shows nothing yet is waited for, so
 /// that a file page shows its content at once rather than `running...`.
@@ -85,7 +85,7 @@ impl CustomPages {
     /// The pages from a reloaded configuration. What a page showed is kept
     /// while its command or file stays the same. A refresh under way for a
     /// page that changed is reported over (its answer will be dropped).
-    pub fn set_pages(&mut self, pages: &[PageConfig]) {
+    pub(crate) fn set_pages(&mut self, pages: &[PageConfig]) {
         let sources: Vec<(PageName, Source)> = pages
             .iter()
             .filter_map(|page| Some((PageName::new(&page.name)?, page.origin())))
@@ -115,7 +115,7 @@ impl CustomPages {
     /// Waits, up to `limit`, until no refresh is under way (each answered
     /// or given up); what they return is reported by the next `poll`. For
     /// the simulator's virtual time, where a command takes no time at all.
-    pub fn wait_idle(&mut self, limit: Duration) {
+    pub(crate) fn wait_idle(&mut self, limit: Duration) {
         self.wait_until(Instant::now() + limit, |pages| {
             !pages.workers.values().any(Worker::busy)
         });
@@ -231,7 +231,7 @@ impl CustomPages {
 
     /// The longest a refresh of any page can take before it is answered
     /// or given up.
-    pub fn longest_refresh(&self) -> Duration {
+    pub(crate) fn longest_refresh(&self) -> Duration {
         self.sources
             .iter()
             .map(|(name, _)| self.answer_limit(*name))
@@ -353,7 +353,7 @@ fn program_name(argv: &[String]) -> String {
 }
 
 /// Runs `argv` and makes its output, or why there is none, a page.
-pub fn command_text(argv: &[String], timeout: Duration) -> PageText {
+pub(crate) fn command_text(argv: &[String], timeout: Duration) -> PageText {
     command_run(argv, timeout).0
 }
 
@@ -403,7 +403,7 @@ fn spawn_reason(program: &str, err: &PowerError) -> String {
 
 /// Reads the first [`MAX_OUTPUT_BYTES`] of a regular file as a page; a
 /// FIFO, a device or a directory is refused without being opened for long.
-pub fn file_text(path: &Path) -> PageText {
+pub(crate) fn file_text(path: &Path) -> PageText {
     let shown = path.display();
     let reason = |err: std::io::Error| match err.kind() {
         ErrorKind::NotFound => format!("no such file: {shown}"),
@@ -443,7 +443,7 @@ pub fn file_text(path: &Path) -> PageText {
 /// and control characters removed, a line redrawn with `\r` shown as it
 /// ended, tabs as spaces, characters outside Latin-1 as `?`, trailing
 /// blanks trimmed, blank lines left out.
-pub fn drawable_lines(bytes: &[u8]) -> Vec<String> {
+pub(crate) fn drawable_lines(bytes: &[u8]) -> Vec<String> {
     let text = String::from_utf8_lossy(bytes);
     let text = without_escapes(&text);
     text.split('\n')

@@ -12,7 +12,7 @@ use crate::core::PowerAction;
 use crate::process::{describe_status, run_bounded, Ending, Leftovers};
 
 /// How long a power command may take before it counts as failed.
-pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
+pub(crate) const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Runs `argv` to completion: `Ok` on exit status 0, otherwise why not.
 ///
@@ -21,7 +21,7 @@ pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
 /// the end (a closed pipe would kill a chatty command with SIGPIPE) and only
 /// the last [`STDERR_TAIL_BYTES`](crate::process::STDERR_TAIL_BYTES) are kept
 /// for the reason.
-pub fn run_command(argv: &[String], timeout: Duration) -> Result<(), PowerError> {
+pub(crate) fn run_command(argv: &[String], timeout: Duration) -> Result<(), PowerError> {
     let finished = run_bounded(argv, timeout, 0, Leftovers::Keep)?;
     let what = match finished.ending {
         Ending::Exited(status) if status.success() => return Ok(()),
@@ -40,7 +40,7 @@ pub fn run_command(argv: &[String], timeout: Duration) -> Result<(), PowerError>
 }
 
 /// Runs the configured commands (or only logs them, with `--dry-run`).
-pub struct CommandPower {
+pub(crate) struct CommandPower {
     config: PowerConfig,
     dry_run: bool,
     timeout: Duration,

@@ -34,7 +34,7 @@ fn rppal_error(selector: &LineSelector, err: rppal::gpio::Error) -> GpioError {
 }
 
 /// The button, its edges delivered by rppal's interrupt thread.
-pub struct RppalButton {
+pub(crate) struct RppalButton {
     pin: InputPin,
     active_low: bool,
     /// (pressed, timestamp, sequence number) from the interrupt thread.
@@ -120,7 +120,7 @@ impl EdgeSource for RppalButton {
 }
 
 /// The LED on an rppal output pin.
-pub struct RppalLed {
+pub(crate) struct RppalLed {
     pin: OutputPin,
     active_low: bool,
 }

@@ -12,14 +12,14 @@ use std::time::Duration;
 /// thermal zone on the SoC answers in microseconds, so the figure shown is
 /// that of this refresh; a reading still running from an earlier refresh
 /// is not waited for at all, and the last figures are shown meanwhile.
-pub const ANSWER_WAIT: Duration = Duration::from_millis(20);
+pub(crate) const ANSWER_WAIT: Duration = Duration::from_millis(20);
 
 /// The first thermal zone: the SoC's on a Pi.
-pub const THERMAL_ZONE: &str = "/sys/class/thermal/thermal_zone0/temp";
+pub(crate) const THERMAL_ZONE: &str = "/sys/class/thermal/thermal_zone0/temp";
 
 /// What the worker read.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct Readings {
+pub(crate) struct Readings {
     /// Degrees Celsius; `None` where the zone cannot be read.
     pub temperature_c: Option<f32>,
     /// Used share of the filesystem, as `df` counts it.
@@ -28,7 +28,7 @@ pub struct Readings {
 
 /// Where the readings come from.
 #[derive(Debug, Clone)]
-pub struct SensorPaths {
+pub(crate) struct SensorPaths {
     /// A file holding millidegrees Celsius.
     pub temperature: PathBuf,
     /// Any path on the filesystem whose usage is shown.
@@ -45,7 +45,7 @@ impl Default for SensorPaths {
 }
 
 /// The worker, started at the first reading asked for.
-pub struct Sensors {
+pub(crate) struct Sensors {
     paths: SensorPaths,
     worker: Option<Worker>,
     last: Readings,

@@ -16,7 +16,7 @@ use crate::stats::Stats;
 /// Warns once at start when `network.interface` names no interface of this
 /// machine (a typo such as `wlan9` would otherwise only show `no network`).
 /// `interfaces` is the directory listing them (`/sys/class/net`).
-pub fn warn_if_no_such_interface(name: &str, interfaces: &Path) {
+pub(crate) fn warn_if_no_such_interface(name: &str, interfaces: &Path) {
     if name.is_empty() || interfaces.join(name).exists() {
         return;
     }
@@ -39,18 +39,18 @@ pub fn warn_if_no_such_interface(name: &str, interfaces: &Path) {
 /// Refreshes are due on a 1 s grid, but each sample is taken when the loop
 /// gets to it, late by a varying amount: a strict 1 s floor would skip every
 /// refresh that woke less late than the one before, and show a 2 s figure.
-pub const WAKE_JITTER: Duration = Duration::from_millis(100);
+pub(crate) const WAKE_JITTER: Duration = Duration::from_millis(100);
 
 /// The CPU figure is re-measured at most once per this interval: one screen
 /// refresh ([`crate::core::REFRESH`], 1 s) less [`WAKE_JITTER`]. Well above
 /// sysinfo's own minimum, so a reading is never a few milliseconds of noise.
-pub const CPU_INTERVAL: Duration = crate::core::REFRESH.saturating_sub(WAKE_JITTER);
+pub(crate) const CPU_INTERVAL: Duration = crate::core::REFRESH.saturating_sub(WAKE_JITTER);
 
 const _: () = assert!(CPU_INTERVAL.as_millis() >= sysinfo::MINIMUM_CPU_UPDATE_INTERVAL.as_millis());
 
 /// The CPU busy share over the last interval of at least [`CPU_INTERVAL`].
 #[derive(Debug, Clone, PartialEq)]
-pub struct CpuGauge {
+pub(crate) struct CpuGauge {
     since: Instant,
     percent: Option<f32>,
 }

@@ -58,7 +58,7 @@ type UnitRow = (
 
 /// A unit's name from its object path (`…/unit/backup_2eservice`): systemd
 /// escapes every byte outside `[A-Za-z0-9]` as `_xx`.
-pub fn unit_name(path: &str) -> Option<String> {
+pub(crate) fn unit_name(path: &str) -> Option<String> {
     let escaped = path.strip_prefix("/org/freedesktop/systemd1/unit/")?;
     let bytes = escaped.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
@@ -77,7 +77,7 @@ pub fn unit_name(path: &str) -> Option<String> {
 }
 
 /// What a unit's new `ActiveState` means for the panel.
-pub fn state_input(name: String, active_state: &str) -> Input {
+pub(crate) fn state_input(name: String, active_state: &str) -> Input {
     if active_state == "failed" {
         Input::UnitFailed(name)
     } else {
@@ -99,7 +99,7 @@ pub struct SystemdUnits {
 /// How long a connection attempt waits for the bus's greeting: a bus that
 /// says nothing for this long is stopped, hung, or still starting, and is
 /// tried again later.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 impl SystemdUnits {
     /// Connects to the system bus (`DBUS_SYSTEM_BUS_ADDRESS` overrides the
@@ -327,17 +327,17 @@ fn greet(channel: &Channel, timeout: Duration) -> Result<(), UnitsError> {
 /// The system bus's address: `DBUS_SYSTEM_BUS_ADDRESS`, else the standard
 /// socket. Read here, not by libdbus, which keeps the first address it saw
 /// for the life of the process.
-pub fn system_bus_address() -> String {
+pub(crate) fn system_bus_address() -> String {
     std::env::var("DBUS_SYSTEM_BUS_ADDRESS").unwrap_or_else(|_| SYSTEM_BUS.to_string())
 }
 
 /// The first wait before connecting again after the bus went away.
-pub const RETRY_FIRST: Duration = Duration::from_secs(1);
+pub(crate) const RETRY_FIRST: Duration = Duration::from_secs(1);
 /// The longest wait between two tries (the wait doubles after each failure).
-pub const RETRY_MAX: Duration = Duration::from_secs(60);
+pub(crate) const RETRY_MAX: Duration = Duration::from_secs(60);
 
 /// The wait after `delay` when a try failed: doubled, at most [`RETRY_MAX`].
-pub fn next_delay(delay: Duration) -> Duration {
+pub(crate) fn next_delay(delay: Duration) -> Duration {
     (delay * 2).min(RETRY_MAX)
 }
 

@@ -9,7 +9,7 @@ use std::os::unix::net::UnixStream;
 use crate::core::{Input, Time};
 
 /// The system bus's address (unused here: nothing connects).
-pub fn system_bus_address() -> String {
+pub(crate) fn system_bus_address() -> String {
     String::new()
 }
 

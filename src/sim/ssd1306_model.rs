@@ -100,7 +100,8 @@ impl Ssd1306Model {
     }
 
     /// Display data bytes received so far.
-    pub fn data_bytes(&self) -> u64 {
+    #[cfg(test)]
+    pub(crate) fn data_bytes(&self) -> u64 {
         self.data_bytes
     }
 

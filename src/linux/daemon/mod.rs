@@ -37,7 +37,7 @@ pub use journal::{journal_priority, stderr_is_journal};
 pub use reload::request_reload;
 
 /// Now on CLOCK_MONOTONIC, the clock of the kernel's edge timestamps.
-pub fn monotonic_now() -> Duration {
+pub(crate) fn monotonic_now() -> Duration {
     clock_gettime(ClockId::CLOCK_MONOTONIC)
         .map(Duration::from)
         .unwrap_or_default()

@@ -9,7 +9,7 @@ use crate::core::Time;
 
 /// The users followed at once; past that the one with the fullest bucket is
 /// forgotten (a full bucket is what a newcomer gets anyway).
-pub const MAX_SENDERS: usize = 64;
+pub(crate) const MAX_SENDERS: usize = 64;
 /// How often a user's refusals are logged, at most.
 const REFUSALS_LOGGED_EVERY: Duration = Duration::from_secs(60);
 

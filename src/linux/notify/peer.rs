@@ -9,7 +9,7 @@ use nix::libc;
 
 /// The sender's identity.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Peer {
+pub(crate) struct Peer {
     /// The user id.
     pub uid: u32,
     /// The primary group id.
@@ -27,7 +27,7 @@ const SO_PEERGROUPS: libc::c_int = 0x3d;
 const MOST_GROUPS: usize = 65_536;
 
 /// The identity of the process that connected `connection`.
-pub fn peer(connection: BorrowedFd<'_>) -> std::io::Result<Peer> {
+pub(crate) fn peer(connection: BorrowedFd<'_>) -> std::io::Result<Peer> {
     let creds = rustix::net::sockopt::socket_peercred(connection)?;
     Ok(Peer {
         uid: creds.uid.as_raw(),

@@ -24,7 +24,7 @@ use crate::core::{Input, Time};
 
 /// Connections accepted and waiting for their request; past that the
 /// oldest of the user with the most waiting is dropped.
-pub const MAX_WAITING: usize = 16;
+pub(crate) const MAX_WAITING: usize = 16;
 /// Connections queued in the kernel before the daemon accepts them.
 const BACKLOG: i32 = 64;
 /// The epoll key of the listening socket (a connection's key is its fd).
@@ -137,7 +137,7 @@ impl NotifyServer {
 
     /// Drops the connections that have waited [`ANSWER_WITHIN`] without
     /// sending anything.
-    pub fn expire(&mut self, now: Time) {
+    pub(crate) fn expire(&mut self, now: Time) {
         let before = self.waiting.len();
         self.waiting
             .retain(|w| now.saturating_sub(w.since) < ANSWER_WITHIN);

@@ -19,7 +19,7 @@ use super::session::suspend;
 /// What the keys `r`, `s` and `c` hold, and how long an action's screen
 /// stays up, from the configured thresholds (followed on SIGHUP).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct KeyTimes {
+pub(crate) struct KeyTimes {
     /// Hold for `r`: past the reboot threshold, short of the shutdown one.
     pub reboot: Duration,
     /// Hold for `s`: past the shutdown threshold, short of the cancel one.
@@ -33,7 +33,7 @@ pub struct KeyTimes {
 impl KeyTimes {
     /// One second past each threshold, or halfway to the next one if that
     /// is closer, so each key lands in its own stage.
-    pub fn from_rules(rules: &Rules) -> Self {
+    pub(crate) fn from_rules(rules: &Rules) -> Self {
         let second = Duration::from_secs(1);
         let between = |from: Duration, to: Duration| (from + second).min(from + (to - from) / 2);
         KeyTimes {
