@@ -4,6 +4,8 @@
 //! its runs printed.
 #![allow(dead_code)] // each test crate uses its own part
 
+pub mod private_bus;
+
 use std::time::Duration;
 
 use rackpi_panel::core::{Effect, Event, Input, LedPattern, Panel, PowerAction, Rules};

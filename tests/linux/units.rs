@@ -5,7 +5,7 @@
 
 use std::os::fd::AsFd;
 use std::os::unix::net::UnixStream;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 use dbus::arg::{PropMap, RefArg, Variant};
@@ -13,6 +13,8 @@ use dbus::channel::Channel;
 use dbus::{Message, Path};
 use rackpi_panel::core::Input;
 use rackpi_panel::linux::units::{SystemdUnits, UnitsFollower};
+
+use crate::common::private_bus::bus_daemon;
 
 struct Bus {
     daemon: Child,
@@ -29,49 +31,6 @@ impl Drop for Bus {
             eprintln!("dbus-daemon's output:\n{}", self.output());
         }
     }
-}
-
-/// A `dbus-daemon` listening at `dir`/bus. Its configuration names no
-/// service directories: a name nobody owns is then simply unknown, where
-/// the standard session configuration would try to start the host's
-/// services for it (systemd's, which fail) and print that on the tests'
-/// output.
-fn bus_daemon(dir: &std::path::Path) -> Option<Child> {
-    let socket = dir.join("bus");
-    let config = dir.join("bus.conf");
-    std::fs::write(
-        &config,
-        format!(
-            r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:path={}</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-"#,
-            socket.display()
-        ),
-    )
-    .ok()?;
-    let output = std::fs::File::create(dir.join("bus.log")).ok()?;
-    let daemon = Command::new("dbus-daemon")
-        .arg(format!("--config-file={}", config.display()))
-        .args(["--nofork", "--nopidfile"])
-        .stdout(Stdio::null())
-        .stderr(output)
-        .spawn()
-        .ok()?;
-    let started = Instant::now();
-    while !socket.exists() && started.elapsed() < Duration::from_secs(5) {
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    Some(daemon)
 }
 
 fn private_bus() -> Option<Bus> {

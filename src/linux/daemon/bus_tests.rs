@@ -6,7 +6,7 @@
 use std::io::{Read, Write};
 use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::net::{UnixListener, UnixStream};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Once};
 use std::thread::JoinHandle;
@@ -14,6 +14,10 @@ use std::time::{Duration, Instant};
 
 use dbus::channel::Channel;
 use dbus::{Message, Path as ObjectPath};
+
+#[path = "../../../tests/common/private_bus.rs"]
+mod private_bus;
+use private_bus::bus_daemon;
 
 use super::{monotonic_now, wake_pipe, HwInputs};
 use crate::app::ports::{EdgeBatch, EdgeSource, GpioError, Reporter};
@@ -300,45 +304,6 @@ fn a_press_is_handled_while_the_system_bus_takes_connections_and_never_answers()
         accepted.load(Ordering::Relaxed) >= 1,
         "the daemon did try that bus"
     );
-}
-
-/// A `dbus-daemon` listening at `dir`/bus, with no service directories
-/// (the session configuration would try to start the host's systemd for
-/// the name it is asked about) and its output in `dir`/bus.log.
-fn bus_daemon(dir: &std::path::Path) -> Option<Child> {
-    let socket = dir.join("bus");
-    let _ = std::fs::remove_file(&socket);
-    let config = dir.join("bus.conf");
-    std::fs::write(
-        &config,
-        format!(
-            r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:path={}</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-"#,
-            socket.display()
-        ),
-    )
-    .ok()?;
-    let output = std::fs::File::create(dir.join("bus.log")).ok()?;
-    let daemon = Command::new("dbus-daemon")
-        .arg(format!("--config-file={}", config.display()))
-        .args(["--nofork", "--nopidfile"])
-        .stdout(Stdio::null())
-        .stderr(output)
-        .spawn()
-        .ok()?;
-    wait_until(Duration::from_secs(5), || socket.exists());
-    Some(daemon)
 }
 
 fn signal(daemon: &Child, signal: nix::sys::signal::Signal) {
