@@ -8,7 +8,9 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::io::Write;
 use std::os::unix::net::UnixStream;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{channel, RecvTimeoutError, Sender};
+use std::sync::Arc;
 use std::time::Instant;
 
 use crate::config::PageOrigin as Source;
@@ -31,6 +33,8 @@ pub(crate) struct Worker {
     /// The refresh asked for and not answered: at most one, so a hung file
     /// holds one thread, never more.
     pub asked: Option<Asked>,
+    /// Whether its thread is inside a refresh (a read or a run) right now.
+    in_refresh: Arc<AtomicBool>,
 }
 
 /// A refresh asked of a worker.
@@ -56,11 +60,15 @@ impl Worker {
     ) -> std::io::Result<Worker> {
         let (requests, asked) = channel::<u64>();
         let runs = source.clone();
+        let in_refresh = Arc::new(AtomicBool::new(false));
+        let inside = Arc::clone(&in_refresh);
         std::thread::Builder::new()
             .name("page-worker".into())
             .spawn(move || {
                 for refresh in asked {
+                    inside.store(true, Ordering::Release);
                     let text = refresh_text(page, &runs);
+                    inside.store(false, Ordering::Release);
                     if answers
                         .send(Answer {
                             page,
@@ -80,6 +88,7 @@ impl Worker {
             source,
             requests,
             asked: None,
+            in_refresh,
         })
     }
 
@@ -95,6 +104,12 @@ impl Worker {
             given_up: false,
         });
         true
+    }
+
+    /// What tells, once the worker is dropped, whether its thread is still
+    /// stuck in a refresh.
+    pub(crate) fn in_refresh(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.in_refresh)
     }
 
     /// A refresh is under way and not given up.

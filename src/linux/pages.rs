@@ -11,7 +11,9 @@ use std::io::{ErrorKind, Read};
 use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::net::UnixStream;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use nix::fcntl::OFlag;
@@ -40,6 +42,10 @@ pub(crate) const FILE_TIMEOUT: Duration = Duration::from_secs(2);
 /// starting the program (exec) can hang on a hung mount.
 pub(crate) const COMMAND_ANSWER_GRACE: Duration = Duration::from_secs(5);
 
+/// How many threads of workers a reload replaced may stay stuck in a
+/// refresh (a hung mount) before no new worker starts.
+const MAX_STUCK_REPLACED: usize = 4;
+
 /// How long a refresh of a page that shows nothing yet is waited for, so
 /// that a file page shows its content at once rather than `running...`.
 const FIRST_ANSWER_WAIT: Duration = Duration::from_millis(50);
@@ -50,6 +56,9 @@ pub struct CustomPages {
     texts: HashMap<PageName, PageText>,
     /// Each page's worker, started at its first refresh.
     workers: HashMap<PageName, Worker>,
+    /// Workers a reload replaced while they were inside a refresh: their
+    /// threads end when it returns, which on a hung mount may be never.
+    retiring: Vec<Arc<AtomicBool>>,
     /// Refreshes that ended, not yet reported by `poll`: the page, and
     /// whether its text changed.
     ended: Vec<(PageName, bool)>,
@@ -71,6 +80,7 @@ impl CustomPages {
             sources: Vec::new(),
             texts: HashMap::new(),
             workers: HashMap::new(),
+            retiring: Vec::new(),
             ended: Vec::new(),
             sender,
             answers,
@@ -99,6 +109,7 @@ impl CustomPages {
             }
         }
         let ended = &mut self.ended;
+        let retiring = &mut self.retiring;
         self.workers.retain(|name, worker| {
             let kept = sources
                 .iter()
@@ -106,6 +117,9 @@ impl CustomPages {
             let still_a_page = sources.iter().any(|(page, _)| page == name);
             if !kept && still_a_page && worker.asked.is_some() {
                 ended.push((*name, true));
+            }
+            if !kept {
+                retiring.push(worker.in_refresh());
             }
             kept
         });
@@ -247,6 +261,17 @@ impl CustomPages {
             .get(&name)
             .is_none_or(|worker| worker.source != *source)
         {
+            // the threads of replaced workers still stuck in a refresh (a
+            // reload while a mount hangs) are bounded: past the limit no
+            // new worker starts until one of them comes back
+            self.retiring
+                .retain(|inside| inside.load(Ordering::Acquire));
+            if self.retiring.len() >= MAX_STUCK_REPLACED {
+                return Err(format!(
+                    "{} earlier reads or runs of replaced pages still hang: waiting for one to end",
+                    self.retiring.len()
+                ));
+            }
             let waker = self.waker.as_ref().and_then(|w| w.try_clone().ok());
             let worker = Worker::start(
                 name,

@@ -632,6 +632,58 @@ fn a_file_that_hangs_says_so_and_the_button_works_meanwhile() {
 }
 
 #[test]
+fn reloads_that_replace_a_hung_file_page_leave_a_bounded_number_of_threads() {
+    let bench = Bench::new();
+    let Some(fs) = SlowFs::mount_or_skip(
+        &bench.path("mnt"),
+        60,
+        "reloads_that_replace_a_hung_file_page_leave_a_bounded_number_of_threads",
+    ) else {
+        return;
+    };
+    // two names of the same hung file: each reload changes the page's source
+    let link = bench.path("link");
+    std::os::unix::fs::symlink(fs.file(), &link).unwrap();
+    let with = |file: &Path| {
+        format!(
+            "[display]\ntimeout_s = 0\npages = [\"slow\", \"info\"]\n\n\
+             [[page]]\nname = \"slow\"\nfile = \"{}\"\n",
+            file.display()
+        )
+    };
+    let config = bench.config(&with(&fs.file()));
+    let simulator = bench
+        .simulator(&config, "wait 16\n", false)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = simulator.id();
+    std::thread::sleep(Duration::from_millis(1500));
+    let threads_first = threads(pid);
+    for i in 0..10 {
+        let file = if i % 2 == 0 { link.clone() } else { fs.file() };
+        std::fs::write(&config, with(&file)).unwrap();
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid as i32),
+            nix::sys::signal::Signal::SIGHUP,
+        )
+        .unwrap();
+        std::thread::sleep(Duration::from_millis(1200));
+    }
+    let threads_later = threads(pid);
+    drop(fs);
+    let out = simulator.wait_with_output().unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    // the worker of the page now, and at most 4 replaced ones still stuck
+    assert!(
+        threads_later <= threads_first + 4,
+        "threads: {threads_first} before 10 reloads, {threads_later} after\n{log}"
+    );
+}
+
+#[test]
 fn render_draws_a_page_of_the_config_by_its_name() {
     let bench = Bench::new();
     let status = bench.script("k3s-status", "echo 'node1 Ready'; echo 'node2 NotReady'");
