@@ -118,11 +118,13 @@ pub(crate) fn attention_line(item: &AttentionItem) -> String {
             let name = name.strip_suffix(".service").unwrap_or(name);
             format!("{} failed", fit(name, COLUMNS - " failed".len()))
         }
-        AttentionItem::Message { level, text } => match level {
-            Level::Error => format!("!! {text}"),
-            Level::Warn => format!("! {text}"),
-            Level::Info => text.clone(),
-        },
+        AttentionItem::Condition { level, text } | AttentionItem::Message { level, text } => {
+            match level {
+                Level::Error => format!("!! {text}"),
+                Level::Warn => format!("! {text}"),
+                Level::Info => text.clone(),
+            }
+        }
     }
 }
 

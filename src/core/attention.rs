@@ -3,7 +3,7 @@
 //! Every limit a sender controls is enforced here too (text length, number
 //! of messages), so no input can grow the panel's state without bound.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use super::{Effect, Event, Time};
@@ -110,18 +110,52 @@ impl serde::Serialize for Level {
 }
 
 /// Where something that needs attention came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AttentionSource {
     /// A systemd unit entered the failed state.
     Unit,
-    /// A message from `rackpi-panel notify`.
+    /// A message from `rackpi-panel notify` (or MQTT's `cmd/notify`).
     Notify,
+    /// The UPS, read over NUT (SPEC §10): on battery, low battery.
+    Ups,
+    /// The Pi's supply: under-voltage reported by the firmware (SPEC §10).
+    Power,
+    /// The temperature at or above `temp_warn_c` (SPEC §10).
+    Temp,
+    /// The rack over MQTT: a peer offline or calling for attention (§9,
+    /// with `rack_attention`).
+    Rack,
+}
+
+impl AttentionSource {
+    /// The source's name in events and logs.
+    pub fn name(self) -> &'static str {
+        match self {
+            AttentionSource::Unit => "unit",
+            AttentionSource::Notify => "notify",
+            AttentionSource::Ups => "ups",
+            AttentionSource::Power => "power",
+            AttentionSource::Temp => "temp",
+            AttentionSource::Rack => "rack",
+        }
+    }
+}
+
+/// A standing condition that calls for attention while it holds (the UPS
+/// on battery, under-voltage, heat, the rack): set and cleared by its
+/// source, never acknowledged by a press.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Condition {
+    pub level: Level,
+    pub text: String,
 }
 
 /// One line of the attention page.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AttentionItem {
+    /// A standing condition (UPS, supply, heat, rack), with its level.
+    Condition { level: Level, text: String },
     /// A failed systemd unit, by name.
     Unit(String),
     /// A message.
@@ -140,6 +174,8 @@ struct Message {
 /// Failed units, messages, identify, and where the attention page is.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Attention {
+    /// At most one per source, listed first.
+    conditions: BTreeMap<AttentionSource, Condition>,
     units: BTreeSet<String>,
     /// A unit failed while [`MAX_UNITS`] were listed: it is not known when
     /// all have recovered before systemd lists them again, so the LED and
@@ -189,6 +225,34 @@ impl Attention {
             text: name.clone(),
         }));
         self.units.insert(name);
+        true
+    }
+
+    /// A source's condition holds (`Some`) or has ended (`None`); true when
+    /// the list changed. A condition that starts or changes is reported
+    /// with an `attention` event.
+    pub(crate) fn set_condition(
+        &mut self,
+        source: AttentionSource,
+        condition: Option<Condition>,
+        effects: &mut Vec<Effect>,
+    ) -> bool {
+        let Some(Condition { level, text }) = condition else {
+            return self.conditions.remove(&source).is_some();
+        };
+        let condition = Condition {
+            level,
+            text: clean(&text),
+        };
+        if self.conditions.get(&source) == Some(&condition) {
+            return false;
+        }
+        effects.push(Effect::Event(Event::Attention {
+            source,
+            level,
+            text: condition.text.clone(),
+        }));
+        self.conditions.insert(source, condition);
         true
     }
 
@@ -308,18 +372,26 @@ impl Attention {
         self.messages.len() != before
     }
 
-    /// Whether the LED must show *attention*: a failed unit, or a `warn`
+    /// Whether the LED must show *attention*: a condition, a failed unit, or a `warn`
     /// or `error` message not yet acknowledged.
     pub(crate) fn needs_attention(&self) -> bool {
-        self.unit_lines() > 0 || self.messages.iter().any(|m| m.level > Level::Info)
+        self.fixed_lines() > 0 || self.messages.iter().any(|m| m.level > Level::Info)
     }
 
-    /// The attention page's lines: failed units by name, then messages,
-    /// newest first.
+    /// The attention page's lines: conditions (by source), failed units by
+    /// name, then messages, newest first.
     pub(crate) fn items(&self) -> Vec<AttentionItem> {
-        self.units
-            .iter()
-            .map(|name| AttentionItem::Unit(name.clone()))
+        self.conditions
+            .values()
+            .map(|c| AttentionItem::Condition {
+                level: c.level,
+                text: c.text.clone(),
+            })
+            .chain(
+                self.units
+                    .iter()
+                    .map(|name| AttentionItem::Unit(name.clone())),
+            )
             .chain(
                 self.more_units
                     .then(|| AttentionItem::Unit(MORE_UNITS.to_string())),
@@ -331,13 +403,14 @@ impl Attention {
             .collect()
     }
 
-    /// The page's lines for failed units.
-    fn unit_lines(&self) -> usize {
-        self.units.len() + usize::from(self.more_units)
+    /// The page's lines that a press does not acknowledge: conditions and
+    /// failed units.
+    fn fixed_lines(&self) -> usize {
+        self.conditions.len() + self.units.len() + usize::from(self.more_units)
     }
 
     fn len(&self) -> usize {
-        self.unit_lines() + self.messages.len()
+        self.fixed_lines() + self.messages.len()
     }
 
     pub(crate) fn is_empty(&self) -> bool {
@@ -375,9 +448,9 @@ impl Attention {
         let Some(first) = self.shown_from else {
             return 0..0;
         };
-        let units = self.unit_lines();
-        let start = first.max(units) - units;
-        let end = (first + rows.max(1)).max(units) - units;
+        let fixed = self.fixed_lines();
+        let start = first.max(fixed) - fixed;
+        let end = (first + rows.max(1)).max(fixed) - fixed;
         start.min(self.messages.len())..end.min(self.messages.len())
     }
 

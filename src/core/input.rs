@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::{Level, PageName};
+use super::{AttentionSource, Condition, Level, PageName};
 
 /// Something that happens to the panel.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,6 +37,13 @@ pub enum Input {
         text: String,
         /// The message expires this long after it arrives (`--for`).
         lasts: Option<Duration>,
+    },
+    /// A source's standing condition holds (`Some`) or has ended (`None`):
+    /// the UPS, the supply, the temperature, the rack. The adapter sends
+    /// it when it changes; the same condition again changes nothing.
+    Condition {
+        source: AttentionSource,
+        condition: Option<Condition>,
     },
     /// `rackpi-panel identify`: LED at 5 Hz and `IDENTIFY` on the screen
     /// for `lasts`; zero ends it.

@@ -23,7 +23,7 @@ mod rules;
 mod screen;
 
 pub use attention::{
-    check_text, AttentionItem, AttentionSource, Level, IDENTIFY_DEFAULT, MAX_IDENTIFY,
+    check_text, AttentionItem, AttentionSource, Condition, Level, IDENTIFY_DEFAULT, MAX_IDENTIFY,
     MAX_MESSAGES, MAX_TEXT,
 };
 pub use effect::Effect;

@@ -115,6 +115,15 @@ impl Panel {
                     .notify(level, &text, lasts, now, &mut effects);
                 self.attention_changed(added, now, &mut effects);
             }
+            Input::Condition { source, condition } => {
+                let set = condition.is_some();
+                if self
+                    .attention
+                    .set_condition(source, condition, &mut effects)
+                {
+                    self.attention_changed(set, now, &mut effects);
+                }
+            }
             Input::Identify { lasts } => self.identify(lasts, now, &mut effects),
             Input::PageRefreshed { name, changed } => {
                 self.pages.done(name);

@@ -3,6 +3,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod conditions;
 mod parsers;
 mod properties;
 mod reports_and_reload;

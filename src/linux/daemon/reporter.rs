@@ -62,6 +62,7 @@ impl Reporter for DaemonReporter {
                 AttentionSource::Unit => log::warn!("unit failed: {text}"),
                 // (the core has made the text one line: control characters are spaces)
                 AttentionSource::Notify => log::info!("message ({}): {text}", level.name()),
+                other => log::warn!("{} ({}): {text}", other.name(), level.name()),
             },
             Event::AttentionCleared => log::info!("nothing needs attention any more"),
             Event::Acknowledged { text } => log::info!("acknowledged on the panel: {text}"),
