@@ -36,6 +36,8 @@ where
                 PageKind::Network => lines(&mut shifted, &network_lines(stats, tall), tall),
                 // (the core shows the attention page as its own view)
                 PageKind::Attention => lines(&mut shifted, &["nothing to report".into()], tall),
+                // (and the rack page too)
+                PageKind::Rack => lines(&mut shifted, &["RACK".into()], tall),
                 PageKind::Custom(name) => {
                     custom_page(&mut shifted, name.as_str(), &stats.page_text, tall)
                 }
@@ -63,7 +65,50 @@ where
         }
         View::Attention { items, first } => attention_page(target, items, *first, tall),
         View::Identify => identify_screen(target, &stats.hostname, tall),
+        View::Countdown {
+            action,
+            seconds_left,
+        } => {
+            let title = match action {
+                PowerAction::Reboot => "REBOOT from MQTT",
+                PowerAction::Shutdown => "POWER OFF from MQTT",
+            };
+            let text = [
+                title.to_string(),
+                format!("in {seconds_left} s"),
+                "press to cancel".to_string(),
+            ];
+            lines(target, &text, tall)
+        }
+        View::Rack {
+            up,
+            total,
+            lines: nodes,
+            first,
+        } => rack_page(target, *up, *total, nodes, *first, tall),
     }
+}
+
+/// `RACK 7/8 up`, then the nodes from `first` on (a short press scrolls).
+fn rack_page<D>(
+    target: &mut D,
+    up: usize,
+    total: usize,
+    nodes: &[String],
+    first: usize,
+    tall: bool,
+) -> Result<(), D::Error>
+where
+    D: DrawTarget<Color = BinaryColor>,
+{
+    let room = if tall { 4 } else { 2 };
+    let mut text = vec![if total == 0 {
+        "RACK: nobody yet".to_string()
+    } else {
+        format!("RACK {up}/{total} up")
+    }];
+    text.extend(nodes.iter().skip(first).take(room).map(|n| fit(n, COLUMNS)));
+    lines(target, &text, tall)
 }
 
 /// The attention page from item `first`; when more items are above or

@@ -80,6 +80,7 @@ impl TryFrom<&Config> for Rules {
                     })
                 })
                 .collect(),
+            mqtt: None,
         })
     }
 }

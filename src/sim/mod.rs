@@ -368,6 +368,7 @@ pub fn simulate(config: &Config, options: &SimOptions) -> anyhow::Result<SimSumm
             pages: &mut ports.pages,
             reporter: &mut reporter,
             reload,
+            broker: None,
         },
         rules,
     );

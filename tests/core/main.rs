@@ -6,5 +6,6 @@ mod common;
 mod conditions;
 mod parsers;
 mod properties;
+mod rack;
 mod reports_and_reload;
 mod timeline;
