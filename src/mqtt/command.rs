@@ -1,12 +1,12 @@
 //! The commands of `P/N/cmd/NAME`: `identify`, `notify`, `power`, read
-//! with the same limits as the notify socket (`rackpi-panel notify`), and
-//! refused with a message that names what was wrong.
+//! into the core's [`Command`] with the same limits as the notify socket
+//! (`rackpi-panel notify`), or refused with a message naming what was wrong.
 
 use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::core::{check_text, Level, IDENTIFY_DEFAULT, MAX_IDENTIFY};
+use crate::core::{check_text, Command, Level, PowerAction, IDENTIFY_DEFAULT, MAX_IDENTIFY};
 
 /// The largest command payload, in bytes.
 pub const MAX_COMMAND: usize = 1024;
@@ -14,44 +14,6 @@ pub const MAX_COMMAND: usize = 1024;
 pub const MAX_MESSAGE_FOR: Duration = Duration::from_secs(30 * 86_400);
 /// The most characters of a payload quoted back in an error.
 const MAX_QUOTED: usize = 32;
-
-/// A command from MQTT.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Command {
-    /// Blink and show `IDENTIFY` this long (zero ends it).
-    Identify { lasts: Duration },
-    /// A message on the panel.
-    Notify {
-        level: Level,
-        text: String,
-        /// Expires this long after it arrives.
-        lasts: Option<Duration>,
-    },
-    /// Reboot, power off, or cancel a countdown.
-    Power(PowerCommand),
-}
-
-/// The payload of `cmd/power`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PowerCommand {
-    /// `reboot`.
-    Reboot,
-    /// `poweroff`.
-    Poweroff,
-    /// `cancel`: stop a countdown MQTT started.
-    Cancel,
-}
-
-impl Command {
-    /// The command's name (its topic's last level), for logs and events.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Command::Identify { .. } => "identify",
-            Command::Notify { .. } => "notify",
-            Command::Power(_) => "power",
-        }
-    }
-}
 
 /// Why a command was refused (logged; nothing else happens).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -111,8 +73,8 @@ impl CommandPolicy {
         }
         let command = parse(name, payload)?;
         match command {
-            Command::Power(power) if !self.allow_power => {
-                Err(CommandError::PowerNotAllowed(power_name(power).into()))
+            Command::Power(_) | Command::CancelPower if !self.allow_power => {
+                Err(CommandError::PowerNotAllowed(command.name().into()))
             }
             command => Ok(command),
         }
@@ -206,20 +168,11 @@ fn notify(payload: &str) -> Result<Command, CommandError> {
 }
 
 fn power(payload: &str) -> Result<Command, CommandError> {
-    let power = match payload {
-        "reboot" => PowerCommand::Reboot,
-        "poweroff" => PowerCommand::Poweroff,
-        "cancel" => PowerCommand::Cancel,
-        other => return Err(CommandError::BadPower(quoted(other))),
-    };
-    Ok(Command::Power(power))
-}
-
-fn power_name(power: PowerCommand) -> &'static str {
-    match power {
-        PowerCommand::Reboot => "reboot",
-        PowerCommand::Poweroff => "poweroff",
-        PowerCommand::Cancel => "cancel",
+    match payload {
+        "reboot" => Ok(Command::Power(PowerAction::Reboot)),
+        "poweroff" => Ok(Command::Power(PowerAction::Shutdown)),
+        "cancel" => Ok(Command::CancelPower),
+        other => Err(CommandError::BadPower(quoted(other))),
     }
 }
 
@@ -325,15 +278,15 @@ mod tests {
         let power = |p| Ok(Command::Power(p));
         assert_eq!(
             ALLOWED.accept("power", b"reboot", false),
-            power(PowerCommand::Reboot)
+            power(PowerAction::Reboot)
         );
         assert_eq!(
-            ALLOWED.accept("power", b"poweroff", false),
-            power(PowerCommand::Poweroff)
+            ALLOWED.accept("power", b"poweroff\n", false),
+            power(PowerAction::Shutdown)
         );
         assert_eq!(
             ALLOWED.accept("power", b"cancel", false),
-            power(PowerCommand::Cancel)
+            Ok(Command::CancelPower)
         );
         assert_eq!(
             refused("power", "shutdown"),
@@ -342,6 +295,10 @@ mod tests {
         assert_eq!(
             NO_POWER.accept("power", b"reboot", false).unwrap_err().to_string(),
             "power: `reboot` refused: power from MQTT is off (set [mqtt] allow_power = true to allow it)"
+        );
+        assert_eq!(
+            NO_POWER.accept("power", b"cancel", false),
+            Err(CommandError::PowerNotAllowed("cancel".into()))
         );
         assert!(NO_POWER.accept("identify", b"", false).is_ok());
     }

@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::core::{Event, PowerAction, Time};
+use crate::core::{Event, Time};
 
 /// Follows the core's events and says which to publish. It keeps one
 /// thing: when the button went down, since `press` goes out at the release
@@ -43,10 +43,12 @@ impl EventFeed {
             | Event::AttentionCleared
             | Event::Acknowledged { .. }
             | Event::Identify { .. }
-            | Event::IdentifyEnd => Some(with(event, [])),
+            | Event::IdentifyEnd
+            | Event::RemoteArmed { .. } => Some(with(event, [])),
             // the button's own hold stages are seen on the LED and end in
             // `reboot` / `shutdown` / `cancelled`; the rest is the panel's
-            // own business (screen, pages, display health)
+            // own business (screen, pages, display health) or the broker's
+            // own news (`mqtt_connected`, `command`, `rack`)
             Event::Started
             | Event::ScreenOn
             | Event::ScreenOff
@@ -56,19 +58,13 @@ impl EventFeed {
             | Event::DisplayLost
             | Event::DisplayRestored
             | Event::Led(_)
+            | Event::MqttConnected
+            | Event::MqttDisconnected { .. }
+            | Event::Command { .. }
+            | Event::Rack { .. }
             | Event::Stopped => None,
         }
     }
-}
-
-/// `reboot_armed` / `shutdown_armed` with `source` `mqtt`: a power command
-/// from MQTT started its countdown.
-pub fn armed_from_mqtt(action: PowerAction) -> String {
-    let armed = match action {
-        PowerAction::Reboot => Event::RebootArmed,
-        PowerAction::Shutdown => Event::ShutdownArmed,
-    };
-    with(&armed, [("source", "mqtt".into())])
 }
 
 /// `event`'s JSON with `extra` fields after its own.
@@ -88,7 +84,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::core::{AttentionSource, Level, PageKind};
+    use crate::core::{AttentionSource, Level, PageKind, PowerAction};
 
     fn ms(ms: u64) -> Time {
         Duration::from_millis(ms)
@@ -163,6 +159,12 @@ mod tests {
             Event::ShutdownArmed,
             Event::DisplayLost,
             Event::DisplayRestored,
+            Event::MqttConnected,
+            Event::MqttDisconnected {
+                reason: "refused".into(),
+            },
+            Event::Command { name: "identify" },
+            Event::Rack { up: 7, total: 8 },
             Event::Stopped,
         ] {
             assert_eq!(feed.payload(&quiet, ms(0)), None, "{quiet:?}");
@@ -171,13 +173,16 @@ mod tests {
 
     #[test]
     fn a_countdown_started_from_mqtt_says_so() {
+        let mut feed = EventFeed::new();
+        let armed = |action| Event::RemoteArmed { action };
         assert_eq!(
-            armed_from_mqtt(PowerAction::Reboot),
-            r#"{"event":"reboot_armed","source":"mqtt"}"#
+            feed.payload(&armed(PowerAction::Reboot), ms(0)).as_deref(),
+            Some(r#"{"event":"reboot_armed","source":"mqtt"}"#)
         );
         assert_eq!(
-            armed_from_mqtt(PowerAction::Shutdown),
-            r#"{"event":"shutdown_armed","source":"mqtt"}"#
+            feed.payload(&armed(PowerAction::Shutdown), ms(0))
+                .as_deref(),
+            Some(r#"{"event":"shutdown_armed","source":"mqtt"}"#)
         );
     }
 }

@@ -6,7 +6,8 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
-use crate::core::LedPattern;
+use crate::core::{LedPattern, PeerState};
+use crate::stats::Stats;
 
 /// The largest peer `state` payload read, in bytes.
 pub const MAX_PEER_STATE: usize = 4096;
@@ -60,6 +61,30 @@ fn tenths(value: f32) -> f64 {
 }
 
 impl StateReport {
+    /// The report of `stats` (collected for the pages) and the panel's own
+    /// part: attention, its lines, the LED.
+    pub fn new(
+        stats: &Stats,
+        attention: bool,
+        attention_text: Vec<String>,
+        led: LedPattern,
+        version: &str,
+    ) -> StateReport {
+        StateReport {
+            host: stats.hostname.clone(),
+            ip: stats.ip,
+            cpu_pct: stats.cpu_percent,
+            mem_pct: stats.mem_percent,
+            temp_c: stats.temperature_c,
+            disk_pct: stats.disk_percent,
+            uptime_s: stats.uptime.as_secs(),
+            attention,
+            attention_text,
+            led,
+            version: version.into(),
+        }
+    }
+
     /// The payload of `P/N/state`.
     pub fn to_json(&self) -> String {
         let json = StateJson {
@@ -80,21 +105,6 @@ impl StateReport {
     }
 }
 
-/// What the rack page needs of a peer's `state`.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct PeerState {
-    /// Whether the peer calls for attention.
-    pub attention: bool,
-    /// Why (its attention page's lines).
-    pub attention_text: Vec<String>,
-    /// Its temperature, if it has one.
-    pub temp_c: Option<f32>,
-    /// Its address, as it wrote it.
-    pub ip: Option<String>,
-    /// Its hostname.
-    pub host: Option<String>,
-}
-
 /// Why a peer's `state` payload was not read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PeerStateError {
@@ -111,51 +121,36 @@ pub enum PeerStateError {
     NotObject,
 }
 
-impl PeerState {
-    /// A peer's `state` payload. A field missing or of another type is
-    /// taken as absent: a panel of another version may write fewer fields.
-    pub fn parse(payload: &[u8]) -> Result<PeerState, PeerStateError> {
-        if payload.len() > MAX_PEER_STATE {
-            return Err(PeerStateError::TooLong(payload.len()));
-        }
-        let value: serde_json::Value = serde_json::from_slice(payload)
-            .map_err(|err| PeerStateError::NotJson(err.to_string()))?;
-        let object = value.as_object().ok_or(PeerStateError::NotObject)?;
-        let text = |key: &str| object.get(key)?.as_str().map(str::to_string);
-        let attention_text = object
-            .get("attention_text")
-            .and_then(|list| list.as_array())
-            .map(|list| {
-                list.iter()
-                    .filter_map(|line| line.as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default();
-        Ok(PeerState {
-            attention: object
-                .get("attention")
-                .and_then(|attention| attention.as_bool())
-                .unwrap_or(false),
-            attention_text,
-            temp_c: object
-                .get("temp_c")
-                .and_then(|temp| temp.as_f64())
-                .map(|temp| temp as f32),
-            ip: text("ip"),
-            host: text("host"),
-        })
+/// A peer's `state` payload, as far as the rack page reads it. A field
+/// missing or of another type is taken as absent: a panel of another
+/// version may write other fields.
+pub fn peer_state(payload: &[u8]) -> Result<PeerState, PeerStateError> {
+    if payload.len() > MAX_PEER_STATE {
+        return Err(PeerStateError::TooLong(payload.len()));
     }
-}
-
-/// A peer's `availability` payload.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Availability {
-    /// `online`.
-    Online,
-    /// `offline` (its Last Will, or a clean stop).
-    Offline,
-    /// Empty: the retained message was cleared; the node is forgotten.
-    Forget,
+    let value: serde_json::Value =
+        serde_json::from_slice(payload).map_err(|err| PeerStateError::NotJson(err.to_string()))?;
+    let object = value.as_object().ok_or(PeerStateError::NotObject)?;
+    let attention_text = object
+        .get("attention_text")
+        .and_then(|list| list.as_array())
+        .map(|list| {
+            list.iter()
+                .filter_map(|line| line.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(PeerState {
+        attention: object
+            .get("attention")
+            .and_then(|attention| attention.as_bool())
+            .unwrap_or(false),
+        attention_text,
+        temp_c: object
+            .get("temp_c")
+            .and_then(|temp| temp.as_f64())
+            .map(|temp| temp as f32),
+    })
 }
 
 /// A peer's `availability` payload that is none of `online`, `offline`, empty.
@@ -163,21 +158,21 @@ pub enum Availability {
 #[error("the availability `{0}` is neither `online`, `offline` nor empty")]
 pub struct AvailabilityError(pub String);
 
-impl Availability {
-    /// `online`, `offline`, or empty (forget the node).
-    pub fn parse(payload: &[u8]) -> Result<Availability, AvailabilityError> {
-        match payload {
-            b"online" => Ok(Availability::Online),
-            b"offline" => Ok(Availability::Offline),
-            b"" => Ok(Availability::Forget),
-            other => {
-                let shown: String = String::from_utf8_lossy(other)
-                    .chars()
-                    .take(32)
-                    .map(|c| if c.is_control() { '?' } else { c })
-                    .collect();
-                Err(AvailabilityError(shown))
-            }
+/// A peer's `availability` payload: `online` (`Some(true)`), `offline`
+/// (`Some(false)`: its Last Will, or a clean stop), or empty (`None`: the
+/// retained message was cleared, the node is forgotten).
+pub fn peer_availability(payload: &[u8]) -> Result<Option<bool>, AvailabilityError> {
+    match payload {
+        b"online" => Ok(Some(true)),
+        b"offline" => Ok(Some(false)),
+        b"" => Ok(None),
+        other => {
+            let shown: String = String::from_utf8_lossy(other)
+                .chars()
+                .take(32)
+                .map(|c| if c.is_control() { '?' } else { c })
+                .collect();
+            Err(AvailabilityError(shown))
         }
     }
 }
@@ -231,52 +226,60 @@ mod tests {
     }
 
     #[test]
+    fn the_sample_stats_make_the_report_of_the_simulator() {
+        let report = StateReport::new(&Stats::sample(), false, Vec::new(), LedPattern::On, "1.0");
+        let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
+        assert_eq!(json["host"], "rackpi");
+        assert_eq!(json["ip"], "192.168.1.42");
+        assert_eq!(json["temp_c"], 45.0);
+        assert_eq!(json["uptime_s"], (3 * 24 + 4) * 3600);
+        assert_eq!(json["led"], "on");
+    }
+
+    #[test]
     fn our_own_state_reads_back_as_a_peers() {
-        let peer = PeerState::parse(report().to_json().as_bytes()).unwrap();
         assert_eq!(
-            peer,
+            peer_state(report().to_json().as_bytes()).unwrap(),
             PeerState {
                 attention: true,
                 attention_text: vec!["backup.service".into(), "restic: \"failed\"".into()],
                 temp_c: Some(45.3),
-                ip: Some("192.168.1.42".into()),
-                host: Some("rackpi".into()),
             }
         );
     }
 
     #[test]
     fn a_peer_state_missing_fields_or_of_other_types_is_read_as_far_as_it_goes() {
-        assert_eq!(PeerState::parse(b"{}").unwrap(), PeerState::default());
-        let peer = PeerState::parse(
-            br#"{"attention":"yes","attention_text":["a",1,"b"],"temp_c":"hot","host":7,"new":{}}"#,
+        assert_eq!(peer_state(b"{}").unwrap(), PeerState::default());
+        let peer = peer_state(
+            br#"{"attention":"yes","attention_text":["a",1,"b"],"temp_c":"hot","new":{}}"#,
         )
         .unwrap();
         assert!(!peer.attention);
         assert_eq!(peer.attention_text, ["a", "b"]);
-        assert_eq!((peer.temp_c, peer.host), (None, None));
+        assert_eq!(peer.temp_c, None);
     }
 
     #[test]
     fn a_peer_state_that_is_not_a_json_object_or_too_long_is_refused() {
         assert!(matches!(
-            PeerState::parse(b"online"),
+            peer_state(b"online"),
             Err(PeerStateError::NotJson(_))
         ));
-        assert_eq!(PeerState::parse(b"[1]"), Err(PeerStateError::NotObject));
+        assert_eq!(peer_state(b"[1]"), Err(PeerStateError::NotObject));
         let long = format!(r#"{{"host":"{}"}}"#, "a".repeat(MAX_PEER_STATE));
         assert_eq!(
-            PeerState::parse(long.as_bytes()),
+            peer_state(long.as_bytes()),
             Err(PeerStateError::TooLong(MAX_PEER_STATE + 11))
         );
     }
 
     #[test]
     fn availability_is_online_offline_or_emptied() {
-        assert_eq!(Availability::parse(b"online"), Ok(Availability::Online));
-        assert_eq!(Availability::parse(b"offline"), Ok(Availability::Offline));
-        assert_eq!(Availability::parse(b""), Ok(Availability::Forget));
-        let err = Availability::parse(b"ONLINE\n").unwrap_err();
+        assert_eq!(peer_availability(b"online"), Ok(Some(true)));
+        assert_eq!(peer_availability(b"offline"), Ok(Some(false)));
+        assert_eq!(peer_availability(b""), Ok(None));
+        let err = peer_availability(b"ONLINE\n").unwrap_err();
         assert_eq!(
             err.to_string(),
             "the availability `ONLINE?` is neither `online`, `offline` nor empty"

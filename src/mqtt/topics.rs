@@ -23,9 +23,9 @@ pub enum Incoming {
     /// `P/N/cmd/NAME`: a command to this node (NAME is checked by
     /// [`super::command::parse`]).
     Command { name: String },
-    /// `P/NODE/availability` of another node.
+    /// `P/NODE/availability` of a node (this one included).
     PeerAvailability { node: String },
-    /// `P/NODE/state` of another node.
+    /// `P/NODE/state` of a node (this one included).
     PeerState { node: String },
     /// `{discovery_prefix}/status`: Home Assistant (re)started or stopped.
     HomeAssistantStatus,
@@ -74,12 +74,9 @@ impl Topics {
     }
 
     /// What a message on `topic` is, or `None` for a topic the panel does
-    /// not follow. This node's own availability and state come back through
-    /// the peers' filters and are left out (`None`): the panel knows its own
-    /// state first-hand and at once, while the broker's copy is a round trip
-    /// old (a retained `offline` Last Will of the last run can even arrive
-    /// after this run's `online`); the rack page adds this node from the
-    /// panel's own figures.
+    /// not follow. This node's own availability and state are included:
+    /// the rack page counts this Pi among the rack's (`RACK 7/8 up`) as the
+    /// broker sees it, and the core leaves it out of `rack_attention`.
     pub fn classify(&self, topic: &str) -> Option<Incoming> {
         if topic == self.home_assistant_status() {
             return Some(Incoming::HomeAssistantStatus);
@@ -87,15 +84,16 @@ impl Topics {
         let rest = topic.strip_prefix(&self.prefix)?.strip_prefix('/')?;
         let mut levels = rest.split('/');
         let node = levels.next().filter(|node| !node.is_empty())?;
-        let incoming = match (levels.next(), levels.next(), levels.next()) {
+        match (levels.next(), levels.next(), levels.next()) {
             (Some("cmd"), Some(name), None) if node == self.node && !name.is_empty() => {
-                return Some(Incoming::Command { name: name.into() })
+                Some(Incoming::Command { name: name.into() })
             }
-            (Some("availability"), None, None) => Incoming::PeerAvailability { node: node.into() },
-            (Some("state"), None, None) => Incoming::PeerState { node: node.into() },
-            _ => return None,
-        };
-        (node != self.node).then_some(incoming)
+            (Some("availability"), None, None) => {
+                Some(Incoming::PeerAvailability { node: node.into() })
+            }
+            (Some("state"), None, None) => Some(Incoming::PeerState { node: node.into() }),
+            _ => None,
+        }
     }
 }
 
@@ -165,7 +163,7 @@ mod tests {
     }
 
     #[test]
-    fn arriving_messages_are_told_apart_and_our_own_echo_is_left_out() {
+    fn arriving_messages_are_told_apart() {
         let t = topics();
         let command = |name: &str| Some(Incoming::Command { name: name.into() });
         assert_eq!(t.classify("rackpi/pi3/cmd/identify"), command("identify"));
@@ -185,9 +183,11 @@ mod tests {
             t.classify("homeassistant/status"),
             Some(Incoming::HomeAssistantStatus)
         );
+        assert_eq!(
+            t.classify("rackpi/pi3/state"),
+            Some(Incoming::PeerState { node: "pi3".into() })
+        );
         for other in [
-            "rackpi/pi3/availability",
-            "rackpi/pi3/state",
             "rackpi/pi7/cmd/identify",
             "rackpi/pi3/cmd/",
             "rackpi/pi3/cmd/a/b",
