@@ -70,6 +70,8 @@ pub enum PageKind {
     System,
     /// Every interface's IPv4 address.
     Network,
+    /// The UPS over NUT: status, charge, runtime, load (SPEC §10).
+    Ups,
     /// What needs a look: failed units and messages. Not named in
     /// `display.pages`: it comes first by itself while there is something
     /// to show.
@@ -83,8 +85,12 @@ impl PageKind {
     /// Every built-in page, in the default order.
     pub const ALL: [PageKind; 3] = [PageKind::Info, PageKind::System, PageKind::Network];
 
+    /// The built-in pages shown only when `display.pages` names them.
+    pub const OPTIONAL: [PageKind; 1] = [PageKind::Ups];
+
     /// The names `display.pages` and `[[page]]` cannot give a custom page.
-    pub(crate) const RESERVED: [&'static str; 4] = ["info", "system", "network", "attention"];
+    pub(crate) const RESERVED: [&'static str; 5] =
+        ["info", "system", "network", "attention", "ups"];
 
     /// The name used in the config file and in events.
     pub fn name(&self) -> &str {
@@ -92,6 +98,7 @@ impl PageKind {
             PageKind::Info => "info",
             PageKind::System => "system",
             PageKind::Network => "network",
+            PageKind::Ups => "ups",
             PageKind::Attention => "attention",
             PageKind::Custom(name) => name.as_str(),
         }

@@ -27,6 +27,7 @@ use crate::linux::pages::CustomPages;
 use crate::linux::power::CommandPower;
 use crate::linux::stats::{warn_if_no_such_interface, SystemStats};
 use crate::linux::units::{self, UnitsFollower};
+use crate::linux::ups::{self, UpsConditions, UpsPage};
 use crate::linux::GpioBackend;
 use gpio_choice::open_gpio;
 use poll::HwInputs;
@@ -81,6 +82,25 @@ fn notify_server() -> Option<NotifyServer> {
     }
 }
 
+/// The UPS reader of `[ups]`, if it is on (its page side, its conditions).
+fn start_ups(config: &Config, waker: &UnixStream) -> (Option<UpsPage>, Option<UpsConditions>) {
+    let Some(settings) = config.ups.settings() else {
+        return (None, None);
+    };
+    match waker
+        .try_clone()
+        .and_then(|waker| ups::start(settings, Some(waker)))
+    {
+        Ok((page, conditions)) => (Some(page), Some(conditions)),
+        Err(err) => {
+            log::error!(
+                "cannot start the UPS reader ({err}): the ups page says so, and no UPS attention"
+            );
+            (None, None)
+        }
+    }
+}
+
 /// A dry run takes nothing down: the panel returns to normal at once.
 fn for_dry_run(mut rules: Rules, dry_run: bool) -> Rules {
     if dry_run {
@@ -109,12 +129,13 @@ pub fn run(
     let units_waker = waker.try_clone()?;
     let config_reader = ConfigReader::new(config_path.as_deref(), waker.try_clone()?);
     let mut pages = CustomPages::new(&config.custom_pages, Some(waker.try_clone()?));
+    let (ups_page, ups_conditions) = start_ups(&config, &waker);
     let mut power = CommandPower::new(config.power.clone(), dry_run, waker);
     let mut display = Ssd1306Port::new(
         LinuxBus::new(&config.display.bus),
         PanelSettings::from_config(&config),
     );
-    let mut stats = SystemStats::new(&config.network.interface);
+    let mut stats = SystemStats::new(&config.network.interface).with_ups(ups_page);
     let watchdog = watchdog_interval().map(|interval| (interval, monotonic_now() + interval));
     let notify = notify_server();
     let units = config.attention.units.then(|| {
@@ -128,6 +149,7 @@ pub fn run(
         button,
         notify,
         units,
+        ups: ups_conditions,
         received: Vec::new(),
         stop,
         reload,
@@ -203,6 +225,7 @@ mod tests {
             button: Box::new(Still(button)),
             notify: Some(server),
             units: None,
+            ups: None,
             received: Vec::new(),
             stop,
             reload,

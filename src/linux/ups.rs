@@ -1,0 +1,276 @@
+//! The UPS over NUT (SPEC §10): one worker thread reads upsd every
+//! `poll_s`, and sooner when the `ups` page asks; the page takes the last
+//! figures without waiting, and the loop hears of a condition (on battery,
+//! low battery, forced shutdown, back on line) only when it changes: a
+//! bounded channel and a byte on `woken`. While the screen is dark that is
+//! one read per `poll_s` and no wake-up of the loop unless something changed.
+
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TryRecvError};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::config::UpsSettings;
+use crate::core::{AttentionSource, Condition, Input, UpsStatus};
+use crate::linux::nut::{self, NutError, Request};
+use crate::stats::{UpsFigures, UpsText};
+
+/// How often the shown page has the UPS read again (its figures move
+/// slowly; upsd's own drivers poll every 2 s by default).
+pub(crate) const PAGE_READ_EVERY: Duration = Duration::from_secs(2);
+
+/// Conditions waiting for the loop; more than this many changes unread
+/// means the loop is stalled, and the latest state is what counts.
+const PENDING_CONDITIONS: usize = 4;
+
+/// The loop's side for the `ups` page: asks for fresh figures and takes
+/// the last ones, never waiting.
+pub struct UpsPage {
+    requests: SyncSender<()>,
+    latest: Arc<Mutex<UpsText>>,
+    asked_at: Option<Instant>,
+}
+
+impl UpsPage {
+    /// The last figures (or why there are none); asks for a new read when
+    /// the last ask is [`PAGE_READ_EVERY`] old.
+    pub fn sample(&mut self) -> UpsText {
+        let now = Instant::now();
+        let due = self
+            .asked_at
+            .is_none_or(|at| now.saturating_duration_since(at) >= PAGE_READ_EVERY);
+        // (a full channel means a read is asked already)
+        if due && self.requests.try_send(()).is_ok() {
+            self.asked_at = Some(now);
+        }
+        match self.latest.lock() {
+            Ok(latest) => latest.clone(),
+            Err(_) => UpsText::Error("the UPS reader stopped".into()),
+        }
+    }
+}
+
+/// The loop's side for the attention: the conditions the worker sent.
+pub struct UpsConditions {
+    received: Receiver<Input>,
+}
+
+impl UpsConditions {
+    /// Every condition change sent since the last call, oldest first.
+    pub fn drain(&self) -> Vec<Input> {
+        let mut inputs = Vec::new();
+        loop {
+            match self.received.try_recv() {
+                Ok(input) => inputs.push(input),
+                Err(TryRecvError::Empty | TryRecvError::Disconnected) => return inputs,
+            }
+        }
+    }
+}
+
+/// Starts the worker reading the UPS of `settings`; a byte goes to `waker`
+/// after each condition sent. The thread ends when both sides are dropped.
+pub fn start(
+    settings: UpsSettings,
+    waker: Option<UnixStream>,
+) -> std::io::Result<(UpsPage, UpsConditions)> {
+    let (requests, asked) = mpsc::sync_channel(1);
+    let (send, received) = mpsc::sync_channel(PENDING_CONDITIONS);
+    let latest = Arc::new(Mutex::new(UpsText::Pending));
+    let worker = Worker {
+        settings,
+        latest: latest.clone(),
+        conditions: send,
+        waker,
+        condition: None,
+    };
+    std::thread::Builder::new()
+        .name("rackpi-ups".into())
+        .spawn(move || worker.serve(asked))?;
+    let page = UpsPage {
+        requests,
+        latest,
+        asked_at: None,
+    };
+    Ok((page, UpsConditions { received }))
+}
+
+struct Worker {
+    settings: UpsSettings,
+    latest: Arc<Mutex<UpsText>>,
+    conditions: SyncSender<Input>,
+    waker: Option<UnixStream>,
+    /// The condition last sent.
+    condition: Option<Condition>,
+}
+
+impl Worker {
+    /// Reads at once, then every `poll` and whenever asked.
+    fn serve(mut self, asked: Receiver<()>) {
+        let mut next = Instant::now();
+        loop {
+            match asked.recv_timeout(next.saturating_duration_since(Instant::now())) {
+                Ok(()) | Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
+            let text = read(&self.settings);
+            next = Instant::now() + self.settings.poll;
+            if let UpsText::Read(figures) = &text {
+                // a failed read changes nothing: the page says why
+                let condition = UpsStatus::parse(&figures.status).condition();
+                if condition != self.condition {
+                    match self.send(condition.clone()) {
+                        Sent::Yes => self.condition = condition,
+                        // (sent again at the next read)
+                        Sent::QueueFull => {}
+                        Sent::LoopGone => return,
+                    }
+                }
+            }
+            match self.latest.lock() {
+                Ok(mut latest) => *latest = text,
+                Err(_) => return,
+            }
+        }
+    }
+
+    /// Sends a changed condition and wakes the loop.
+    fn send(&mut self, condition: Option<Condition>) -> Sent {
+        let input = Input::Condition {
+            source: AttentionSource::Ups,
+            condition,
+        };
+        match self.conditions.try_send(input) {
+            Ok(()) => {}
+            Err(mpsc::TrySendError::Full(_)) => return Sent::QueueFull,
+            Err(mpsc::TrySendError::Disconnected(_)) => return Sent::LoopGone,
+        }
+        if let Some(waker) = self.waker.as_mut() {
+            let _ = waker.write(&[1]);
+        }
+        Sent::Yes
+    }
+}
+
+/// What became of a condition sent to the loop.
+enum Sent {
+    Yes,
+    /// The loop is stalled with changes unread: the latest is sent at the
+    /// next read.
+    QueueFull,
+    /// The loop has ended.
+    LoopGone,
+}
+
+/// One read of the UPS: its figures, or why there are none.
+fn read(settings: &UpsSettings) -> UpsText {
+    match read_figures(settings) {
+        Ok(figures) => UpsText::Read(figures),
+        Err(err) => UpsText::Error(err.to_string()),
+    }
+}
+
+fn read_figures(settings: &UpsSettings) -> Result<UpsFigures, NutError> {
+    let password = match &settings.login {
+        Some((user, file)) => Some((user.as_str(), password(file)?)),
+        None => None,
+    };
+    let vars = nut::list_vars(Request {
+        server: &settings.server,
+        name: &settings.name,
+        login: password.as_ref().map(|(user, pass)| (*user, pass.as_str())),
+    })?;
+    figures(&vars).ok_or_else(|| NutError::Garbled {
+        what: format!("no ups.status for UPS {}", settings.name),
+    })
+}
+
+/// The first line of the password file (at most 256 bytes are read).
+fn password(file: &std::path::Path) -> Result<String, NutError> {
+    let failed = |why: String| NutError::Password {
+        path: file.display().to_string(),
+        why,
+    };
+    let mut text = String::new();
+    std::fs::File::open(file)
+        .and_then(|f| f.take(256).read_to_string(&mut text))
+        .map_err(|err| failed(err.to_string()))?;
+    let line = text.lines().next().unwrap_or_default().trim();
+    if line.is_empty() || line.chars().any(|c| c.is_whitespace() || c == '"') {
+        return Err(failed(
+            "its first line must be the password, without blanks or quotes".into(),
+        ));
+    }
+    Ok(line.to_string())
+}
+
+/// The page's figures from upsd's variables; `None` without `ups.status`.
+pub(crate) fn figures(vars: &[(String, String)]) -> Option<UpsFigures> {
+    let value = |name: &str| {
+        vars.iter()
+            .find(|(var, _)| var == name)
+            .map(|(_, value)| value.as_str())
+    };
+    let number = |name: &str| {
+        value(name)
+            .and_then(|v| v.trim().parse::<f32>().ok())
+            .filter(|v| v.is_finite())
+    };
+    Some(UpsFigures {
+        status: value("ups.status")?.to_string(),
+        charge_percent: number("battery.charge"),
+        runtime_s: number("battery.runtime"),
+        load_percent: number("ups.load"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn the_figures_come_from_their_variables_and_a_bad_number_is_none() {
+        let figures = figures(&vars(&[
+            ("battery.charge", "64"),
+            ("battery.runtime", "1395"),
+            ("ups.load", "nan"),
+            ("ups.status", "OB DISCHRG"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            figures,
+            UpsFigures {
+                status: "OB DISCHRG".into(),
+                charge_percent: Some(64.0),
+                runtime_s: Some(1395.0),
+                load_percent: None,
+            }
+        );
+        assert_eq!(super::figures(&vars(&[("battery.charge", "64")])), None);
+    }
+
+    #[test]
+    fn a_password_file_gives_its_first_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("pass");
+        std::fs::write(&file, "s3cret\nignored\n").unwrap();
+        assert_eq!(password(&file).unwrap(), "s3cret");
+        std::fs::write(&file, "\n").unwrap();
+        assert!(password(&file)
+            .unwrap_err()
+            .to_string()
+            .contains("its first line must be the password"));
+        assert!(password(&dir.path().join("none"))
+            .unwrap_err()
+            .to_string()
+            .starts_with("cannot read password_file"));
+    }
+}
