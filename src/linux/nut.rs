@@ -24,6 +24,12 @@ pub enum NutError {
     /// Nothing listens at the address: upsd is stopped or listens elsewhere.
     #[error("upsd not running at {server}")]
     NotRunning { server: String },
+    /// The service's sandbox refuses IP to this address.
+    #[error("connections to upsd at {server} are blocked: allow its address in the service (systemctl edit rackpi-panel: IPAddressAllow=)")]
+    Blocked { server: String },
+    /// The network has no way to the address (no route, host down).
+    #[error("cannot reach upsd at {server}: {why}")]
+    Unreachable { server: String, why: String },
     /// The host name does not resolve.
     #[error("no host {server}: check [ups] server")]
     NoSuchHost { server: String },
@@ -133,11 +139,7 @@ impl<'a> Session<'a> {
                         seconds: CONNECT_TIMEOUT.as_secs(),
                     }
                 }
-                Err(_) => {
-                    last = NutError::NotRunning {
-                        server: server.into(),
-                    }
-                }
+                Err(err) => last = connect_error(server, &err),
             }
         }
         Err(last)
@@ -245,6 +247,22 @@ impl<'a> Session<'a> {
                 code: printable(code, 32),
             },
         }
+    }
+}
+
+/// What a refused connection means for the page.
+fn connect_error(server: &str, err: &std::io::Error) -> NutError {
+    let server = server.to_string();
+    match err.kind() {
+        std::io::ErrorKind::ConnectionRefused => NutError::NotRunning { server },
+        // (IPAddressDeny= drops with EPERM; RestrictAddressFamilies= refuses
+        // the socket with EAFNOSUPPORT)
+        std::io::ErrorKind::PermissionDenied => NutError::Blocked { server },
+        _ if err.raw_os_error() == Some(nix::libc::EAFNOSUPPORT) => NutError::Blocked { server },
+        _ => NutError::Unreachable {
+            server,
+            why: err.to_string(),
+        },
     }
 }
 

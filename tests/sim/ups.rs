@@ -116,9 +116,7 @@ impl Upsd {
     /// The UPS's status as upsd gives it now.
     fn status(&self) -> Option<String> {
         let mut stream = TcpStream::connect(self.server()).ok()?;
-        stream
-            .set_read_timeout(Some(Duration::from_secs(1)))
-            .ok()?;
+        stream.set_read_timeout(Some(Duration::from_secs(1))).ok()?;
         stream.write_all(b"GET VAR ups ups.status\n").ok()?;
         let mut line = String::new();
         BufReader::new(stream).read_line(&mut line).ok()?;
@@ -294,7 +292,10 @@ fn a_power_cut_on_a_real_upsd_is_followed_by_the_page_and_the_attention() {
     );
     // a press after each change brings the ups page back over the attention page
     let simulator = bench
-        .simulator(&config, "wait 6.5\npress 0.2\nwait 5.3\npress 0.2\nwait 5.8\n")
+        .simulator(
+            &config,
+            "wait 6.5\npress 0.2\nwait 5.3\npress 0.2\nwait 5.8\n",
+        )
         .spawn()
         .unwrap();
     let started = Instant::now();
@@ -439,7 +440,8 @@ fn an_endless_line_from_upsd_is_cut_and_memory_stays_flat() {
         while stream.write_all(&chunk).is_ok() {}
     });
     let bench = Bench::new();
-    let config = format!("[display]\npages = [\"ups\"]\n\n[ups]\nserver = \"{server}\"\npoll_s = 2\n");
+    let config =
+        format!("[display]\npages = [\"ups\"]\n\n[ups]\nserver = \"{server}\"\npoll_s = 2\n");
     let simulator = bench.simulator(&config, "wait 9\n").spawn().unwrap();
     let pid = simulator.id();
     std::thread::sleep(Duration::from_secs(2));
