@@ -458,6 +458,36 @@ mod tests {
     }
 
     #[test]
+    fn ups_takes_the_status_tokens_then_the_charge() {
+        let commands = parse("ups OB DISCHRG 64\nups OL\nups LB OB 9.5\n").unwrap();
+        let ups = |status: &str, charge| Command::Ups {
+            status: status.into(),
+            charge,
+        };
+        assert_eq!(
+            commands,
+            [
+                ups("OB DISCHRG", Some(64.0)),
+                ups("OL", None),
+                ups("LB OB", Some(9.5))
+            ]
+        );
+        for (text, fragment) in [
+            ("ups\n", "use `ups STATUS… [CHARGE]`"),
+            ("ups 64\n", "use `ups STATUS… [CHARGE]`"),
+            ("ups ob\n", "`ob` is not a status token"),
+            (
+                "ups OB 120\n",
+                "the charge `120` is not a percentage from 0 to 100",
+            ),
+            ("ups OB 6x\n", "the charge `6x` is not a percentage"),
+        ] {
+            let err = parse(text).unwrap_err().to_string();
+            assert!(err.contains(fragment), "{text:?}: {err}");
+        }
+    }
+
+    #[test]
     fn errors_name_the_line() {
         for (text, line, fragment) in [
             ("wait 1\npres 3\n", 2, "unknown command `pres`"),

@@ -223,19 +223,24 @@ impl Bench {
     }
 
     fn frames(&self) -> Vec<Frame> {
-        let mut names: Vec<PathBuf> = std::fs::read_dir(self.path("frames"))
-            .unwrap()
-            .map(|entry| entry.unwrap().path())
-            .collect();
-        names.sort();
-        names
-            .iter()
-            .map(|path| {
-                let png = std::fs::read(path).unwrap();
-                Frame::from_png(&png, rackpi_panel::sim::PNG_SCALE).unwrap()
-            })
-            .collect()
+        frames_in(&self.path("frames"))
     }
+}
+
+/// Every frame the panel showed, in order, from a `--frames` directory.
+fn frames_in(dir: &Path) -> Vec<Frame> {
+    let mut names: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    names.sort();
+    names
+        .iter()
+        .map(|path| {
+            let png = std::fs::read(path).unwrap();
+            Frame::from_png(&png, rackpi_panel::sim::PNG_SCALE).unwrap()
+        })
+        .collect()
 }
 
 fn assert_shown(frames: &[Frame], want: &Frame) {
@@ -461,4 +466,50 @@ fn an_endless_line_from_upsd_is_cut_and_memory_stays_flat() {
         later <= first + 512,
         "resident memory {first} kB at 2 s, {later} kB at 8 s"
     );
+}
+
+#[test]
+fn the_script_plays_a_power_cut_on_the_page_and_the_attention() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "[display]\npages = [\"ups\"]\ntimeout_s = 0\n\n[ups]\nserver = \"localhost\"\n",
+    )
+    .unwrap();
+    let frames = dir.path().join("frames");
+    let script = "wait 1\nups OB DISCHRG 64\nwait 1\npress 0.2\nwait 1\n\
+        ups DISCHRG LB OB 9\nwait 1\npress 0.2\nwait 1\nups OL CHRG\nwait 1\n";
+    let out = common::simulate(
+        script,
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            "--frames",
+            frames.to_str().unwrap(),
+        ],
+    );
+    let log = succeeded(&out);
+    let (raised, cleared) = ups_attention(&out);
+    assert_eq!(
+        raised,
+        [
+            (1_000, "warn".into(), "on battery".into()),
+            (3_200, "error".into(), "low battery".into())
+        ],
+        "{log}"
+    );
+    assert_eq!(cleared, [5_400]);
+    let frames = frames_in(&frames);
+    // the sample UPS, then the script's; the runtime follows the charge
+    for want in [
+        ups_page("OL", 100.0, 2_820.0, 23.0),
+        attention(Level::Warn, "on battery"),
+        ups_page("OB DISCHRG", 64.0, 1_804.8, 23.0),
+        attention(Level::Error, "low battery"),
+        ups_page("DISCHRG LB OB", 9.0, 253.8, 23.0),
+        ups_page("OL CHRG", 9.0, 253.8, 23.0),
+    ] {
+        assert_shown(&frames, &want);
+    }
 }
