@@ -228,6 +228,102 @@ pub(crate) fn figures(vars: &[(String, String)]) -> Option<UpsFigures> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::Level;
+    use std::io::{BufRead, BufReader};
+    use std::net::TcpListener;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A upsd stand-in on loopback answering every `LIST VAR ups` with the
+    /// status `status()` gives then; counts the connections.
+    fn upsd(status: fn(usize) -> &'static str) -> (String, Arc<AtomicUsize>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = listener.local_addr().unwrap().to_string();
+        let connections = Arc::new(AtomicUsize::new(0));
+        let counted = connections.clone();
+        std::thread::spawn(move || {
+            for mut stream in listener.incoming().flatten() {
+                let n = counted.fetch_add(1, Ordering::SeqCst);
+                let mut line = String::new();
+                let _ = BufReader::new(&stream).read_line(&mut line);
+                let _ = write!(
+                    stream,
+                    "BEGIN LIST VAR ups\nVAR ups ups.status \"{}\"\nEND LIST VAR ups\n",
+                    status(n)
+                );
+            }
+        });
+        (address, connections)
+    }
+
+    fn settings(server: String, poll: Duration) -> UpsSettings {
+        UpsSettings {
+            server,
+            name: "ups".into(),
+            login: None,
+            poll,
+        }
+    }
+
+    /// The bytes waiting on the loop's end of `woken`.
+    fn woken_bytes(woken: &mut UnixStream) -> usize {
+        woken.set_nonblocking(true).unwrap();
+        let mut buf = [0u8; 64];
+        let mut total = 0;
+        while let Ok(n) = woken.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            total += n;
+        }
+        total
+    }
+
+    #[test]
+    fn dark_it_reads_once_per_poll_and_wakes_the_loop_only_for_a_change() {
+        // on battery from the third read on
+        let (server, connections) = upsd(|n| if n < 2 { "OL" } else { "OB DISCHRG" });
+        let (mut woken, waker) = UnixStream::pair().unwrap();
+        let (_page, conditions) =
+            start(settings(server, Duration::from_millis(500)), Some(waker)).unwrap();
+        std::thread::sleep(Duration::from_millis(2_250));
+        // reads at 0, 0.5, 1, 1.5 and 2 s (the last one late on a busy machine)
+        let reads = connections.load(Ordering::SeqCst);
+        assert!((4..=5).contains(&reads), "{reads} reads in 2.25 s");
+        assert_eq!(woken_bytes(&mut woken), 1, "one change, one wake-up");
+        assert_eq!(
+            conditions.drain(),
+            [Input::Condition {
+                source: AttentionSource::Ups,
+                condition: Some(Condition {
+                    level: Level::Warn,
+                    text: "on battery".into()
+                }),
+            }]
+        );
+    }
+
+    #[test]
+    fn the_page_asks_for_a_fresh_read_at_most_every_two_seconds() {
+        let (server, connections) = upsd(|_| "OL CHRG");
+        let (mut page, _conditions) =
+            start(settings(server, Duration::from_secs(3600)), None).unwrap();
+        let until = Instant::now() + Duration::from_secs(2);
+        while Instant::now() < until && page.sample() == UpsText::Pending {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(matches!(page.sample(), UpsText::Read(f) if f.status == "OL CHRG"));
+        // the read at start answered the first ask; then none for 2 s,
+        // however often the page is drawn
+        for _ in 0..10 {
+            page.sample();
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        assert_eq!(connections.load(Ordering::SeqCst), 1);
+        std::thread::sleep(Duration::from_millis(1_100));
+        page.sample();
+        std::thread::sleep(Duration::from_millis(200));
+        assert_eq!(connections.load(Ordering::SeqCst), 2);
+    }
 
     fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs

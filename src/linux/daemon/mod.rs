@@ -346,4 +346,48 @@ mod tests {
         assert_eq!(read.map(|(n, _)| n), Ok(0), "closed by the daemon");
         assert!(inputs.received.is_empty());
     }
+
+    #[test]
+    fn a_ups_condition_wakes_the_poll_and_arrives_as_an_input() {
+        use crate::config::UpsSettings;
+        use crate::core::{AttentionSource, Condition, Level};
+        use std::io::{BufRead, BufReader, Write as _};
+        let dir = tempfile::tempdir().unwrap();
+        let (mut inputs, [_button, _stop, _hup, woken_peer]) =
+            inputs_with(NotifyServer::bind(&dir.path().join("notify.sock")).unwrap());
+        // a upsd stand-in: the UPS is on battery with the battery low
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let server = listener.local_addr().unwrap().to_string();
+        std::thread::spawn(move || {
+            if let Ok((mut stream, _)) = listener.accept() {
+                let mut line = String::new();
+                let _ = BufReader::new(&stream).read_line(&mut line);
+                let _ = stream.write_all(
+                    b"BEGIN LIST VAR ups\nVAR ups ups.status \"LB OB\"\nEND LIST VAR ups\n",
+                );
+            }
+        });
+        let settings = UpsSettings {
+            server,
+            name: "ups".into(),
+            login: None,
+            poll: Duration::from_secs(3600),
+        };
+        let (_page, conditions) = ups::start(settings, Some(woken_peer)).unwrap();
+        inputs.ups = Some(conditions);
+        let wake = inputs
+            .wait(Some(monotonic_now() + Duration::from_secs(5)))
+            .unwrap();
+        assert!(matches!(wake, Wake::Woken), "{wake:?}");
+        assert_eq!(
+            inputs.pending_inputs(),
+            [Input::Condition {
+                source: AttentionSource::Ups,
+                condition: Some(Condition {
+                    level: Level::Error,
+                    text: "low battery".into()
+                }),
+            }]
+        );
+    }
 }
