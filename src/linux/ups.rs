@@ -84,6 +84,7 @@ pub fn start(
         conditions: send,
         waker,
         condition: None,
+        failing: None,
     };
     std::thread::Builder::new()
         .name("rackpi-ups".into())
@@ -103,6 +104,8 @@ struct Worker {
     waker: Option<UnixStream>,
     /// The condition last sent.
     condition: Option<Condition>,
+    /// The last read's error, logged once until a read succeeds.
+    failing: Option<String>,
 }
 
 impl Worker {
@@ -116,6 +119,7 @@ impl Worker {
             }
             let text = read(&self.settings);
             next = Instant::now() + self.settings.poll;
+            self.log_change(&text);
             if let UpsText::Read(figures) = &text {
                 // a failed read changes nothing: the page says why
                 let condition = UpsStatus::parse(&figures.status).condition();
@@ -132,6 +136,21 @@ impl Worker {
                 Ok(mut latest) => *latest = text,
                 Err(_) => return,
             }
+        }
+    }
+
+    /// Logs a read that fails, once per error, and the first that
+    /// succeeds after it.
+    fn log_change(&mut self, text: &UpsText) {
+        match text {
+            UpsText::Error(why) if self.failing.as_ref() != Some(why) => {
+                log::warn!("cannot read the UPS: {why}");
+                self.failing = Some(why.clone());
+            }
+            UpsText::Read(_) if self.failing.take().is_some() => {
+                log::info!("the UPS is read again from {}", self.settings.server);
+            }
+            _ => {}
         }
     }
 
