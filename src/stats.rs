@@ -28,6 +28,34 @@ pub struct Stats {
     pub interfaces: Vec<(String, IpAddr)>,
     /// What the custom page being drawn shows (a `[[page]]`).
     pub page_text: PageText,
+    /// What the `ups` page shows.
+    pub ups: UpsText,
+}
+
+/// What the `ups` page shows: upsd's figures, or why there are none.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum UpsText {
+    /// Not read yet.
+    #[default]
+    Pending,
+    /// The figures upsd gave.
+    Read(UpsFigures),
+    /// Why there are none (upsd down, the login refused, the UPS unknown).
+    Error(String),
+}
+
+/// A UPS's figures, as upsd gave them; a variable the UPS does not report
+/// is `None`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct UpsFigures {
+    /// `ups.status`: tokens such as `OB DISCHRG`.
+    pub status: String,
+    /// `battery.charge`, 0–100.
+    pub charge_percent: Option<f32>,
+    /// `battery.runtime`, in seconds.
+    pub runtime_s: Option<f32>,
+    /// `ups.load`, percent of the rated load.
+    pub load_percent: Option<f32>,
 }
 
 /// What a custom page shows: its output, why there is none, or that it is
@@ -72,6 +100,12 @@ impl Stats {
                 "added 41.2 MiB".into(),
                 "repo 12.3 GiB".into(),
             ]),
+            ups: UpsText::Read(UpsFigures {
+                status: "OL".into(),
+                charge_percent: Some(100.0),
+                runtime_s: Some(2_820.0),
+                load_percent: Some(23.0),
+            }),
         }
     }
 }

@@ -29,6 +29,7 @@ impl From<cli::Page> for PageKind {
             cli::Page::Info => PageKind::Info,
             cli::Page::System => PageKind::System,
             cli::Page::Network => PageKind::Network,
+            cli::Page::Ups => PageKind::Ups,
         }
     }
 }

@@ -13,6 +13,7 @@ mod read;
 mod rules;
 mod schema;
 mod type_errors;
+mod ups;
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
@@ -23,6 +24,7 @@ pub use schema::{
     AttentionConfig, Bias, ButtonConfig, Config, DisplayConfig, LedConfig, LineSelector,
     NetworkConfig, PageConfig, PageOrigin, PanelSize, PowerConfig, Rotation,
 };
+pub use ups::{UpsConfig, UpsSettings};
 
 use lines::KeyLines;
 use programs::DEFAULT_SEARCH_PATH;

@@ -55,6 +55,7 @@ impl TryFrom<&Config> for Rules {
         let screen_timeout = screen_timeout(d)?;
         shown_pages(config)?;
         ignore_units(&config.attention.ignore_units)?;
+        super::ups::check(config)?;
         let settle = settle(&config.power)?;
         Ok(Rules {
             debounce: hold.debounce,
@@ -490,7 +491,7 @@ fn shown_pages(config: &Config) -> Result<(), RuleError> {
             return Err(RuleError::new(
                 "display.pages",
                 format!(
-                    "has unknown page \"{name}\": the built-in pages are \"info\", \"system\", \"network\", and {defined}"
+                    "has unknown page \"{name}\": the built-in pages are \"info\", \"system\", \"network\", \"ups\", and {defined}"
                 ),
             ));
         }

@@ -30,6 +30,8 @@ pub struct Config {
     /// Custom pages, each a `[[page]]` table: a command's output or a file.
     #[serde(rename = "page")]
     pub custom_pages: Vec<PageConfig>,
+    /// The UPS over NUT (SPEC §10); off without `server`.
+    pub ups: super::UpsConfig,
 }
 
 /// How often a command page runs its command while shown, by default.
@@ -383,7 +385,7 @@ fn pages<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<PageKi
     Vec::<String>::deserialize(deserializer)?
         .into_iter()
         .map(|name| {
-            if let Some(page) = PageKind::ALL.into_iter().find(|page| page.name() == name) {
+            if let Some(page) = PageKind::ALL.into_iter().chain(PageKind::OPTIONAL).find(|page| page.name() == name) {
                 return Ok(page);
             }
             PageName::new(&name)
@@ -391,7 +393,7 @@ fn pages<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<PageKi
                 .map(PageKind::Custom)
                 .ok_or_else(|| {
                     serde::de::Error::custom(format!(
-                        "`display.pages` has unknown page {name:?}: the pages are \"info\", \"system\", \"network\" and the names of [[page]] tables (the attention page comes by itself)"
+                        "`display.pages` has unknown page {name:?}: the pages are \"info\", \"system\", \"network\", \"ups\", \"rack\" and the names of [[page]] tables (the attention page comes by itself)"
                     ))
                 })
         })

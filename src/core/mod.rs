@@ -23,6 +23,7 @@ mod panel;
 mod rack;
 mod rules;
 mod screen;
+mod ups;
 
 pub use attention::{
     check_text, AttentionItem, AttentionSource, Condition, Level, IDENTIFY_DEFAULT, MAX_IDENTIFY,
@@ -39,6 +40,7 @@ pub use rules::{
     CustomPage, MqttRules, PageKind, PageName, PowerAction, Rules, FAILED_SCREEN, MAX_PAGE_NAME,
     REFRESH, SHIFT_EVERY,
 };
+pub use ups::UpsStatus;
 
 /// A monotonic time, measured from an arbitrary origin.
 pub type Time = std::time::Duration;

@@ -70,6 +70,8 @@ pub enum PageKind {
     System,
     /// Every interface's IPv4 address.
     Network,
+    /// The UPS over NUT: status, charge, runtime, load (SPEC §10).
+    Ups,
     /// The rack over MQTT: `RACK 7/8 up`, then the nodes that need a look.
     Rack,
     /// What needs a look: failed units and messages. Not named in
@@ -85,9 +87,12 @@ impl PageKind {
     /// Every built-in page, in the default order.
     pub const ALL: [PageKind; 3] = [PageKind::Info, PageKind::System, PageKind::Network];
 
+    /// The built-in pages shown only when `display.pages` names them.
+    pub const OPTIONAL: [PageKind; 2] = [PageKind::Ups, PageKind::Rack];
+
     /// The names `display.pages` and `[[page]]` cannot give a custom page.
-    pub(crate) const RESERVED: [&'static str; 5] =
-        ["info", "system", "network", "attention", "rack"];
+    pub(crate) const RESERVED: [&'static str; 6] =
+        ["info", "system", "network", "attention", "ups", "rack"];
 
     /// The name used in the config file and in events.
     pub fn name(&self) -> &str {
@@ -95,6 +100,7 @@ impl PageKind {
             PageKind::Info => "info",
             PageKind::System => "system",
             PageKind::Network => "network",
+            PageKind::Ups => "ups",
             PageKind::Attention => "attention",
             PageKind::Rack => "rack",
             PageKind::Custom(name) => name.as_str(),

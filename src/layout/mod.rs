@@ -17,6 +17,8 @@ use crate::stats::{PageText, Stats};
 pub(crate) use lists::attention_line;
 use lists::{attention_page, rack_page};
 
+mod ups_page;
+
 const SMALL: &MonoFont = &FONT_6X10;
 const LARGE: &MonoFont = &FONT_8X13_BOLD;
 /// Characters of the small font on a 128-pixel line.
@@ -39,6 +41,7 @@ where
                 PageKind::Info => info_page(&mut shifted, stats, tall),
                 PageKind::System => lines(&mut shifted, &system_lines(stats), tall),
                 PageKind::Network => lines(&mut shifted, &network_lines(stats, tall), tall),
+                PageKind::Ups => lines(&mut shifted, &ups_page::ups_lines(&stats.ups, tall), tall),
                 // (the core shows the attention page as its own view)
                 PageKind::Attention => lines(&mut shifted, &["nothing to report".into()], tall),
                 // (and the rack page too)
@@ -187,10 +190,11 @@ pub fn render_custom_page(name: PageName, text: PageText, (width, height): (u32,
 
 /// The screens `render --screen` knows, by name (`custom` is a sample
 /// `[[page]]` named `backup`).
-pub const SCREENS: [&str; 12] = [
+pub const SCREENS: [&str; 13] = [
     "info",
     "system",
     "network",
+    "ups",
     "custom",
     "attention",
     "identify",
@@ -216,6 +220,7 @@ pub fn sample_view(name: &str) -> Option<View> {
         "info" => page(PageKind::Info),
         "system" => page(PageKind::System),
         "network" => page(PageKind::Network),
+        "ups" => page(PageKind::Ups),
         "custom" => page(PageKind::Custom(PageName::new("backup")?)),
         "attention" => View::Attention {
             items: vec![

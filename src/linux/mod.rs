@@ -10,6 +10,7 @@ pub mod display;
 pub mod gpio;
 pub mod netlink;
 pub mod notify;
+pub mod nut;
 pub mod off;
 mod page_worker;
 pub mod pages;
@@ -23,6 +24,7 @@ pub mod units;
 #[cfg(target_env = "musl")]
 #[path = "units_musl.rs"]
 pub mod units;
+pub mod ups;
 
 /// Counts the edges missing between two sequence numbers (the kernel
 /// numbers a line's edges from 1 and drops the oldest when its queue is full).

@@ -11,7 +11,8 @@ use crate::core::PageKind;
 use crate::linux::addresses::{self, Addresses};
 use crate::linux::netlink::AddressChanges;
 use crate::linux::sensors::{SensorPaths, Sensors};
-use crate::stats::Stats;
+use crate::linux::ups::UpsPage;
+use crate::stats::{Stats, UpsText};
 
 /// Warns once at start when `network.interface` names no interface of this
 /// machine (a typo such as `wlan9` would otherwise only show `no network`).
@@ -86,6 +87,8 @@ pub struct SystemStats {
     /// `None` until read, and again after a change.
     addresses: Option<Addresses>,
     sensors: Sensors,
+    /// The UPS reader's page side; `None` without `[ups]`.
+    ups: Option<UpsPage>,
     cpu: CpuGauge,
     stats: Stats,
 }
@@ -117,9 +120,16 @@ impl SystemStats {
             address_changes,
             addresses: None,
             sensors: Sensors::new(SensorPaths::default()),
+            ups: None,
             cpu: CpuGauge::start(Instant::now()),
             stats: Stats::default(),
         }
+    }
+
+    /// The `ups` page shows what this reader gives.
+    pub fn with_ups(mut self, ups: Option<UpsPage>) -> SystemStats {
+        self.ups = ups;
+        self
     }
 
     fn refresh_info(&mut self) {
@@ -170,6 +180,12 @@ impl StatsSource for SystemStats {
             }
             PageKind::Network => {
                 self.stats.interfaces = self.addresses().interfaces.clone();
+            }
+            PageKind::Ups => {
+                self.stats.ups = match self.ups.as_mut() {
+                    Some(ups) => ups.sample(),
+                    None => UpsText::Error("no [ups] server set".into()),
+                };
             }
         }
         self.stats.clone()

@@ -9,6 +9,7 @@ use crate::core::{PageKind, PageName, PowerAction};
 use crate::linux::pages::CustomPages;
 use crate::stats::{PageText, Stats};
 
+use super::ups::SimUps;
 use super::{SimBus, SimClock};
 
 /// Handles on the simulated hardware for what plays the world around the
@@ -21,17 +22,19 @@ pub(crate) struct Devices {
     pub(crate) bus: SimBus,
     pub(crate) led: SimLed,
     pub(crate) power: SimPower,
+    pub(crate) ups: SimUps,
 }
 
 impl Devices {
     /// A panel answering at `address`, the LED dark, power commands that
-    /// succeed.
+    /// succeed, the UPS as the figures say.
     pub(crate) fn new(clock: SimClock, address: u8) -> Self {
         Devices {
             bus: SimBus::new(address, clock.clone()),
             clock,
             led: SimLed::default(),
             power: SimPower::default(),
+            ups: SimUps::default(),
         }
     }
 }

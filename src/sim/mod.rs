@@ -10,6 +10,7 @@ pub mod script;
 mod signals;
 mod ssd1306_model;
 pub mod terminal;
+mod ups;
 
 use std::cell::RefCell;
 use std::io::Write;
@@ -25,11 +26,13 @@ use crate::core::Rules;
 use crate::linux::display::{PanelSettings, Ssd1306Port};
 use crate::linux::pages::CustomPages;
 use crate::linux::stats::{warn_if_no_such_interface, SystemStats};
+use crate::linux::ups::{UpsConditions, UpsPage};
 use devices::{Devices, SimPages};
 use outputs::{check_distinct, FramesDir, Output, SimReporter};
 use script::ScriptInputs;
 use signals::Signals;
 use terminal::{Cells, KeyTimes, KeyboardInputs, Screen, ScreenSettings, Session};
+use ups::{SimStats, WithUpsConditions};
 
 pub use bus::{BusCounters, Nack, SimBus};
 pub use clock::SimClock;
@@ -237,6 +240,8 @@ struct SimPorts {
     power: SimPower,
     pages: SimPages,
     stats: Box<dyn StatsSource>,
+    /// The real upsd's condition changes, with `[ups]` and real figures.
+    ups_conditions: Option<UpsConditions>,
 }
 
 impl SimPorts {
@@ -248,18 +253,41 @@ impl SimPorts {
             pages: CustomPages::new(&config.custom_pages, None),
             virtual_time: options.virtual_time,
         };
-        let stats: Box<dyn StatsSource> = if options.fake_stats {
+        let mut ups_conditions = None;
+        let inner: Box<dyn StatsSource> = if options.fake_stats {
             Box::new(FakeStats)
         } else {
             warn_if_no_such_interface(&config.network.interface, Path::new("/sys/class/net"));
-            Box::new(SystemStats::new(&config.network.interface))
+            let (ups_page, conditions) = start_ups(config);
+            ups_conditions = conditions;
+            Box::new(SystemStats::new(&config.network.interface).with_ups(ups_page))
         };
+        let stats = Box::new(SimStats {
+            inner,
+            ups: devices.ups.clone(),
+        });
         SimPorts {
             display,
             led: devices.led.clone(),
             power: devices.power.clone(),
             pages,
             stats,
+            ups_conditions,
+        }
+    }
+}
+
+/// A real upsd's reader for `[ups]` (no `woken` socket: its conditions
+/// come with the loop's next wake-up).
+fn start_ups(config: &Config) -> (Option<UpsPage>, Option<UpsConditions>) {
+    let Some(settings) = config.ups.settings() else {
+        return (None, None);
+    };
+    match crate::linux::ups::start(settings, None) {
+        Ok((page, conditions)) => (Some(page), Some(conditions)),
+        Err(err) => {
+            log::error!("cannot start the UPS reader: {err}");
+            (None, None)
         }
     }
 }
@@ -350,6 +378,9 @@ pub fn simulate(config: &Config, options: &SimOptions) -> anyhow::Result<SimSumm
         screen.as_ref(),
         started.signals,
     );
+    if let Some(ups) = ports.ups_conditions.take() {
+        inputs = Box::new(WithUpsConditions { inputs, ups });
+    }
     let mut reload_from_path;
     let reload: Option<&mut crate::app::ports::Reloader<'_>> = match &options.config_path {
         Some(path) => {

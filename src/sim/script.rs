@@ -10,6 +10,7 @@ use crate::core::{check_text, Input, Level, Time, MAX_IDENTIFY};
 
 use super::devices::Devices;
 use super::signals::{Signals, Woke};
+use super::ups::SimUps;
 use super::{SimBus, SimClock, SimPower};
 
 /// One scenario command.
@@ -39,6 +40,9 @@ pub enum Command {
     Notify(Level, String),
     /// As `rackpi-panel identify --for SECONDS`.
     Identify(Duration),
+    /// The UPS says `status` (NUT's `ups.status` tokens), with the battery
+    /// charge in percent.
+    Ups { status: String, charge: Option<f32> },
     /// Stop, as on SIGTERM.
     Quit,
 }
@@ -64,6 +68,8 @@ pub enum Step {
     Power(bool),
     /// Something reaches the daemon (a unit's state, a message, identify).
     Input(Input),
+    /// The UPS's status and charge change (the page and the attention).
+    Ups { status: String, charge: Option<f32> },
     /// End the run as SIGTERM does (`quit`).
     Quit,
 }
@@ -138,9 +144,10 @@ fn parse_command(words: &[&str]) -> Result<Command, String> {
             Command::Identify(lasts)
         }
         "display" | "power" => switch(words)?,
+        "ups" => ups(words)?,
         other => {
             return Err(format!(
-                "unknown command `{}` (commands: press, down, up, wait, display, power, unit, notify, identify, quit)",
+                "unknown command `{}` (commands: press, down, up, wait, display, power, unit, notify, identify, ups, quit)",
                 shown(other)
             ))
         }
@@ -190,6 +197,44 @@ fn switch(words: &[&str]) -> Result<Command, String> {
     }
 }
 
+/// `ups STATUS… [CHARGE]`: NUT's status tokens (`OB DISCHRG`), then the
+/// battery charge in percent if given.
+fn ups(words: &[&str]) -> Result<Command, String> {
+    const USAGE: &str =
+        "use `ups STATUS… [CHARGE]` with NUT's tokens, e.g. `ups OB DISCHRG 64` or `ups OL CHRG`";
+    let mut tokens = &words[1..];
+    let mut charge = None;
+    if let Some((last, before)) = tokens.split_last() {
+        if last.starts_with(|c: char| c.is_ascii_digit()) {
+            let value: f32 = last
+                .parse()
+                .ok()
+                .filter(|v| (0.0..=100.0).contains(v))
+                .ok_or_else(|| {
+                    format!(
+                        "the charge `{}` is not a percentage from 0 to 100",
+                        shown(last)
+                    )
+                })?;
+            charge = Some(value);
+            tokens = before;
+        }
+    }
+    if tokens.is_empty() {
+        return Err(USAGE.into());
+    }
+    if let Some(bad) = tokens
+        .iter()
+        .find(|t| t.len() > 16 || !t.chars().all(|c| c.is_ascii_uppercase()))
+    {
+        return Err(format!("`{}` is not a status token: {USAGE}", shown(bad)));
+    }
+    Ok(Command::Ups {
+        status: tokens.join(" "),
+        charge,
+    })
+}
+
 /// The scenario as a timeline of (time since start, step), and its end.
 pub fn timeline(commands: &[Command]) -> (Vec<(Duration, Step)>, Duration) {
     let mut t = Duration::ZERO;
@@ -225,6 +270,13 @@ pub fn timeline(commands: &[Command]) -> (Vec<(Duration, Step)>, Duration) {
             Command::Identify(lasts) => {
                 steps.push((t, Step::Input(Input::Identify { lasts: *lasts })))
             }
+            Command::Ups { status, charge } => steps.push((
+                t,
+                Step::Ups {
+                    status: status.clone(),
+                    charge: *charge,
+                },
+            )),
             Command::Quit => steps.push((t, Step::Quit)),
         }
     }
@@ -238,6 +290,7 @@ pub(crate) struct ScriptInputs {
     clock: SimClock,
     bus: SimBus,
     power: SimPower,
+    ups: SimUps,
     level: bool,
     signals: Option<Signals>,
     arrived: Vec<Input>,
@@ -255,7 +308,11 @@ impl ScriptInputs {
         signals: Option<Signals>,
     ) -> Self {
         let Devices {
-            clock, bus, power, ..
+            clock,
+            bus,
+            power,
+            ups,
+            ..
         } = devices;
         let mut inputs = ScriptInputs {
             steps: steps.into(),
@@ -263,6 +320,7 @@ impl ScriptInputs {
             clock,
             bus,
             power,
+            ups,
             level: false,
             signals,
             arrived: Vec::new(),
@@ -273,7 +331,7 @@ impl ScriptInputs {
                 Step::Display(plugged) => inputs.bus.state().plugged = plugged,
                 Step::Power(ok) => inputs.power.failing.set(!ok),
                 // (reaches the running firmware, at time 0)
-                Step::Input(_) | Step::Quit => break,
+                Step::Input(_) | Step::Ups { .. } | Step::Quit => break,
             }
             inputs.steps.pop_front();
         }
@@ -361,6 +419,10 @@ impl Inputs for ScriptInputs {
                     self.arrived.push(input);
                     return Ok(Wake::Woken);
                 }
+                Step::Ups { status, charge } => {
+                    self.arrived.push(self.ups.set(&status, charge));
+                    return Ok(Wake::Woken);
+                }
                 Step::Quit => return Ok(Wake::Stop),
             }
         }
@@ -393,6 +455,36 @@ mod tests {
                 Command::Quit,
             ]
         );
+    }
+
+    #[test]
+    fn ups_takes_the_status_tokens_then_the_charge() {
+        let commands = parse("ups OB DISCHRG 64\nups OL\nups LB OB 9.5\n").unwrap();
+        let ups = |status: &str, charge| Command::Ups {
+            status: status.into(),
+            charge,
+        };
+        assert_eq!(
+            commands,
+            [
+                ups("OB DISCHRG", Some(64.0)),
+                ups("OL", None),
+                ups("LB OB", Some(9.5))
+            ]
+        );
+        for (text, fragment) in [
+            ("ups\n", "use `ups STATUS… [CHARGE]`"),
+            ("ups 64\n", "use `ups STATUS… [CHARGE]`"),
+            ("ups ob\n", "`ob` is not a status token"),
+            (
+                "ups OB 120\n",
+                "the charge `120` is not a percentage from 0 to 100",
+            ),
+            ("ups OB 6x\n", "the charge `6x` is not a percentage"),
+        ] {
+            let err = parse(text).unwrap_err().to_string();
+            assert!(err.contains(fragment), "{text:?}: {err}");
+        }
     }
 
     #[test]

@@ -118,7 +118,7 @@ fn the_documented_events_are_the_events_a_run_gives() {
     let paragraph = paragraph.split("\n* ").next().unwrap();
     // the fields named beside the events
     let fields = [
-        "name", "pattern", "source", "unit", "notify", "text", "seconds",
+        "name", "pattern", "source", "unit", "notify", "ups", "text", "seconds",
     ];
     let documented: BTreeSet<&str> = backticked(paragraph)
         .into_iter()

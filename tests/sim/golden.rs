@@ -32,6 +32,7 @@ fn builtin_screens() -> Vec<(&'static str, View)> {
         ("info", page(PageKind::Info)),
         ("system", page(PageKind::System)),
         ("network", page(PageKind::Network)),
+        ("ups", page(PageKind::Ups)),
         (
             "custom",
             page(PageKind::Custom(PageName::new("backup").unwrap())),

@@ -637,3 +637,19 @@ fn a_long_error_line_in_the_event_pane_is_wrapped_to_its_fix() {
     panel.key(b"q");
     assert!(panel.exit().success());
 }
+
+#[test]
+fn b_puts_the_ups_on_battery_and_back_on_line() {
+    let (mut panel, _dir) =
+        Panel::start("[display]\npages = [\"ups\", \"info\"]\n\n[ups]\nserver = \"localhost\"\n");
+    panel.until("the key line", has("b on battery"));
+    panel.until("the ups page", has("page ups"));
+    panel.key(b"b");
+    panel.until("the attention", has("attention ups warn on battery"));
+    // (closer than 150 ms, a second `b` would be the key's auto-repeat)
+    std::thread::sleep(Duration::from_millis(300));
+    panel.key(b"b");
+    panel.until("the attention cleared", has("attention_cleared"));
+    panel.key(b"q");
+    assert!(panel.exit().success());
+}

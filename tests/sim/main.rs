@@ -10,3 +10,4 @@ mod interactive;
 mod outputs;
 mod simulate;
 mod soak;
+mod ups;

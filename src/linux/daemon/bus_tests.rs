@@ -194,6 +194,7 @@ fn run_loop<T: Send + 'static>(
             monotonic_now(),
             Some(waker),
         )),
+        ups: None,
         received: Vec::new(),
         stop,
         reload,

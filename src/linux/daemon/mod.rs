@@ -27,6 +27,7 @@ use crate::linux::pages::CustomPages;
 use crate::linux::power::CommandPower;
 use crate::linux::stats::{warn_if_no_such_interface, SystemStats};
 use crate::linux::units::{self, UnitsFollower};
+use crate::linux::ups::{self, UpsConditions, UpsPage};
 use crate::linux::GpioBackend;
 use gpio_choice::open_gpio;
 use poll::HwInputs;
@@ -81,6 +82,25 @@ fn notify_server() -> Option<NotifyServer> {
     }
 }
 
+/// The UPS reader of `[ups]`, if it is on (its page side, its conditions).
+fn start_ups(config: &Config, waker: &UnixStream) -> (Option<UpsPage>, Option<UpsConditions>) {
+    let Some(settings) = config.ups.settings() else {
+        return (None, None);
+    };
+    match waker
+        .try_clone()
+        .and_then(|waker| ups::start(settings, Some(waker)))
+    {
+        Ok((page, conditions)) => (Some(page), Some(conditions)),
+        Err(err) => {
+            log::error!(
+                "cannot start the UPS reader ({err}): the ups page says so, and no UPS attention"
+            );
+            (None, None)
+        }
+    }
+}
+
 /// A dry run takes nothing down: the panel returns to normal at once.
 fn for_dry_run(mut rules: Rules, dry_run: bool) -> Rules {
     if dry_run {
@@ -109,12 +129,13 @@ pub fn run(
     let units_waker = waker.try_clone()?;
     let config_reader = ConfigReader::new(config_path.as_deref(), waker.try_clone()?);
     let mut pages = CustomPages::new(&config.custom_pages, Some(waker.try_clone()?));
+    let (ups_page, ups_conditions) = start_ups(&config, &waker);
     let mut power = CommandPower::new(config.power.clone(), dry_run, waker);
     let mut display = Ssd1306Port::new(
         LinuxBus::new(&config.display.bus),
         PanelSettings::from_config(&config),
     );
-    let mut stats = SystemStats::new(&config.network.interface);
+    let mut stats = SystemStats::new(&config.network.interface).with_ups(ups_page);
     let watchdog = watchdog_interval().map(|interval| (interval, monotonic_now() + interval));
     let notify = notify_server();
     let units = config.attention.units.then(|| {
@@ -128,6 +149,7 @@ pub fn run(
         button,
         notify,
         units,
+        ups: ups_conditions,
         received: Vec::new(),
         stop,
         reload,
@@ -204,6 +226,7 @@ mod tests {
             button: Box::new(Still(button)),
             notify: Some(server),
             units: None,
+            ups: None,
             received: Vec::new(),
             stop,
             reload,
@@ -323,5 +346,49 @@ mod tests {
         let read = rustix::net::recv(&socket, &mut buf, rustix::net::RecvFlags::DONTWAIT);
         assert_eq!(read.map(|(n, _)| n), Ok(0), "closed by the daemon");
         assert!(inputs.received.is_empty());
+    }
+
+    #[test]
+    fn a_ups_condition_wakes_the_poll_and_arrives_as_an_input() {
+        use crate::config::UpsSettings;
+        use crate::core::{AttentionSource, Condition, Level};
+        use std::io::{BufRead, BufReader, Write as _};
+        let dir = tempfile::tempdir().unwrap();
+        let (mut inputs, [_button, _stop, _hup, woken_peer]) =
+            inputs_with(NotifyServer::bind(&dir.path().join("notify.sock")).unwrap());
+        // a upsd stand-in: the UPS is on battery with the battery low
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let server = listener.local_addr().unwrap().to_string();
+        std::thread::spawn(move || {
+            if let Ok((mut stream, _)) = listener.accept() {
+                let mut line = String::new();
+                let _ = BufReader::new(&stream).read_line(&mut line);
+                let _ = stream.write_all(
+                    b"BEGIN LIST VAR ups\nVAR ups ups.status \"LB OB\"\nEND LIST VAR ups\n",
+                );
+            }
+        });
+        let settings = UpsSettings {
+            server,
+            name: "ups".into(),
+            login: None,
+            poll: Duration::from_secs(3600),
+        };
+        let (_page, conditions) = ups::start(settings, Some(woken_peer)).unwrap();
+        inputs.ups = Some(conditions);
+        let wake = inputs
+            .wait(Some(monotonic_now() + Duration::from_secs(5)))
+            .unwrap();
+        assert!(matches!(wake, Wake::Woken), "{wake:?}");
+        assert_eq!(
+            inputs.pending_inputs(),
+            [Input::Condition {
+                source: AttentionSource::Ups,
+                condition: Some(Condition {
+                    level: Level::Error,
+                    text: "low battery".into()
+                }),
+            }]
+        );
     }
 }

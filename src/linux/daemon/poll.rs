@@ -17,12 +17,15 @@ use crate::app::ports::{EdgeBatch, EdgeSource, Inputs, Wake};
 use crate::core::{Input, Time};
 use crate::linux::notify::NotifyServer;
 use crate::linux::units::UnitsFollower;
+use crate::linux::ups::UpsConditions;
 
 /// The real button, the signals and the daemon's sockets, as the loop's inputs.
 pub(super) struct HwInputs {
     pub(super) button: Box<dyn EdgeSource>,
     pub(super) notify: Option<NotifyServer>,
     pub(super) units: Option<UnitsFollower>,
+    /// The UPS reader's condition changes (`None` without `[ups]`).
+    pub(super) ups: Option<UpsConditions>,
     pub(super) received: Vec<Input>,
     pub(super) stop: UnixStream,
     pub(super) reload: UnixStream,
@@ -149,8 +152,12 @@ impl HwInputs {
             {
                 return Some(Wake::Reload);
             }
-            // (the units follower's connecting thread may be the one)
+            // (the units follower's connecting thread may be the one, or
+            // the UPS reader)
             self.units_ready();
+            if let Some(ups) = &self.ups {
+                self.received.extend(ups.drain());
+            }
             return Some(Wake::Woken);
         }
         if ready.units {

@@ -143,6 +143,9 @@ pub(super) fn reloader<'a>(
                         "changes to [button], [led] and [display] take effect after a restart"
                     );
                 }
+                if new.ups != running.ups {
+                    log::warn!("changes to [ups] take effect after a restart");
+                }
                 runtime::rules_and_settings(&new)
             })
             .map(|(rules, settings)| (for_dry_run(rules, dry_run), settings));

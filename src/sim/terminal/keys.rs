@@ -69,6 +69,7 @@ pub(super) fn key_items(times: &KeyTimes) -> Vec<String> {
         "x unit fail".into(),
         "n message".into(),
         "i identify".into(),
+        "b on battery".into(),
         "q quit".into(),
     ]
 }
@@ -188,7 +189,8 @@ impl KeyboardInputs {
     }
 
     /// The keys that work the world around the button: the display, the
-    /// power commands, a unit, a message, identify, quitting, Ctrl-Z.
+    /// power commands, a unit, a message, identify, the UPS, quitting,
+    /// Ctrl-Z.
     fn world_key(&mut self, key: u8) -> Option<Wake> {
         match key {
             b'u' => {
@@ -228,6 +230,17 @@ impl KeyboardInputs {
                 self.inputs.push(Input::Identify {
                     lasts: IDENTIFY_KEY,
                 });
+                Some(Wake::Woken)
+            }
+            b'b' => {
+                // on battery and back, as `ups OB DISCHRG` / `ups OL CHRG`
+                let ups = &self.devices.ups;
+                let input = if ups.on_battery() {
+                    ups.set("OL CHRG", None)
+                } else {
+                    ups.set("OB DISCHRG", Some(64.0))
+                };
+                self.inputs.push(input);
                 Some(Wake::Woken)
             }
             b'q' | 3 | 4 => Some(Wake::Stop),
