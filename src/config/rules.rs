@@ -56,6 +56,7 @@ impl TryFrom<&Config> for Rules {
         shown_pages(config)?;
         ignore_units(&config.attention.ignore_units)?;
         let settle = settle(&config.power)?;
+        super::mqtt::check(&config.mqtt)?;
         Ok(Rules {
             debounce: hold.debounce,
             reboot_after: hold.reboot_after,
