@@ -364,3 +364,36 @@ fn idle_costs() {
     child.kill().unwrap();
     let _ = child.wait();
 }
+
+#[test]
+fn check_says_what_failed_for_each_cause() {
+    let user = Some(("panel".to_string(), "right".to_string()));
+    let Some(broker) = Mosquitto::start("mqtt: check", Options { user, tls: true }) else {
+        return;
+    };
+    let within = Duration::from_secs(3);
+    let base = |port: u16, password: &str| Broker {
+        username: Some("panel".into()),
+        password: Some(Secret(password.into())),
+        ..settings(port, &[]).broker
+    };
+    let found = probe(base(broker.port, "right"), within).unwrap();
+    assert!(found.contains("answers") && found.contains("panel"), "{found}");
+    let (what, fix) = probe(base(broker.port, "wrong"), within).unwrap_err();
+    assert!(what.contains("bad username or password") && fix.contains("password"), "{what} / {fix}");
+    let (what, _) = probe(base(free_port(), "right"), within).unwrap_err();
+    assert!(what.contains("refused the connection"), "{what}");
+    let mut tls = base(broker.tls_port.unwrap(), "right");
+    tls.tls = true;
+    tls.ca_file = Some(broker.dir.path().join("other-ca.pem"));
+    let (what, fix) = probe(tls.clone(), within).unwrap_err();
+    assert!(what.contains("certificate") && fix.contains("ca_file"), "{what} / {fix}");
+    tls.ca_file = Some(broker.ca_file());
+    tls.host = "localhost".into();
+    assert!(probe(tls, within).unwrap().contains("TLS"));
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let start = Instant::now();
+    let (what, _) = probe(base(silent.local_addr().unwrap().port(), "right"), within).unwrap_err();
+    assert!(what.contains("no answer"), "{what}");
+    assert!(start.elapsed() < Duration::from_secs(6), "{:?}", start.elapsed());
+}
