@@ -63,7 +63,8 @@ impl Config {
             .as_deref()
             .unwrap_or(OsStr::new(DEFAULT_SEARCH_PATH));
         config.check_programs_in(&shown_path, search_path, &text)?;
-        mqtt::readable_files(&config.mqtt).map_err(|err| err.in_file(&shown_path, &KeyLines::of(&text)))?;
+        mqtt::readable_files(&config.mqtt)
+            .map_err(|err| err.in_file(&shown_path, &KeyLines::of(&text)))?;
         Ok(config)
     }
 

@@ -77,7 +77,11 @@ fn split_host_port(text: &str) -> Result<(&str, Option<u16>), String> {
         None => None,
         Some(port) => match port.parse::<u16>() {
             Ok(port) if port > 0 => Some(port),
-            _ => return Err(format!("the port {port:?} must be a number from 1 to 65535")),
+            _ => {
+                return Err(format!(
+                    "the port {port:?} must be a number from 1 to 65535"
+                ))
+            }
         },
     };
     Ok((host, port))
@@ -118,9 +122,27 @@ pub(crate) fn check(m: &MqttConfig) -> Result<(), RuleError> {
         }
     }
     for (key, value, low, high, why) in [
-        ("mqtt.keepalive_s", m.keepalive_s, 5, 3600, "a dead broker is noticed within 1.5 times this"),
-        ("mqtt.publish_s", m.publish_s, 5, 86_400, "a change is sent at once anyway"),
-        ("mqtt.power_countdown_s", m.power_countdown_s, 3, 600, "time to reach the button and cancel"),
+        (
+            "mqtt.keepalive_s",
+            m.keepalive_s,
+            5,
+            3600,
+            "a dead broker is noticed within 1.5 times this",
+        ),
+        (
+            "mqtt.publish_s",
+            m.publish_s,
+            5,
+            86_400,
+            "a change is sent at once anyway",
+        ),
+        (
+            "mqtt.power_countdown_s",
+            m.power_countdown_s,
+            3,
+            600,
+            "time to reach the button and cancel",
+        ),
     ] {
         if !(low..=high).contains(&value) {
             return Err(RuleError::new(
@@ -145,7 +167,11 @@ fn topic_level(key: &'static str, value: &str) -> Result<(), RuleError> {
 
 /// One or more topic levels (`rackpi` or `site/rackpi`).
 fn topic_levels(key: &'static str, value: &str) -> Result<(), RuleError> {
-    if value.is_empty() || value.split('/').any(|level| topic_level(key, level).is_err()) {
+    if value.is_empty()
+        || value
+            .split('/')
+            .any(|level| topic_level(key, level).is_err())
+    {
         return Err(RuleError::new(
             key,
             format!("is {value:?}: it must be one or more topic levels separated by `/`, none empty and without `+` or `#`, e.g. \"rackpi\""),
@@ -157,7 +183,10 @@ fn topic_levels(key: &'static str, value: &str) -> Result<(), RuleError> {
 fn absolute_path(key: &'static str, path: &Path) -> Result<(), RuleError> {
     let shown = path.to_string_lossy();
     if path.as_os_str().as_bytes().contains(&0) {
-        return Err(RuleError::new(key, format!("contains a NUL byte ({shown:?})")));
+        return Err(RuleError::new(
+            key,
+            format!("contains a NUL byte ({shown:?})"),
+        ));
     }
     if !path.is_absolute() {
         return Err(RuleError::new(
@@ -189,7 +218,10 @@ pub(crate) fn readable_files(m: &MqttConfig) -> Result<(), RuleError> {
             };
             return Err(RuleError::new(
                 key,
-                format!("names {}, which cannot be read ({err}): {fix}", path.display()),
+                format!(
+                    "names {}, which cannot be read ({err}): {fix}",
+                    path.display()
+                ),
             ));
         }
     }
@@ -208,7 +240,10 @@ mod tests {
     #[test]
     fn urls_take_the_default_port_of_their_scheme() {
         let plain = url("mqtt://broker.lan").unwrap();
-        assert_eq!((plain.tls, plain.host.as_str(), plain.port), (false, "broker.lan", 1883));
+        assert_eq!(
+            (plain.tls, plain.host.as_str(), plain.port),
+            (false, "broker.lan", 1883)
+        );
         let tls = url("mqtts://broker.lan/").unwrap();
         assert_eq!((tls.tls, tls.port), (true, 8883));
         assert_eq!(url("mqtt://10.0.0.2:1884").unwrap().port, 1884);
@@ -290,7 +325,10 @@ power_countdown_s = 10
         }
         assert!(parse(&with("prefix = \"site/rackpi\"")).is_ok());
         let msg = problem("[mqtt]\nurl = \"tcp://broker\"\n");
-        assert!(msg.contains("`mqtt.url`") && msg.contains("line 2"), "{msg}");
+        assert!(
+            msg.contains("`mqtt.url`") && msg.contains("line 2"),
+            "{msg}"
+        );
     }
 
     #[test]
@@ -302,7 +340,11 @@ power_countdown_s = 10
         m.ca_file = Some("/nonexistent/ca.pem".into());
         let err = readable_files(&m).unwrap_err();
         assert_eq!(err.key, "mqtt.ca_file");
-        assert!(err.problem.contains("/nonexistent/ca.pem"), "{}", err.problem);
+        assert!(
+            err.problem.contains("/nonexistent/ca.pem"),
+            "{}",
+            err.problem
+        );
         let file = tempfile::NamedTempFile::new().unwrap();
         m.ca_file = Some(file.path().into());
         m.password_file = Some(file.path().into());

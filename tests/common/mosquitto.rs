@@ -37,14 +37,23 @@ pub struct Mosquitto {
 /// Whether the programs are here; otherwise prints that `test` is
 /// skipped, or panics under `CI=true`.
 pub fn available(test: &str) -> bool {
-    let missing: Vec<&str> = [MOSQUITTO, "/usr/bin/mosquitto_sub", "/usr/bin/mosquitto_pub", "/usr/bin/mosquitto_passwd", "/usr/bin/openssl"]
-        .into_iter()
-        .filter(|program| !Path::new(program).exists())
-        .collect();
+    let missing: Vec<&str> = [
+        MOSQUITTO,
+        "/usr/bin/mosquitto_sub",
+        "/usr/bin/mosquitto_pub",
+        "/usr/bin/mosquitto_passwd",
+        "/usr/bin/openssl",
+    ]
+    .into_iter()
+    .filter(|program| !Path::new(program).exists())
+    .collect();
     if missing.is_empty() {
         return true;
     }
-    let why = format!("{test}: skipped, {} not installed (apt-get install mosquitto mosquitto-clients openssl)", missing.join(", "));
+    let why = format!(
+        "{test}: skipped, {} not installed (apt-get install mosquitto mosquitto-clients openssl)",
+        missing.join(", ")
+    );
     if std::env::var("CI").as_deref() == Ok("true") {
         panic!("{why}; under CI=true a missing program is a failure");
     }
@@ -54,7 +63,11 @@ pub fn available(test: &str) -> bool {
 
 /// A port nothing listens on right now.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 impl Mosquitto {
@@ -84,7 +97,11 @@ impl Mosquitto {
         match &options.user {
             Some((user, password)) => {
                 let file = dir.path().join("passwd");
-                run(Command::new("mosquitto_passwd").arg("-c").arg("-b").arg(&file).args([user, password]));
+                run(Command::new("mosquitto_passwd")
+                    .arg("-c")
+                    .arg("-b")
+                    .arg(&file)
+                    .args([user, password]));
                 conf += &format!("allow_anonymous false\npassword_file {}\n", file.display());
             }
             None => conf += "allow_anonymous true\n",
@@ -114,7 +131,10 @@ impl Mosquitto {
         let ports = [Some(self.port), self.tls_port];
         for port in ports.into_iter().flatten() {
             while TcpStream::connect(("127.0.0.1", port)).is_err() {
-                assert!(Instant::now() < deadline, "mosquitto did not listen on {port}");
+                assert!(
+                    Instant::now() < deadline,
+                    "mosquitto did not listen on {port}"
+                );
                 std::thread::sleep(Duration::from_millis(20));
             }
         }
@@ -146,7 +166,9 @@ impl Mosquitto {
 
     fn login(&self) -> Vec<String> {
         match &self.options.user {
-            Some((user, password)) => vec!["-u".into(), user.clone(), "-P".into(), password.clone()],
+            Some((user, password)) => {
+                vec!["-u".into(), user.clone(), "-P".into(), password.clone()]
+            }
             None => Vec::new(),
         }
     }
@@ -156,7 +178,12 @@ impl Mosquitto {
     pub fn subscriber(&self, topic: &str, count: u32, wait: Duration) -> Child {
         Command::new("mosquitto_sub")
             .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-t", topic])
-            .args(["-C", &count.to_string(), "-W", &wait.as_secs().max(1).to_string()])
+            .args([
+                "-C",
+                &count.to_string(),
+                "-W",
+                &wait.as_secs().max(1).to_string(),
+            ])
             .args(self.login())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -185,7 +212,16 @@ impl Mosquitto {
 
     fn publish_with(&self, topic: &str, stdin: &[u8], mode: &[&str]) {
         let mut child = Command::new("mosquitto_pub")
-            .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-t", topic, "-q", "1"])
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-t",
+                topic,
+                "-q",
+                "1",
+            ])
             .args(mode)
             .args(self.login())
             .stdin(Stdio::piped())
@@ -203,8 +239,14 @@ impl Drop for Mosquitto {
 }
 
 fn run(command: &mut Command) {
-    let out = command.output().unwrap_or_else(|err| panic!("{command:?}: {err}"));
-    assert!(out.status.success(), "{command:?}: {}", String::from_utf8_lossy(&out.stderr));
+    let out = command
+        .output()
+        .unwrap_or_else(|err| panic!("{command:?}: {err}"));
+    assert!(
+        out.status.success(),
+        "{command:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// A CA (`ca.pem`, and `other-ca.pem`, one that signed nothing here) and
@@ -213,18 +255,53 @@ pub fn make_certificates(dir: &Path) {
     let ssl = |args: &[&str]| run(Command::new("openssl").current_dir(dir).args(args));
     for ca in ["ca", "other-ca"] {
         ssl(&[
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-            "-keyout", &format!("{ca}.key"), "-out", &format!("{ca}.pem"),
-            "-subj", &format!("/CN=rackpi test {ca}"),
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-keyout",
+            &format!("{ca}.key"),
+            "-out",
+            &format!("{ca}.pem"),
+            "-subj",
+            &format!("/CN=rackpi test {ca}"),
         ]);
     }
     ssl(&[
-        "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key",
-        "-out", "server.csr", "-subj", "/CN=localhost",
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=localhost",
     ]);
-    std::fs::write(dir.join("san.ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n").unwrap();
+    std::fs::write(
+        dir.join("san.ext"),
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\n",
+    )
+    .unwrap();
     ssl(&[
-        "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-        "-CAcreateserial", "-days", "2", "-out", "server.pem", "-extfile", "san.ext",
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-out",
+        "server.pem",
+        "-extfile",
+        "san.ext",
     ]);
 }

@@ -76,7 +76,10 @@ fn tls_transport(ca_file: Option<&std::path::Path>) -> io::Result<Transport> {
     Ok(Transport::tls_with_config(match ca_file {
         Some(path) => TlsConfiguration::SimpleNative {
             ca: std::fs::read(path).map_err(|err| {
-                io::Error::new(err.kind(), format!("mqtt: cannot read ca_file {}: {err}", path.display()))
+                io::Error::new(
+                    err.kind(),
+                    format!("mqtt: cannot read ca_file {}: {err}", path.display()),
+                )
             })?,
             client_auth: None,
         },
@@ -200,7 +203,10 @@ impl Runs {
         }
         let reason = describe(err, &self.settings.broker.address());
         if was_up.is_some() || track.last_reason.as_ref() != Some(&reason) {
-            log::warn!("mqtt: {reason}; trying again with backoff up to {}s", MAX_BACKOFF.as_secs());
+            log::warn!(
+                "mqtt: {reason}; trying again with backoff up to {}s",
+                MAX_BACKOFF.as_secs()
+            );
             self.tell(LinkEvent::Disconnected {
                 reason: reason.clone(),
             });

@@ -21,7 +21,8 @@
 
 // The link is started by the MQTT glue (`crate::mqtt`, the runtime);
 // until that lands only `check` uses this module outside its tests.
-#![cfg_attr(not(test), allow(dead_code, unused_imports))]
+#![cfg_attr(not(test), allow(dead_code))]
+#![allow(unused_imports)]
 
 mod link_thread;
 mod probe;
@@ -146,11 +147,15 @@ struct OutState {
 
 impl Shared {
     fn out(&self) -> MutexGuard<'_, OutState> {
-        self.out.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.out
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn inbox(&self) -> MutexGuard<'_, Inbox> {
-        self.inbox.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inbox
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -246,7 +251,9 @@ impl MqttLink {
                 }
             }
             Err(RecvTimeoutError::Timeout) => {
-                log::warn!("mqtt: the link did not close within {within:?}; leaving it to the exit");
+                log::warn!(
+                    "mqtt: the link did not close within {within:?}; leaving it to the exit"
+                );
             }
         }
     }
@@ -260,12 +267,9 @@ impl MqttLink {
         if out.connected {
             // straight to the client, ahead of whatever still waits here
             let will = &self.will;
-            let _ = self.client.try_publish(
-                &will.topic,
-                QoS::AtLeastOnce,
-                true,
-                will.payload.clone(),
-            );
+            let _ =
+                self.client
+                    .try_publish(&will.topic, QoS::AtLeastOnce, true, will.payload.clone());
             let _ = self.client.try_disconnect();
         }
         drop(out);
@@ -283,7 +287,10 @@ impl Drop for MqttLink {
 /// within the limit. Otherwise it is logged and dropped.
 fn acceptable(msg: &Outgoing) -> bool {
     if !rumqttc::valid_topic(&msg.topic) || msg.topic.contains('\0') {
-        log::warn!("mqtt: not publishing to {:?}: not a valid topic name", msg.topic);
+        log::warn!(
+            "mqtt: not publishing to {:?}: not a valid topic name",
+            msg.topic
+        );
         return false;
     }
     if msg.topic.len() + msg.payload.len() + 4 > MAX_OUTGOING_PACKET {
@@ -306,7 +313,12 @@ fn hand_over(out: &mut OutState, client: &Client) {
     while let Some(next) = out.outbox.peek() {
         let handed = match next {
             queues::Next::Message(msg) | queues::Next::First(queues::First::Publish(msg)) => client
-                .try_publish(&msg.topic, QoS::AtLeastOnce, msg.retain, msg.payload.clone()),
+                .try_publish(
+                    &msg.topic,
+                    QoS::AtLeastOnce,
+                    msg.retain,
+                    msg.payload.clone(),
+                ),
             queues::Next::First(queues::First::Subscribe(topics)) => client.try_subscribe_many(
                 topics
                     .iter()

@@ -171,7 +171,10 @@ mod tests {
         outbox.put_latest(msg("p/n/availability", "online"));
         outbox.put_latest(msg("p/n/state", "2"));
         assert_eq!(outbox.waiting(), 2);
-        assert_eq!(drain(&mut outbox), ["p/n/state=2", "p/n/availability=online"]);
+        assert_eq!(
+            drain(&mut outbox),
+            ["p/n/state=2", "p/n/availability=online"]
+        );
     }
 
     #[test]
@@ -198,14 +201,22 @@ mod tests {
         ]);
         assert_eq!(
             drain(&mut outbox),
-            ["p/n/availability=online", "sub p/+/state", "p/n/state={}", "p/n/event=press"]
+            [
+                "p/n/availability=online",
+                "sub p/+/state",
+                "p/n/state={}",
+                "p/n/event=press"
+            ]
         );
     }
 
     #[test]
     fn a_full_inbox_drops_old_messages_but_keeps_connection_changes() {
         let mut inbox = Inbox::default();
-        assert!(inbox.push(LinkEvent::Connected), "empty before: wake the loop");
+        assert!(
+            inbox.push(LinkEvent::Connected),
+            "empty before: wake the loop"
+        );
         for n in 0..INBOX_EVENTS + 10 {
             let first = inbox.push(LinkEvent::Message {
                 topic: format!("p/{n}/state"),

@@ -122,12 +122,18 @@ mod tests {
         let waits: Vec<Duration> = (0..9).map(|_| backoff.next()).collect();
         for (wait, base) in waits.iter().zip([1, 2, 4, 8, 16, 32, 60, 60, 60]) {
             let base = Duration::from_secs(base);
-            assert!(*wait >= base * 8 / 10 && *wait <= base * 12 / 10, "{wait:?} for {base:?}");
+            assert!(
+                *wait >= base * 8 / 10 && *wait <= base * 12 / 10,
+                "{wait:?} for {base:?}"
+            );
         }
         backoff.reset();
         assert!(backoff.next() <= Duration::from_millis(1200));
         assert_eq!(jittered(Duration::from_secs(10), 0), Duration::from_secs(8));
-        assert_eq!(jittered(Duration::from_secs(10), 400), Duration::from_secs(12));
+        assert_eq!(
+            jittered(Duration::from_secs(10), 400),
+            Duration::from_secs(12)
+        );
     }
 
     #[test]
@@ -136,7 +142,10 @@ mod tests {
             &ConnectionError::ConnectionRefused(ConnectReturnCode::NotAuthorized),
             "b:1883",
         );
-        assert!(login.contains("bad username or password") && login.contains("b:1883"), "{login}");
+        assert!(
+            login.contains("bad username or password") && login.contains("b:1883"),
+            "{login}"
+        );
         let refused = describe(
             &ConnectionError::Io(ErrorKind::ConnectionRefused.into()),
             "b:1883",

@@ -42,8 +42,12 @@ pub(crate) fn read_password(
             _ => return Ok(None),
         },
     };
-    let text = std::fs::read_to_string(&file)
-        .map_err(|err| format!("cannot read the MQTT password from {}: {err}", file.display()))?;
+    let text = std::fs::read_to_string(&file).map_err(|err| {
+        format!(
+            "cannot read the MQTT password from {}: {err}",
+            file.display()
+        )
+    })?;
     // the first line, without its line end, as `echo pw > file` writes it
     let password = text.lines().next().unwrap_or_default().to_string();
     Ok(Some(Secret(password)))
@@ -108,7 +112,10 @@ mod tests {
         assert_eq!(broker.password, Some(Secret("s3cret".into())));
         assert_eq!((broker.port, broker.tls), (8883, true));
         let shown = format!("{broker:?}");
-        assert!(!shown.contains("s3cret") && shown.contains("<hidden>"), "{shown}");
+        assert!(
+            !shown.contains("s3cret") && shown.contains("<hidden>"),
+            "{shown}"
+        );
         m.password_file = Some("/nonexistent/pw".into());
         let err = read_password(&m, None).unwrap_err();
         assert!(err.contains("/nonexistent/pw"), "{err}");

@@ -62,12 +62,19 @@ fn start(settings: LinkSettings) -> Held {
 impl Held {
     /// Waits, as the loop would (on `woken`), for an event that `wanted`
     /// picks; every event seen is kept in `seen`.
-    fn wait_for(&mut self, within: Duration, wanted: impl Fn(&LinkEvent) -> bool) -> Option<LinkEvent> {
+    fn wait_for(
+        &mut self,
+        within: Duration,
+        wanted: impl Fn(&LinkEvent) -> bool,
+    ) -> Option<LinkEvent> {
         let deadline = Instant::now() + within;
         loop {
             let start = Instant::now();
             let events = self.link.receive();
-            assert!(start.elapsed() < Duration::from_millis(100), "receive() waited");
+            assert!(
+                start.elapsed() < Duration::from_millis(100),
+                "receive() waited"
+            );
             for event in events {
                 self.seen.push(event.clone());
                 if wanted(&event) {
@@ -75,13 +82,16 @@ impl Held {
                 }
             }
             let left = deadline.checked_duration_since(Instant::now())?;
-            self.woken.set_read_timeout(Some(left.max(Duration::from_millis(1)))).unwrap();
+            self.woken
+                .set_read_timeout(Some(left.max(Duration::from_millis(1))))
+                .unwrap();
             let _ = self.woken.read(&mut [0; 64]);
         }
     }
 
     fn connected(&mut self, within: Duration) -> bool {
-        self.wait_for(within, |e| *e == LinkEvent::Connected).is_some()
+        self.wait_for(within, |e| *e == LinkEvent::Connected)
+            .is_some()
     }
 
     fn disconnected(&mut self, within: Duration) -> Option<String> {
@@ -114,8 +124,15 @@ fn a_connection_says_online_retained_and_a_clean_stop_says_offline() {
     assert!(retained_becomes(&broker, "online", Duration::from_secs(5)));
     let start = Instant::now();
     held.link.stop(Duration::from_secs(2));
-    assert!(start.elapsed() < Duration::from_secs(2), "stop took {:?}", start.elapsed());
-    assert_eq!(broker.retained(&format!("{NODE}/availability")).as_deref(), Some("offline"));
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "stop took {:?}",
+        start.elapsed()
+    );
+    assert_eq!(
+        broker.retained(&format!("{NODE}/availability")).as_deref(),
+        Some("offline")
+    );
 }
 
 #[test]
@@ -133,12 +150,16 @@ fn a_killed_process_leaves_offline_through_its_will_within_one_and_a_half_keepal
     let killed = Instant::now();
     let _ = child.wait();
     assert_eq!(sub_lines.next().unwrap().unwrap(), "offline");
-    assert!(killed.elapsed() < Duration::from_secs(3), "the will came after {:?}", killed.elapsed());
+    assert!(
+        killed.elapsed() < Duration::from_secs(3),
+        "the will came after {:?}",
+        killed.elapsed()
+    );
     let _ = sub.wait();
 }
 
 #[test]
-fn a_broker_started_after_the_link_is_connected_to() {
+fn a_broker_started_after_the_link_gets_the_latest_state_and_the_last_64_events() {
     let port = free_port();
     if !mosquitto::available("mqtt: broker down at start") {
         return;
@@ -146,9 +167,36 @@ fn a_broker_started_after_the_link_is_connected_to() {
     let mut held = start(settings(port, &[]));
     let reason = held.disconnected(Duration::from_secs(5)).expect("a reason");
     assert!(reason.contains("refused the connection"), "{reason}");
-    let broker = Mosquitto::start_on("mqtt: broker down at start", Options::default(), port).unwrap();
+    for n in 0..100 {
+        let message = |what: &str, retain| Outgoing {
+            topic: format!("{NODE}/{what}"),
+            payload: format!("{what} {n}").into_bytes(),
+            retain,
+        };
+        held.link.publish_latest(message("state", true));
+        held.link.publish_event(message("event", false));
+    }
+    let broker =
+        Mosquitto::start_on("mqtt: broker down at start", Options::default(), port).unwrap();
+    // subscribed before the link's next try (at least 0.8 s after the first)
+    let mut events = broker.subscriber(&format!("{NODE}/event"), 100, Duration::from_secs(4));
     assert!(held.connected(Duration::from_secs(10)), "{:?}", held.seen);
     assert!(retained_becomes(&broker, "online", Duration::from_secs(5)));
+    assert_eq!(
+        broker.retained(&format!("{NODE}/state")).as_deref(),
+        Some("state 99")
+    );
+    let mut out = String::new();
+    events
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    let got: Vec<&str> = out.lines().collect();
+    let want: Vec<String> = (36..100).map(|n| format!("event {n}")).collect();
+    assert_eq!(got, want, "the 64 newest events, in order");
+    let _ = events.wait();
 }
 
 #[test]
@@ -159,28 +207,46 @@ fn a_restarted_broker_is_reconnected_to_and_subscribed_again() {
     let mut held = start(settings(broker.port, &["t/#"]));
     assert!(held.connected(Duration::from_secs(5)));
     broker.restart();
-    assert!(held.disconnected(Duration::from_secs(10)).is_some(), "{:?}", held.seen);
+    assert!(
+        held.disconnected(Duration::from_secs(10)).is_some(),
+        "{:?}",
+        held.seen
+    );
     assert!(held.connected(Duration::from_secs(10)), "{:?}", held.seen);
     // published until it arrives: the subscription is made again after the CONNACK
     let mut arrived = None;
     for _ in 0..20 {
         broker.publish("t/x", b"after the restart", false);
-        arrived = held.wait_for(Duration::from_millis(250), |e| matches!(e, LinkEvent::Message { .. }));
+        arrived = held.wait_for(Duration::from_millis(250), |e| {
+            matches!(e, LinkEvent::Message { .. })
+        });
         if arrived.is_some() {
             break;
         }
     }
-    let Some(LinkEvent::Message { topic, payload, retain }) = arrived else {
+    let Some(LinkEvent::Message {
+        topic,
+        payload,
+        retain,
+    }) = arrived
+    else {
         panic!("no message after the restart: {:?}", held.seen);
     };
-    assert_eq!((topic.as_str(), payload.as_slice(), retain), ("t/x", &b"after the restart"[..], false));
-    assert!(retained_becomes(&broker, "online", Duration::from_secs(5)), "birth again after the restart");
+    assert_eq!(
+        (topic.as_str(), payload.as_slice(), retain),
+        ("t/x", &b"after the restart"[..], false)
+    );
+    assert!(
+        retained_becomes(&broker, "online", Duration::from_secs(5)),
+        "birth again after the restart"
+    );
 }
 
 #[test]
 fn a_wrong_password_is_named_once_across_the_retries() {
     let user = Some(("panel".to_string(), "right".to_string()));
-    let Some(broker) = Mosquitto::start("mqtt: wrong password", Options { user, tls: false }) else {
+    let Some(broker) = Mosquitto::start("mqtt: wrong password", Options { user, tls: false })
+    else {
         return;
     };
     let mut s = settings(broker.port, &[]);
@@ -189,17 +255,30 @@ fn a_wrong_password_is_named_once_across_the_retries() {
     let mut held = start(s);
     let reason = held.disconnected(Duration::from_secs(5)).expect("a reason");
     assert!(reason.contains("bad username or password"), "{reason}");
-    assert!(!reason.contains("wrong"), "the password must not show: {reason}");
+    assert!(
+        !reason.contains("wrong"),
+        "the password must not show: {reason}"
+    );
     held.wait_for(Duration::from_millis(4500), |_| false);
     let tries = broker.log().matches("not authorised").count();
     assert!(tries >= 2, "tried {tries} times:\n{}", broker.log());
-    let said = held.seen.iter().filter(|e| matches!(e, LinkEvent::Disconnected { .. })).count();
+    let said = held
+        .seen
+        .iter()
+        .filter(|e| matches!(e, LinkEvent::Disconnected { .. }))
+        .count();
     assert_eq!(said, 1, "said again after the first time: {:?}", held.seen);
 }
 
 #[test]
 fn tls_connects_with_the_brokers_ca_and_names_the_certificate_with_another() {
-    let Some(broker) = Mosquitto::start("mqtt: TLS", Options { user: None, tls: true }) else {
+    let Some(broker) = Mosquitto::start(
+        "mqtt: TLS",
+        Options {
+            user: None,
+            tls: true,
+        },
+    ) else {
         return;
     };
     let tls = |host: &str, ca: &str| {
@@ -212,8 +291,13 @@ fn tls_connects_with_the_brokers_ca_and_names_the_certificate_with_another() {
     let mut good = start(tls("localhost", "ca.pem"));
     assert!(good.connected(Duration::from_secs(5)), "{:?}", good.seen);
     let mut wrong = start(tls("127.0.0.1", "other-ca.pem"));
-    let reason = wrong.disconnected(Duration::from_secs(5)).expect("a reason");
-    assert!(reason.contains("TLS") && reason.contains("certificate"), "{reason}");
+    let reason = wrong
+        .disconnected(Duration::from_secs(5))
+        .expect("a reason");
+    assert!(
+        reason.contains("TLS") && reason.contains("certificate"),
+        "{reason}"
+    );
 }
 
 #[test]
@@ -228,9 +312,15 @@ fn a_listener_that_never_answers_ends_in_a_bounded_time_and_receive_never_waits(
     });
     let mut held = start(settings(port, &[]));
     let start = Instant::now();
-    let reason = held.disconnected(Duration::from_secs(10)).expect("a reason");
+    let reason = held
+        .disconnected(Duration::from_secs(10))
+        .expect("a reason");
     assert!(reason.contains("no answer"), "{reason}");
-    assert!(start.elapsed() < Duration::from_secs(8), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        start.elapsed()
+    );
 }
 
 #[test]
@@ -256,7 +346,10 @@ fn a_mebibyte_message_and_a_burst_leave_the_link_up_and_memory_flat() {
     // the allocator may keep one buffer of the size of the big packet
     // after the first rounds; past them nothing may grow
     assert!(rounds[9] < rounds[3] + 512, "memory grew: {rounds:?} KiB");
-    assert!(rounds[9] < before + 4096, "memory grew: {before} -> {rounds:?} KiB");
+    assert!(
+        rounds[9] < before + 4096,
+        "memory grew: {before} -> {rounds:?} KiB"
+    );
     child.kill().unwrap();
     let _ = child.wait();
 }
@@ -278,7 +371,12 @@ fn field(status: &str, name: &str) -> u64 {
 /// Runs this test binary as a child holding a link to `port`.
 fn spawn_child(port: u16, keepalive_s: u64) -> (Child, std::io::Lines<BufReader<ChildStdout>>) {
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "linux::mqtt::tests::child_holding_a_link", "--ignored", "--nocapture"])
+        .args([
+            "--exact",
+            "linux::mqtt::tests::child_holding_a_link",
+            "--ignored",
+            "--nocapture",
+        ])
         .env("RACKPI_MQTT_CHILD", format!("{port} {keepalive_s}"))
         .stdout(Stdio::piped())
         .spawn()
@@ -348,7 +446,8 @@ fn idle_costs() {
         let mut threads = 0;
         for task in tasks.flatten() {
             let status = std::fs::read_to_string(task.path().join("status")).unwrap_or_default();
-            total += field(&status, "voluntary_ctxt_switches:") + field(&status, "nonvoluntary_ctxt_switches:");
+            total += field(&status, "voluntary_ctxt_switches:")
+                + field(&status, "nonvoluntary_ctxt_switches:");
             threads += 1;
         }
         (total, threads)
@@ -378,16 +477,25 @@ fn check_says_what_failed_for_each_cause() {
         ..settings(port, &[]).broker
     };
     let found = probe(base(broker.port, "right"), within).unwrap();
-    assert!(found.contains("answers") && found.contains("panel"), "{found}");
+    assert!(
+        found.contains("answers") && found.contains("panel"),
+        "{found}"
+    );
     let (what, fix) = probe(base(broker.port, "wrong"), within).unwrap_err();
-    assert!(what.contains("bad username or password") && fix.contains("password"), "{what} / {fix}");
+    assert!(
+        what.contains("bad username or password") && fix.contains("password"),
+        "{what} / {fix}"
+    );
     let (what, _) = probe(base(free_port(), "right"), within).unwrap_err();
     assert!(what.contains("refused the connection"), "{what}");
     let mut tls = base(broker.tls_port.unwrap(), "right");
     tls.tls = true;
     tls.ca_file = Some(broker.dir.path().join("other-ca.pem"));
     let (what, fix) = probe(tls.clone(), within).unwrap_err();
-    assert!(what.contains("certificate") && fix.contains("ca_file"), "{what} / {fix}");
+    assert!(
+        what.contains("certificate") && fix.contains("ca_file"),
+        "{what} / {fix}"
+    );
     tls.ca_file = Some(broker.ca_file());
     tls.host = "localhost".into();
     assert!(probe(tls, within).unwrap().contains("TLS"));
@@ -395,5 +503,9 @@ fn check_says_what_failed_for_each_cause() {
     let start = Instant::now();
     let (what, _) = probe(base(silent.local_addr().unwrap().port(), "right"), within).unwrap_err();
     assert!(what.contains("no answer"), "{what}");
-    assert!(start.elapsed() < Duration::from_secs(6), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(6),
+        "{:?}",
+        start.elapsed()
+    );
 }
