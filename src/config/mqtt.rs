@@ -3,7 +3,7 @@
 //! asks the file system — whether the files it names can be read.
 
 use std::os::unix::ffi::OsStrExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::{MqttConfig, RuleError};
 
@@ -87,9 +87,9 @@ fn split_host_port(text: &str) -> Result<(&str, Option<u16>), String> {
     Ok((host, port))
 }
 
-/// The given path of an optional file key: an empty string is unset.
-pub(crate) fn given(path: &Option<PathBuf>) -> Option<&Path> {
-    path.as_deref().filter(|path| !path.as_os_str().is_empty())
+/// The path of an optional file key, unless it is empty (unset).
+pub(crate) fn given(path: &Path) -> Option<&Path> {
+    Some(path).filter(|path| !path.as_os_str().is_empty())
 }
 
 /// Every rule of `[mqtt]`, in the order of the keys. Nothing is checked
@@ -337,7 +337,7 @@ power_countdown_s = 10
             url: "mqtt://broker".into(),
             ..MqttConfig::default()
         };
-        m.ca_file = Some("/nonexistent/ca.pem".into());
+        m.ca_file = "/nonexistent/ca.pem".into();
         let err = readable_files(&m).unwrap_err();
         assert_eq!(err.key, "mqtt.ca_file");
         assert!(
@@ -346,8 +346,8 @@ power_countdown_s = 10
             err.problem
         );
         let file = tempfile::NamedTempFile::new().unwrap();
-        m.ca_file = Some(file.path().into());
-        m.password_file = Some(file.path().into());
+        m.ca_file = file.path().into();
+        m.password_file = file.path().into();
         assert_eq!(readable_files(&m), Ok(()));
     }
 }

@@ -47,11 +47,12 @@ pub struct MqttConfig {
     pub prefix: String,
     /// The login's user name; empty = no login.
     pub username: String,
-    /// A file holding the password (else the systemd credential `mqtt-password`).
-    pub password_file: Option<PathBuf>,
-    /// PEM file of the CA that signed the broker's certificate; unset = the
+    /// A file holding the password (else the systemd credential
+    /// `mqtt-password`); empty = none.
+    pub password_file: PathBuf,
+    /// PEM file of the CA that signed the broker's certificate; empty = the
     /// system's trusted roots.
-    pub ca_file: Option<PathBuf>,
+    pub ca_file: PathBuf,
     /// Seconds between keepalive pings (default 30).
     pub keepalive_s: i64,
     /// Seconds between state messages while nothing changes (default 60).
@@ -77,8 +78,8 @@ impl Default for MqttConfig {
             node: String::new(),
             prefix: "rackpi".into(),
             username: String::new(),
-            password_file: None,
-            ca_file: None,
+            password_file: PathBuf::new(),
+            ca_file: PathBuf::new(),
             keepalive_s: 30,
             publish_s: 60,
             discovery: true,

@@ -107,7 +107,7 @@ mod tests {
         assert_eq!(from_credential.0, "from-systemd");
         let file = dir.path().join("pw");
         std::fs::write(&file, "s3cret\nignored").unwrap();
-        m.password_file = Some(file);
+        m.password_file = file;
         let broker = broker(&m, Some(dir.path())).unwrap();
         assert_eq!(broker.password, Some(Secret("s3cret".into())));
         assert_eq!((broker.port, broker.tls), (8883, true));
@@ -116,7 +116,7 @@ mod tests {
             !shown.contains("s3cret") && shown.contains("<hidden>"),
             "{shown}"
         );
-        m.password_file = Some("/nonexistent/pw".into());
+        m.password_file = "/nonexistent/pw".into();
         let err = read_password(&m, None).unwrap_err();
         assert!(err.contains("/nonexistent/pw"), "{err}");
     }
