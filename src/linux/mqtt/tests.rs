@@ -440,25 +440,40 @@ fn idle_costs() {
     let (mut child, mut lines) = spawn_child(broker.port, 30);
     assert_eq!(next_line(&mut lines), "connected");
     std::thread::sleep(Duration::from_secs(12)); // tokio's DNS thread ends after 10 s idle
-    let switches = |pid: u32| -> (u64, usize) {
+    let switches = |pid: u32| -> Vec<(String, u64)> {
         let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).unwrap();
-        let mut total = 0;
-        let mut threads = 0;
-        for task in tasks.flatten() {
-            let status = std::fs::read_to_string(task.path().join("status")).unwrap_or_default();
-            total += field(&status, "voluntary_ctxt_switches:")
-                + field(&status, "nonvoluntary_ctxt_switches:");
-            threads += 1;
-        }
-        (total, threads)
+        let mut each: Vec<(String, u64)> = tasks
+            .flatten()
+            .map(|task| {
+                let status =
+                    std::fs::read_to_string(task.path().join("status")).unwrap_or_default();
+                let name = status
+                    .lines()
+                    .next()
+                    .unwrap_or_default()
+                    .trim_start_matches("Name:")
+                    .trim()
+                    .to_string();
+                let count = field(&status, "voluntary_ctxt_switches:")
+                    + field(&status, "nonvoluntary_ctxt_switches:");
+                (name, count)
+            })
+            .collect();
+        each.sort();
+        each
     };
-    let (before, threads) = switches(child.id());
+    let before = switches(child.id());
     std::thread::sleep(Duration::from_secs(60));
-    let (after, _) = switches(child.id());
+    let after = switches(child.id());
+    let woke: Vec<String> = before
+        .iter()
+        .zip(&after)
+        .map(|((name, b), (_, a))| format!("{name} {}", a - b))
+        .collect();
     eprintln!(
-        "idle link: {threads} threads (the test harness's included), RSS {} KiB, {} context switches in 60 s",
-        rss_kib(child.id()),
-        after - before
+        "idle link, keepalive 30 s: {} threads (the test harness's main thread included), RSS {} KiB, context switches in 60 s per thread: {woke:?}",
+        after.len(),
+        rss_kib(child.id())
     );
     child.kill().unwrap();
     let _ = child.wait();
