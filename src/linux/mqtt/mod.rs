@@ -71,7 +71,9 @@ pub(crate) struct Outgoing {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum LinkEvent {
     /// The broker accepted the connection; the birth message and the
-    /// subscriptions are on their way.
+    /// subscriptions are on their way. Send the state again: the session
+    /// is clean, so what was handed to the last connection just before it
+    /// dropped may not have reached the broker.
     Connected,
     /// The link is down (after being up, or for a new cause while trying).
     Disconnected { reason: String },

@@ -321,6 +321,15 @@ fn a_listener_that_never_answers_ends_in_a_bounded_time_and_receive_never_waits(
         "{:?}",
         start.elapsed()
     );
+    // the next try hangs in the same way: a stop still keeps its bound
+    std::thread::sleep(Duration::from_millis(1500));
+    let stopping = Instant::now();
+    held.link.stop(Duration::from_millis(300));
+    assert!(
+        stopping.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        stopping.elapsed()
+    );
 }
 
 #[test]
