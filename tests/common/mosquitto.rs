@@ -83,7 +83,7 @@ impl Mosquitto {
         }
         let dir = tempfile::tempdir().unwrap();
         let mut conf = format!(
-            "user root\nper_listener_settings false\npersistence false\nlog_dest file {}\nlog_type all\nlistener {port} 127.0.0.1\n",
+            "user root\nper_listener_settings false\npersistence false\nmax_queued_messages 100000\nlog_dest file {}\nlog_type all\nlistener {port} 127.0.0.1\n",
             dir.path().join("log").display()
         );
         let tls_port = options.tls.then(free_port);
