@@ -8,6 +8,7 @@
 
 mod error;
 mod lines;
+mod mqtt;
 mod programs;
 mod read;
 mod rules;
@@ -19,10 +20,11 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 pub use error::{ConfigError, RuleError};
+pub(crate) use mqtt::{given as mqtt_file, BrokerUrl, CREDENTIAL};
 pub(crate) use read::file_kind;
 pub use schema::{
     AttentionConfig, Bias, ButtonConfig, Config, DisplayConfig, LedConfig, LineSelector,
-    NetworkConfig, PageConfig, PageOrigin, PanelSize, PowerConfig, Rotation,
+    MqttConfig, NetworkConfig, PageConfig, PageOrigin, PanelSize, PowerConfig, Rotation,
 };
 pub use ups::{UpsConfig, UpsSettings};
 
@@ -63,6 +65,8 @@ impl Config {
             .as_deref()
             .unwrap_or(OsStr::new(DEFAULT_SEARCH_PATH));
         config.check_programs_in(&shown_path, search_path, &text)?;
+        mqtt::readable_files(&config.mqtt)
+            .map_err(|err| err.in_file(&shown_path, &KeyLines::of(&text)))?;
         Ok(config)
     }
 

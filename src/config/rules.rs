@@ -57,6 +57,7 @@ impl TryFrom<&Config> for Rules {
         ignore_units(&config.attention.ignore_units)?;
         super::ups::check(config)?;
         let settle = settle(&config.power)?;
+        super::mqtt::check(&config.mqtt)?;
         Ok(Rules {
             debounce: hold.debounce,
             reboot_after: hold.reboot_after,

@@ -32,6 +32,73 @@ pub struct Config {
     pub custom_pages: Vec<PageConfig>,
     /// The UPS over NUT (SPEC §10); off without `server`.
     pub ups: super::UpsConfig,
+    /// The rack over MQTT (off while `url` is empty).
+    pub mqtt: MqttConfig,
+}
+
+/// The `[mqtt]` section (SPEC §9): the broker, this Pi's topics, Home
+/// Assistant discovery, the rack page and power from MQTT.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MqttConfig {
+    /// `mqtt://host[:port]` (1883) or `mqtts://host[:port]` (8883); empty = off.
+    pub url: String,
+    /// This Pi's name in topics; empty = the hostname, lowercased.
+    pub node: String,
+    /// The first level of every topic (default `rackpi`).
+    pub prefix: String,
+    /// The login's user name; empty = no login.
+    pub username: String,
+    /// A file holding the password (else the systemd credential
+    /// `mqtt-password`); empty = none.
+    pub password_file: PathBuf,
+    /// PEM file of the CA that signed the broker's certificate; empty = the
+    /// system's trusted roots.
+    pub ca_file: PathBuf,
+    /// Seconds between keepalive pings (default 30).
+    pub keepalive_s: i64,
+    /// Seconds between state messages while nothing changes (default 60).
+    pub publish_s: i64,
+    /// Home Assistant MQTT discovery (default true).
+    pub discovery: bool,
+    /// Where Home Assistant looks for discovery configs (default `homeassistant`).
+    pub discovery_prefix: String,
+    /// Follow the other panels under `prefix`: the rack page (default true).
+    pub rack: bool,
+    /// A peer offline or calling for attention lights this LED (default false).
+    pub rack_attention: bool,
+    /// Reboot and power off from MQTT (default false).
+    pub allow_power: bool,
+    /// Seconds of countdown before a power command from MQTT runs (default 10).
+    pub power_countdown_s: i64,
+}
+
+impl Default for MqttConfig {
+    fn default() -> Self {
+        Self {
+            url: String::new(),
+            node: String::new(),
+            prefix: "rackpi".into(),
+            username: String::new(),
+            password_file: PathBuf::new(),
+            ca_file: PathBuf::new(),
+            keepalive_s: 30,
+            publish_s: 60,
+            discovery: true,
+            discovery_prefix: "homeassistant".into(),
+            rack: true,
+            rack_attention: false,
+            allow_power: false,
+            power_countdown_s: 10,
+        }
+    }
+}
+
+impl MqttConfig {
+    /// Whether the panel talks to a broker at all.
+    pub fn enabled(&self) -> bool {
+        !self.url.is_empty()
+    }
 }
 
 /// How often a command page runs its command while shown, by default.

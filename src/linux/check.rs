@@ -213,6 +213,10 @@ pub fn check(config: &Config) -> Report {
         }
     }
 
+    if config.mqtt.enabled() {
+        report.push("MQTT", mqtt_check(&config.mqtt));
+    }
+
     let old = old_script_processes(Path::new("/proc"));
     report.push(
         "old script",
@@ -230,6 +234,18 @@ pub fn check(config: &Config) -> Report {
         },
     );
     report
+}
+
+/// How long `check` waits for the broker: the connection, TLS and login.
+const MQTT_CHECK_WITHIN: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// One connection to the configured broker (the password as the service
+/// gets it: `password_file`, else the credential).
+fn mqtt_check(config: &crate::config::MqttConfig) -> Result<String, (String, String)> {
+    let credentials = std::env::var_os("CREDENTIALS_DIRECTORY").map(std::path::PathBuf::from);
+    let broker = crate::linux::mqtt::broker(config, credentials.as_deref())
+        .map_err(|err| (err, "check [mqtt] password_file".to_string()))?;
+    crate::linux::mqtt::probe(broker, MQTT_CHECK_WITHIN)
 }
 
 #[cfg(test)]

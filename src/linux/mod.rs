@@ -8,6 +8,7 @@ pub mod check;
 pub mod daemon;
 pub mod display;
 pub mod gpio;
+pub(crate) mod mqtt;
 pub mod netlink;
 pub mod notify;
 pub mod nut;

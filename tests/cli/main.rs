@@ -3,6 +3,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod check_broker;
 mod command_line;
 mod config_file;
 mod docs;

@@ -4,6 +4,7 @@
 //! its runs printed.
 #![allow(dead_code)] // each test crate uses its own part
 
+pub mod mosquitto;
 pub mod private_bus;
 
 use std::time::Duration;
