@@ -149,8 +149,9 @@ fn the_core_imports_nothing_of_the_crate() {
 
 #[test]
 fn the_simulator_shares_only_the_display_stats_and_pages_with_the_linux_adapters() {
-    // (and the UPS reader: a real upsd on loopback needs no hardware)
-    const SHARED: [&str; 4] = ["display", "stats", "pages", "ups"];
+    // (and the UPS reader and the MQTT link: a real upsd or broker on
+    // loopback needs no hardware)
+    const SHARED: [&str; 5] = ["display", "stats", "pages", "ups", "mqtt"];
     let reaching: Vec<String> = sources()
         .iter()
         .filter(|s| s.path.starts_with("sim"))

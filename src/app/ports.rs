@@ -148,11 +148,14 @@ pub trait Reporter {
 /// The rack over MQTT (SPEC §9): what the panel says on the broker. The
 /// adapter never blocks: it queues (the latest state only, a bounded
 /// queue of events) for the thread that talks to the broker.
-pub trait Broker {
+pub trait BrokerPort {
     /// An event at `at`; the broker's `event` topic takes some of them.
     fn event(&mut self, at: Time, event: &Event);
     /// This panel's state, to be published now.
     fn publish_state(&mut self, state: &PanelState, stats: &Stats);
+    /// What arrived from the broker since the last call (the connection,
+    /// commands, the rack's nodes), as inputs; never waits.
+    fn poll(&mut self) -> Vec<Input>;
 }
 
 /// The panel's part of the state published on the broker.

@@ -5,7 +5,7 @@
 
 use std::collections::VecDeque;
 
-use crate::app::ports::{Broker, PageSource, PanelState, PortSettings, StatsSource, Wake};
+use crate::app::ports::{BrokerPort, PageSource, PanelState, PortSettings, StatsSource, Wake};
 use crate::app::ports::{DisplayPort, EdgeBatch, Inputs, LedPort, PowerPort, Reloader, Reporter};
 use crate::core::{Effect, Event, Input, Panel, Rules, Time, View};
 use crate::frame::Frame;
@@ -31,7 +31,7 @@ pub struct Ports<'a> {
     /// Configuration reload on SIGHUP, if supported.
     pub reload: Option<&'a mut Reloader<'a>>,
     /// The MQTT broker, when `[mqtt] url` is set.
-    pub broker: Option<&'a mut dyn Broker>,
+    pub broker: Option<&'a mut dyn BrokerPort>,
 }
 
 /// How the loop ended.
@@ -125,6 +125,11 @@ impl Loop<'_> {
             }
             for (name, changed) in self.ports.pages.poll() {
                 self.push(Input::PageRefreshed { name, changed }, now, now);
+            }
+            if let Some(broker) = self.ports.broker.as_deref_mut() {
+                for input in broker.poll() {
+                    self.push(input, now, now);
+                }
             }
             self.work_off();
             self.ports.reporter.settled(now);

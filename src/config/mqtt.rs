@@ -87,6 +87,30 @@ fn split_host_port(text: &str) -> Result<(&str, Option<u16>), String> {
     Ok((host, port))
 }
 
+impl MqttConfig {
+    /// This Pi's name in topics: `node`, or the hostname lowercased (a
+    /// character a topic level cannot hold left out; `rackpi` if nothing
+    /// is left).
+    pub fn node_name(&self) -> String {
+        if !self.node.is_empty() {
+            return self.node.clone();
+        }
+        let host = sysinfo::System::host_name()
+            .unwrap_or_default()
+            .to_lowercase();
+        let clean: String = host
+            .chars()
+            .filter(|c| !matches!(c, '/' | '+' | '#' | '\0'))
+            .take(64)
+            .collect();
+        if clean.is_empty() {
+            "rackpi".into()
+        } else {
+            clean
+        }
+    }
+}
+
 /// The path of an optional file key, unless it is empty (unset).
 pub(crate) fn given(path: &Path) -> Option<&Path> {
     Some(path).filter(|path| !path.as_os_str().is_empty())

@@ -12,7 +12,7 @@ use super::{
     ButtonConfig, Config, DisplayConfig, LineSelector, PageConfig, PanelSize, PowerConfig,
     RuleError,
 };
-use crate::core::{CustomPage, PageKind, PageName, Rules, MAX_PAGE_NAME};
+use crate::core::{CustomPage, MqttRules, PageKind, PageName, Rules, MAX_PAGE_NAME};
 
 /// The shortest a hold stage may last, in milliseconds: long enough to see
 /// it on the panel and let go within it.
@@ -82,7 +82,15 @@ impl TryFrom<&Config> for Rules {
                     })
                 })
                 .collect(),
-            mqtt: None,
+            mqtt: config.mqtt.enabled().then(|| MqttRules {
+                node: config.mqtt.node_name(),
+                publish_every: Duration::from_secs(config.mqtt.publish_s.unsigned_abs()),
+                rack_attention: config.mqtt.rack && config.mqtt.rack_attention,
+                power_countdown: config
+                    .mqtt
+                    .allow_power
+                    .then(|| Duration::from_secs(config.mqtt.power_countdown_s.unsigned_abs())),
+            }),
         })
     }
 }
@@ -475,6 +483,12 @@ fn shown_pages(config: &Config) -> Result<(), RuleError> {
                 format!("names \"{name}\" twice"),
             ));
         }
+        if *page == PageKind::Rack && !(config.mqtt.enabled() && config.mqtt.rack) {
+            return Err(RuleError::new(
+                "display.pages",
+                "names \"rack\", which needs the rack over MQTT: set [mqtt] url (and keep rack = true), or remove \"rack\"",
+            ));
+        }
         let Some(name) = page.custom() else {
             continue;
         };
@@ -492,7 +506,7 @@ fn shown_pages(config: &Config) -> Result<(), RuleError> {
             return Err(RuleError::new(
                 "display.pages",
                 format!(
-                    "has unknown page \"{name}\": the built-in pages are \"info\", \"system\", \"network\", \"ups\", and {defined}"
+                    "has unknown page \"{name}\": the built-in pages are \"info\", \"system\", \"network\", \"ups\", \"rack\", and {defined}"
                 ),
             ));
         }

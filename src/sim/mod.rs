@@ -14,16 +14,18 @@ mod ups;
 
 use std::cell::RefCell;
 use std::io::Write;
+use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use anyhow::{bail, Context};
 
-use crate::app::ports::{Inputs, PortSettings, StatsSource};
+use crate::app::ports::{BrokerPort, Inputs, PortSettings, StatsSource};
 use crate::app::runtime::{self, Ports};
 use crate::config::Config;
 use crate::core::Rules;
 use crate::linux::display::{PanelSettings, Ssd1306Port};
+use crate::linux::mqtt::MqttPort;
 use crate::linux::pages::CustomPages;
 use crate::linux::stats::{warn_if_no_such_interface, SystemStats};
 use crate::linux::ups::{UpsConditions, UpsPage};
@@ -245,7 +247,7 @@ struct SimPorts {
 }
 
 impl SimPorts {
-    fn new(config: &Config, options: &SimOptions, devices: &Devices) -> Self {
+    fn new(config: &Config, options: &SimOptions, devices: &Devices, waker: &UnixStream) -> Self {
         let display = Ssd1306Port::new(devices.bus.clone(), PanelSettings::from_config(config));
         // page commands really run: what they leave running is ours to kill
         crate::process::adopt_orphans();
@@ -258,7 +260,7 @@ impl SimPorts {
             Box::new(FakeStats)
         } else {
             warn_if_no_such_interface(&config.network.interface, Path::new("/sys/class/net"));
-            let (ups_page, conditions) = start_ups(config);
+            let (ups_page, conditions) = start_ups(config, waker);
             ups_conditions = conditions;
             Box::new(SystemStats::new(&config.network.interface).with_ups(ups_page))
         };
@@ -277,13 +279,13 @@ impl SimPorts {
     }
 }
 
-/// A real upsd's reader for `[ups]` (no `woken` socket: its conditions
-/// come with the loop's next wake-up).
-fn start_ups(config: &Config) -> (Option<UpsPage>, Option<UpsConditions>) {
+/// A real upsd's reader for `[ups]` (its conditions wake a script's run
+/// through `waker`; the keyboard's loop takes them within a second).
+fn start_ups(config: &Config, waker: &UnixStream) -> (Option<UpsPage>, Option<UpsConditions>) {
     let Some(settings) = config.ups.settings() else {
         return (None, None);
     };
-    match crate::linux::ups::start(settings, None) {
+    match crate::linux::ups::start(settings, waker.try_clone().ok()) {
         Ok((page, conditions)) => (Some(page), Some(conditions)),
         Err(err) => {
             log::error!("cannot start the UPS reader: {err}");
@@ -300,6 +302,7 @@ fn world_inputs(
     devices: &Devices,
     screen: Option<&Rc<RefCell<Screen>>>,
     signals: Signals,
+    woken: Option<UnixStream>,
 ) -> Box<dyn Inputs> {
     match screen {
         Some(screen) => Box::new(KeyboardInputs::new(
@@ -316,6 +319,7 @@ fn world_inputs(
                 quit_at,
                 devices.clone(),
                 Some(signals),
+                woken,
             ))
         }
     }
@@ -339,9 +343,28 @@ fn reload_config(
     Ok((rules, settings))
 }
 
+/// The panel on a real broker with `[mqtt]` (real time only); a link that
+/// cannot start is logged and the simulator runs on without it.
+fn start_mqtt(config: &Config, waker: &UnixStream) -> anyhow::Result<Option<MqttPort>> {
+    if !config.mqtt.enabled() {
+        return Ok(None);
+    }
+    let waker = waker.try_clone().context("cannot set up the MQTT link")?;
+    match MqttPort::start(&config.mqtt, waker) {
+        Ok(port) => Ok(Some(port)),
+        Err(err) => {
+            log::error!("the rack over MQTT is off: {err}");
+            Ok(None)
+        }
+    }
+}
+
 /// Runs the simulator.
 pub fn simulate(config: &Config, options: &SimOptions) -> anyhow::Result<SimSummary> {
     let rules = Rules::try_from(config)?;
+    if config.mqtt.enabled() && options.virtual_time {
+        bail!("[mqtt] talks to a real broker in real time, which --virtual-time cannot run ahead of: drop --virtual-time, or leave [mqtt] url unset");
+    }
     let interactive = options.script.is_none();
     if interactive {
         check_interactive(options)?;
@@ -355,7 +378,10 @@ pub fn simulate(config: &Config, options: &SimOptions) -> anyhow::Result<SimSumm
     let devices = Devices::new(SimClock::new(options.virtual_time), settings.address);
     devices.bus.state().log = started.i2c_log;
     devices.bus.state().fail_every = options.fail_every;
-    let mut ports = SimPorts::new(config, options, &devices);
+    let (woken, waker) = UnixStream::pair().context("cannot set up the wake-up socket")?;
+    woken.set_nonblocking(true)?;
+    let mut ports = SimPorts::new(config, options, &devices, &waker);
+    let mut mqtt = start_mqtt(config, &waker)?;
     let mut reporter = SimReporter::new(
         devices.bus.clone(),
         &settings,
@@ -377,6 +403,7 @@ pub fn simulate(config: &Config, options: &SimOptions) -> anyhow::Result<SimSumm
         &devices,
         screen.as_ref(),
         started.signals,
+        Some(woken),
     );
     if let Some(ups) = ports.ups_conditions.take() {
         inputs = Box::new(WithUpsConditions { inputs, ups });
@@ -399,10 +426,13 @@ pub fn simulate(config: &Config, options: &SimOptions) -> anyhow::Result<SimSumm
             pages: &mut ports.pages,
             reporter: &mut reporter,
             reload,
-            broker: None,
+            broker: mqtt.as_mut().map(|port| port as &mut dyn BrokerPort),
         },
         rules,
     );
+    if let Some(port) = mqtt.as_mut() {
+        port.stop();
+    }
     // the terminal is given back before anything is reported
     drop(inputs);
     reporter.echo = None;

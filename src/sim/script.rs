@@ -2,6 +2,9 @@
 //! and the inputs that play a scenario.
 
 use std::collections::VecDeque;
+use std::io::Read;
+use std::os::fd::AsFd;
+use std::os::unix::net::UnixStream;
 use std::time::Duration;
 
 use crate::app::deadline::poll_timeout;
@@ -283,6 +286,11 @@ pub fn timeline(commands: &[Command]) -> (Vec<(Duration, Step)>, Duration) {
     (steps, t)
 }
 
+fn drain(stream: &mut UnixStream) {
+    let mut buf = [0u8; 64];
+    while matches!(stream.read(&mut buf), Ok(n) if n > 0) {}
+}
+
 /// Feeds a script's timeline as inputs.
 pub(crate) struct ScriptInputs {
     steps: VecDeque<(Duration, Step)>,
@@ -293,6 +301,9 @@ pub(crate) struct ScriptInputs {
     ups: SimUps,
     level: bool,
     signals: Option<Signals>,
+    /// A byte here when a background source (the broker, the UPS) has
+    /// inputs: a real-time run wakes for them.
+    woken: Option<UnixStream>,
     arrived: Vec<Input>,
 }
 
@@ -306,6 +317,7 @@ impl ScriptInputs {
         quit_at: Duration,
         devices: Devices,
         signals: Option<Signals>,
+        woken: Option<UnixStream>,
     ) -> Self {
         let Devices {
             clock,
@@ -323,6 +335,7 @@ impl ScriptInputs {
             ups,
             level: false,
             signals,
+            woken,
             arrived: Vec::new(),
         };
         while let Some((Duration::ZERO, step)) = inputs.steps.front().cloned() {
@@ -359,8 +372,9 @@ impl ScriptInputs {
                     if t <= now {
                         return Ok(None);
                     }
+                    let woken = self.woken.as_ref().map(|w| w.as_fd());
                     match signals {
-                        Some(signals) => Some(signals.wait(poll_timeout(now, Some(t)), None)?),
+                        Some(signals) => Some(signals.wait(poll_timeout(now, Some(t)), woken)?),
                         None => {
                             std::thread::sleep(t - now);
                             None
@@ -372,8 +386,14 @@ impl ScriptInputs {
                 None => return Ok(None),
                 Some(Woke::Stop) => return Ok(Some(Wake::Stop)),
                 Some(Woke::Reload) => return Ok(Some(Wake::Reload)),
+                Some(Woke::Ready) => {
+                    if let Some(woken) = self.woken.as_mut() {
+                        drain(woken);
+                    }
+                    return Ok(Some(Wake::Woken));
+                }
                 // real time: the timeout passed, or nothing of ours woke us
-                Some(Woke::Resize | Woke::Suspend | Woke::Ready | Woke::Timeout) => {}
+                Some(Woke::Resize | Woke::Suspend | Woke::Timeout) => {}
             }
         }
     }

@@ -18,10 +18,12 @@ use anyhow::Context;
 use nix::time::{clock_gettime, ClockId};
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 
+use crate::app::ports::BrokerPort;
 use crate::app::runtime::{self, Ports};
 use crate::config::Config;
 use crate::core::Rules;
 use crate::linux::display::{LinuxBus, PanelSettings, Ssd1306Port};
+use crate::linux::mqtt::MqttPort;
 use crate::linux::notify::{self, NotifyServer};
 use crate::linux::pages::CustomPages;
 use crate::linux::power::CommandPower;
@@ -101,6 +103,25 @@ fn start_ups(config: &Config, waker: &UnixStream) -> (Option<UpsPage>, Option<Up
     }
 }
 
+/// The panel on the MQTT broker of `[mqtt]`, if it is on; without it (a
+/// password file that cannot be read) the panel runs on alone.
+fn start_mqtt(config: &Config, waker: &UnixStream) -> Option<MqttPort> {
+    if !config.mqtt.enabled() {
+        return None;
+    }
+    let started = waker
+        .try_clone()
+        .map_err(|err| err.to_string())
+        .and_then(|waker| MqttPort::start(&config.mqtt, waker));
+    match started {
+        Ok(port) => Some(port),
+        Err(err) => {
+            log::error!("the rack over MQTT is off: {err}");
+            None
+        }
+    }
+}
+
 /// A dry run takes nothing down: the panel returns to normal at once.
 fn for_dry_run(mut rules: Rules, dry_run: bool) -> Rules {
     if dry_run {
@@ -130,6 +151,7 @@ pub fn run(
     let config_reader = ConfigReader::new(config_path.as_deref(), waker.try_clone()?);
     let mut pages = CustomPages::new(&config.custom_pages, Some(waker.try_clone()?));
     let (ups_page, ups_conditions) = start_ups(&config, &waker);
+    let mut mqtt = start_mqtt(&config, &waker);
     let mut power = CommandPower::new(config.power.clone(), dry_run, waker);
     let mut display = Ssd1306Port::new(
         LinuxBus::new(&config.display.bus),
@@ -175,11 +197,15 @@ pub fn run(
             pages: &mut pages,
             reporter: &mut DaemonReporter::new(),
             reload: Some(&mut reload_config),
-            broker: None,
+            broker: mqtt.as_mut().map(|port| port as &mut dyn BrokerPort),
         },
         rules,
     )?;
     let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Stopping]);
+    if let Some(port) = mqtt.as_mut() {
+        // `offline` on the broker before the process goes
+        port.stop();
+    }
     crate::process::end_runs();
     log::debug!("{} wake-ups", outcome.wakeups);
     Ok(())

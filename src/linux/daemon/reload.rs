@@ -146,6 +146,9 @@ pub(super) fn reloader<'a>(
                 if new.ups != running.ups {
                     log::warn!("changes to [ups] take effect after a restart");
                 }
+                if new.mqtt != running.mqtt {
+                    log::warn!("changes to [mqtt] take effect after a restart");
+                }
                 runtime::rules_and_settings(&new)
             })
             .map(|(rules, settings)| (for_dry_run(rules, dry_run), settings));

@@ -40,7 +40,8 @@ impl Reporter for DaemonReporter {
                 "{} from MQTT: the panel counts down, a press cancels",
                 action.name()
             ),
-            Event::MqttConnected => log::info!("connected to the MQTT broker"),
+            // (the link says it, with the broker's address)
+            Event::MqttConnected => {}
             // (the link logs each cause once; the event is for the simulator)
             Event::MqttDisconnected { .. } => {}
             Event::Command { name } => log::info!("command from MQTT: {name}"),

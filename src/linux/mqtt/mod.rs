@@ -19,12 +19,8 @@
 //! one is refused with a log line rather than handed to rumqttc, which
 //! would end the connection for it.
 
-// The link is started by the MQTT glue (`crate::mqtt`, the runtime);
-// until that lands only `check` uses this module outside its tests.
-#![cfg_attr(not(test), allow(dead_code))]
-#![allow(unused_imports)]
-
 mod link_thread;
+mod port;
 mod probe;
 mod queues;
 mod reason;
@@ -43,8 +39,9 @@ use std::time::Duration;
 
 use rumqttc::{Client, QoS};
 
+pub(crate) use port::MqttPort;
 pub(crate) use probe::probe;
-pub(crate) use settings::{broker, link_settings, node_name};
+pub(crate) use settings::{broker, link_settings};
 
 use queues::{Inbox, Outbox};
 

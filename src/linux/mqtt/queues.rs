@@ -86,6 +86,7 @@ impl Outbox {
     }
 
     /// How many messages wait (first requests not counted).
+    #[cfg(test)]
     pub fn waiting(&self) -> usize {
         self.latest.len() + self.events.len()
     }

@@ -8,26 +8,6 @@ use std::time::Duration;
 use super::{Broker, LinkSettings, Outgoing, Secret};
 use crate::config::{BrokerUrl, MqttConfig, CREDENTIAL};
 
-/// This Pi's name in topics: `node`, or the hostname lowercased.
-pub(crate) fn node_name(config: &MqttConfig) -> String {
-    if !config.node.is_empty() {
-        return config.node.clone();
-    }
-    let host = sysinfo::System::host_name()
-        .unwrap_or_default()
-        .to_lowercase();
-    // a hostname is one topic level already; be safe about the odd one
-    let clean: String = host
-        .chars()
-        .filter(|c| !matches!(c, '/' | '+' | '#' | '\0'))
-        .collect();
-    if clean.is_empty() {
-        "rackpi".into()
-    } else {
-        clean
-    }
-}
-
 /// The password: the first line of `password_file`, else of the systemd
 /// credential `mqtt-password` under `credentials_dir`
 /// (`$CREDENTIALS_DIRECTORY`), else none. Errors name the file.
@@ -64,7 +44,7 @@ pub(crate) fn link_settings(
     let credentials = std::env::var_os("CREDENTIALS_DIRECTORY").map(PathBuf::from);
     Ok(LinkSettings {
         broker: broker(config, credentials.as_deref())?,
-        client_id: format!("rackpi-panel-{}", node_name(config)),
+        client_id: format!("rackpi-panel-{}", config.node_name()),
         keepalive: Duration::from_secs(config.keepalive_s.unsigned_abs()),
         will,
         birth,
@@ -124,10 +104,10 @@ mod tests {
     #[test]
     fn the_node_is_the_hostname_lowercased_unless_given() {
         let mut m = config();
-        let node = node_name(&m);
+        let node = m.node_name();
         assert!(!node.is_empty() && node == node.to_lowercase(), "{node}");
         m.node = "pi-07".into();
-        assert_eq!(node_name(&m), "pi-07");
+        assert_eq!(m.node_name(), "pi-07");
         let settings = link_settings(
             &m,
             Outgoing {
