@@ -21,7 +21,7 @@ pub use error::{ConfigError, RuleError};
 pub(crate) use read::file_kind;
 pub use schema::{
     AttentionConfig, Bias, ButtonConfig, Config, DisplayConfig, LedConfig, LineSelector,
-    NetworkConfig, PageConfig, PageOrigin, PanelSize, PowerConfig, Rotation,
+    NetworkConfig, PageConfig, PageOrigin, PanelSize, PowerConfig, Rotation, SystemConfig,
 };
 
 use lines::KeyLines;

@@ -45,6 +45,10 @@ pub enum Input {
         source: AttentionSource,
         condition: Option<Condition>,
     },
+    /// The SoC's temperature in °C, read every `poll_s` (`None`: it could
+    /// not be read). The core decides the `temp` condition from it, with
+    /// [`TEMP_HYSTERESIS_C`](super::TEMP_HYSTERESIS_C) of hysteresis.
+    Temperature(Option<f32>),
     /// `rackpi-panel identify`: LED at 5 Hz and `IDENTIFY` on the screen
     /// for `lasts`; zero ends it.
     Identify { lasts: Duration },

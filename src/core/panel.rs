@@ -15,11 +15,12 @@ use super::action::Mode;
 use super::attention::Attention;
 use super::debounce::Debounce;
 use super::display::DisplayHealth;
+use super::heat::{self, Heat};
 use super::hold::Hold;
 use super::led::LedState;
 use super::pages::PageRefresh;
 use super::screen::Screen;
-use super::{Effect, Event, Input, Rules, Time};
+use super::{AttentionSource, Effect, Event, Input, Rules, Time};
 
 /// The firmware's state.
 #[derive(Debug, Clone)]
@@ -44,6 +45,8 @@ pub struct Panel {
     pending_rules: Option<Rules>,
     /// When each custom page was last brought up to date.
     pages: PageRefresh,
+    /// Whether it is too hot, with hysteresis.
+    heat: Heat,
 }
 
 impl Panel {
@@ -66,6 +69,7 @@ impl Panel {
             stopped: false,
             pending_rules: None,
             pages: PageRefresh::default(),
+            heat: Heat::default(),
         };
         let mut effects = vec![Effect::InitDisplay];
         panel.screen.switch_on(now, &mut effects);
@@ -124,6 +128,10 @@ impl Panel {
                     self.attention_changed(set, now, &mut effects);
                 }
             }
+            Input::Temperature(celsius) => {
+                let change = self.heat.reading(celsius, self.rules.temp_warn_c);
+                self.heat_changed(change, now, &mut effects);
+            }
             Input::Identify { lasts } => self.identify(lasts, now, &mut effects),
             Input::PageRefreshed { name, changed } => {
                 self.pages.done(name);
@@ -142,10 +150,25 @@ impl Panel {
                 return effects;
             }
         }
+        // a reload's new threshold judges the last reading again
+        let change = self.heat.threshold(self.rules.temp_warn_c);
+        self.heat_changed(change, now, &mut effects);
         self.refresh_pages(now, &mut effects);
         self.update_led(now, &mut effects);
         self.display.filter(&mut effects, self.screen.is_on(), now);
         effects
+    }
+
+    /// Sets or clears the `temp` condition as [`Heat`] decided.
+    fn heat_changed(&mut self, change: Option<heat::Change>, now: Time, effects: &mut Vec<Effect>) {
+        let Some(condition) = change else { return };
+        let set = condition.is_some();
+        if self
+            .attention
+            .set_condition(AttentionSource::Temp, condition, effects)
+        {
+            self.attention_changed(set, now, effects);
+        }
     }
 
     /// Replaces the rules (configuration reload); the current press, page
