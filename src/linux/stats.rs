@@ -10,7 +10,7 @@ use crate::app::ports::StatsSource;
 use crate::core::PageKind;
 use crate::linux::addresses::{self, Addresses};
 use crate::linux::netlink::AddressChanges;
-use crate::linux::sensors::{SensorPaths, Sensors};
+use crate::linux::sensors::{SensorPaths, Sensors, Watch};
 use crate::stats::Stats;
 
 /// Warns once at start when `network.interface` names no interface of this
@@ -92,8 +92,9 @@ pub struct SystemStats {
 
 impl SystemStats {
     /// Starts measuring; `interface` names the interface whose address the info
-    /// page shows (empty: the default route's).
-    pub fn new(interface: &str) -> SystemStats {
+    /// page shows (empty: the default route's); the temperature and the Pi
+    /// firmware's files are read under `sysfs` (`[system] sysfs`).
+    pub fn new(interface: &str, sysfs: &Path) -> SystemStats {
         let system = match sysinfo::System::new() {
             Ok(mut system) => {
                 // The first CPU reading only sets the baseline.
@@ -116,10 +117,16 @@ impl SystemStats {
             interface: interface.to_string(),
             address_changes,
             addresses: None,
-            sensors: Sensors::new(SensorPaths::default()),
+            sensors: Sensors::new(SensorPaths::under(sysfs)),
             cpu: CpuGauge::start(Instant::now()),
             stats: Stats::default(),
         }
+    }
+
+    /// Starts the watch of SPEC §10 (the temperature and under-voltage,
+    /// read every `watch.every` off the loop, sent when they change).
+    pub fn watch(&mut self, watch: Watch) {
+        self.sensors.watch(watch);
     }
 
     fn refresh_info(&mut self) {
@@ -166,6 +173,7 @@ impl StatsSource for SystemStats {
                 let readings = self.sensors.read();
                 self.stats.temperature_c = readings.temperature_c;
                 self.stats.disk_percent = readings.disk_percent;
+                self.stats.throttling = readings.throttling;
                 self.stats.uptime = Duration::from_secs(sysinfo::System::uptime().unwrap_or(0));
             }
             PageKind::Network => {
@@ -247,7 +255,7 @@ mod tests {
 
     #[test]
     fn the_running_system_gives_sane_figures() {
-        let mut stats = SystemStats::new("");
+        let mut stats = SystemStats::new("", Path::new("/sys"));
         std::thread::sleep(CPU_INTERVAL);
         let s = stats.sample(PageKind::System);
         let cpu = s.cpu_percent.unwrap();
@@ -327,7 +335,7 @@ mod tests {
             );
         }
         // a new namespace: only lo, down, without an address
-        let mut stats = SystemStats::new("lo");
+        let mut stats = SystemStats::new("lo", Path::new("/sys"));
         assert_eq!(stats.sample(PageKind::Info).ip, None);
         assert_eq!(stats.sample(PageKind::Info).ip, None);
         ip(&["addr", "add", "10.9.8.7/24", "dev", "lo"]);

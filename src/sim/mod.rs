@@ -252,7 +252,10 @@ impl SimPorts {
             Box::new(FakeStats)
         } else {
             warn_if_no_such_interface(&config.network.interface, Path::new("/sys/class/net"));
-            Box::new(SystemStats::new(&config.network.interface))
+            Box::new(SystemStats::new(
+                &config.network.interface,
+                &config.system.sysfs,
+            ))
         };
         SimPorts {
             display,
