@@ -63,3 +63,17 @@ pub enum Input {
     /// SIGTERM / SIGINT / `quit`.
     Stop,
 }
+
+impl Input {
+    /// The Pi's supply is under-voltage now (`true`) or no longer: the
+    /// `power` condition, *warn* `under-voltage` (SPEC §10).
+    pub fn under_voltage(now: bool) -> Input {
+        Input::Condition {
+            source: AttentionSource::Power,
+            condition: now.then(|| Condition {
+                level: Level::Warn,
+                text: "under-voltage".into(),
+            }),
+        }
+    }
+}

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, SyncSender, TryRecvError};
 use std::time::{Duration, Instant};
 
-use crate::core::{AttentionSource, Condition, Input, Level};
+use crate::core::Input;
 use crate::linux::firmware::SupplyFiles;
 use crate::stats::Throttling;
 
@@ -25,9 +25,6 @@ pub(crate) const ANSWER_WAIT: Duration = Duration::from_millis(20);
 
 /// The first thermal zone, under the sysfs root: the SoC's on a Pi.
 pub(crate) const THERMAL_ZONE: &str = "class/thermal/thermal_zone0/temp";
-
-/// The under-voltage condition's text (SPEC §10).
-pub const UNDER_VOLTAGE: &str = "under-voltage";
 
 /// What the worker read.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -246,15 +243,7 @@ impl Watched {
         let under_voltage =
             self.supply && files.read().map_or(self.under_voltage, |t| t.under_voltage);
         if under_voltage != self.under_voltage {
-            let condition = under_voltage.then(|| Condition {
-                level: Level::Warn,
-                text: UNDER_VOLTAGE.into(),
-            });
-            let input = Input::Condition {
-                source: AttentionSource::Power,
-                condition,
-            };
-            if self.send(input) {
+            if self.send(Input::under_voltage(under_voltage)) {
                 self.under_voltage = under_voltage;
                 sent = true;
             }

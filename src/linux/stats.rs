@@ -276,6 +276,31 @@ mod tests {
         assert!((0.0..=100.0).contains(&disk), "{disk}");
     }
 
+    #[test]
+    fn the_system_page_follows_the_firmware_under_the_sysfs_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let firmware = dir.path().join("devices/platform/soc/soc:firmware");
+        std::fs::create_dir_all(&firmware).unwrap();
+        std::fs::write(firmware.join("get_throttled"), "50005\n").unwrap();
+        let mut stats = SystemStats::new("", dir.path());
+        let until = |stats: &mut SystemStats, wanted: &dyn Fn(&Stats) -> bool| {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            loop {
+                let s = stats.sample(PageKind::System);
+                if wanted(&s) || Instant::now() > deadline {
+                    return s;
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        };
+        let s = until(&mut stats, &|s| s.throttling.throttled);
+        assert!(s.throttling.throttled && s.throttling.under_voltage);
+        assert_eq!(s.temperature_c, None, "no thermal zone under this root");
+        std::fs::write(firmware.join("get_throttled"), "50000\n").unwrap();
+        let s = until(&mut stats, &|s| !s.throttling.throttled);
+        assert!(!s.throttling.slowed(), "the history bits are not shown");
+    }
+
     /// Set in the copy of this test binary that runs inside a namespace.
     const IN_NAMESPACE: &str = "RACKPI_TEST_IN_NETWORK_NAMESPACE";
 

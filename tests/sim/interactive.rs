@@ -637,3 +637,21 @@ fn a_long_error_line_in_the_event_pane_is_wrapped_to_its_fix() {
     panel.key(b"q");
     assert!(panel.exit().success());
 }
+
+#[test]
+fn the_v_key_puts_the_supply_under_voltage_and_back() {
+    let (mut panel, dir) = Panel::start_with("", (80, 24), &["--events", "{}/events.jsonl"]);
+    panel.until("the key line", has("v under-voltage"));
+    panel.key(b"v");
+    panel.until("the power condition", has("under-voltage\n"));
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    panel.key(b"v");
+    panel.until("its end", has("attention_cleared"));
+    panel.key(b"q");
+    assert!(panel.exit().success());
+    let events = std::fs::read_to_string(dir.path().join("events.jsonl")).unwrap();
+    assert!(
+        events.contains(r#""source":"power","level":"warn","text":"under-voltage""#),
+        "{events}"
+    );
+}
