@@ -219,7 +219,8 @@ let go), t tap (0.2 s), r / s / c hold until the reboot / shutdown / cancel
 stage (1 s past reboot_after_s, shutdown_after_s and cancel_after_s:
 9 / 13 / 21 s with the defaults, counted from the press; the key line shows
 the configured holds), u unplug/plug the display, f make power commands fail or
-succeed, x fail / recover the unit demo.service, n send a warn message, i
+succeed, x fail / recover the unit demo.service, v under-voltage on / off,
+n send a warn message, i
 identify for 10 s, q (or Ctrl-C) quit. A held key's auto-repeat is one press. Power actions are recorded, never run; after a
 successful one the action screen stays up power.settle_s (120 s by default)
 and the panel returns, as on a Pi that did not go down.
@@ -230,6 +231,8 @@ Scripts (--script FILE, - = standard input), one command per line, # comments:
   wait SECONDS                   let time pass
   display unplug | display plug  the panel stops / starts acknowledging I2C
   power fail | power ok          the next power commands fail / succeed
+  undervoltage on | off          the Pi firmware reports under-voltage / its end
+  temp CELSIUS                   the SoC's temperature reads CELSIUS °C
   quit                           stop (as on SIGTERM)
 The run ends after the last command (quit implied). Example:
   printf 'wait 1\\npress 8.1\\nwait 1\\n' |

@@ -84,6 +84,7 @@ fn documented_script_commands(doc: &str) -> Vec<String> {
                         .replace("NAME", "x.service")
                         .replace("LEVEL", "warn")
                         .replace("TEXT…", "disk nearly full")
+                        .replace("CELSIUS", "83")
                 })
                 .collect::<Vec<_>>()
         })
@@ -118,7 +119,7 @@ fn the_documented_events_are_the_events_a_run_gives() {
     let paragraph = paragraph.split("\n* ").next().unwrap();
     // the fields named beside the events
     let fields = [
-        "name", "pattern", "source", "unit", "notify", "text", "seconds",
+        "name", "pattern", "source", "unit", "notify", "power", "temp", "level", "text", "seconds",
     ];
     let documented: BTreeSet<&str> = backticked(paragraph)
         .into_iter()
