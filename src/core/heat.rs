@@ -16,7 +16,7 @@ pub(crate) struct Heat {
     hot_peak: Option<i32>,
     /// The last temperature read, to judge it again by a new threshold.
     last: Option<f32>,
-    /// The threshold the last reading was judged by.
+    /// The threshold the last reading was judged by (`None`: not judged yet).
     judged_by: Option<f32>,
 }
 
@@ -25,25 +25,24 @@ pub(crate) type Change = Option<Condition>;
 
 impl Heat {
     /// A reading (`None`: the sensor could not be read, which changes
-    /// nothing: a zone that fails for a moment at 90 °C is still hot).
-    /// Returns the change to the condition, if any: set when the
-    /// temperature reaches `warn_c` (again when it climbs a whole degree
-    /// higher), cleared at `warn_c` − [`TEMP_HYSTERESIS_C`] or below.
-    pub fn reading(&mut self, celsius: Option<f32>, warn_c: f32) -> Option<Change> {
-        let celsius = celsius.filter(|c| c.is_finite())?;
-        self.last = Some(celsius);
-        self.judge(warn_c)
+    /// nothing: a zone that fails for a moment at 90 °C is still hot),
+    /// judged at the next [`Heat::judge`].
+    pub fn reading(&mut self, celsius: Option<f32>) {
+        if let Some(celsius) = celsius.filter(|c| c.is_finite()) {
+            self.last = Some(celsius);
+            self.judged_by = None;
+        }
     }
 
-    /// The last reading judged again when the threshold changed (a reload).
-    pub fn threshold(&mut self, warn_c: f32) -> Option<Change> {
+    /// The change to the condition, if any, since the last reading or
+    /// threshold judged: set when the temperature reaches `warn_c` (again
+    /// when it climbs a whole degree higher), cleared at `warn_c` −
+    /// [`TEMP_HYSTERESIS_C`] or below. A new threshold (a reload) judges
+    /// the last reading again.
+    pub fn judge(&mut self, warn_c: f32) -> Option<Change> {
         if self.judged_by == Some(warn_c) {
             return None;
         }
-        self.judge(warn_c)
-    }
-
-    fn judge(&mut self, warn_c: f32) -> Option<Change> {
         let celsius = self.last?;
         self.judged_by = Some(warn_c);
         if celsius >= warn_c {

@@ -15,7 +15,7 @@ use super::action::Mode;
 use super::attention::Attention;
 use super::debounce::Debounce;
 use super::display::DisplayHealth;
-use super::heat::{self, Heat};
+use super::heat::Heat;
 use super::hold::Hold;
 use super::led::LedState;
 use super::pages::PageRefresh;
@@ -128,10 +128,7 @@ impl Panel {
                     self.attention_changed(set, now, &mut effects);
                 }
             }
-            Input::Temperature(celsius) => {
-                let change = self.heat.reading(celsius, self.rules.temp_warn_c);
-                self.heat_changed(change, now, &mut effects);
-            }
+            Input::Temperature(celsius) => self.heat.reading(celsius),
             Input::Identify { lasts } => self.identify(lasts, now, &mut effects),
             Input::PageRefreshed { name, changed } => {
                 self.pages.done(name);
@@ -150,18 +147,19 @@ impl Panel {
                 return effects;
             }
         }
-        // a reload's new threshold judges the last reading again
-        let change = self.heat.threshold(self.rules.temp_warn_c);
-        self.heat_changed(change, now, &mut effects);
+        // (a reading, or a reload's new threshold)
+        self.judge_heat(now, &mut effects);
         self.refresh_pages(now, &mut effects);
         self.update_led(now, &mut effects);
         self.display.filter(&mut effects, self.screen.is_on(), now);
         effects
     }
 
-    /// Sets or clears the `temp` condition as [`Heat`] decided.
-    fn heat_changed(&mut self, change: Option<heat::Change>, now: Time, effects: &mut Vec<Effect>) {
-        let Some(condition) = change else { return };
+    /// Sets or clears the `temp` condition as [`Heat`] decides.
+    fn judge_heat(&mut self, now: Time, effects: &mut Vec<Effect>) {
+        let Some(condition) = self.heat.judge(self.rules.temp_warn_c) else {
+            return;
+        };
         let set = condition.is_some();
         if self
             .attention

@@ -234,19 +234,19 @@ impl Watched {
         let mut sent = false;
         // (to a tenth of a degree: the core's threshold is no finer)
         let tenths = |t: Option<f32>| t.map(|t| (t * 10.0).round());
-        if temperature.is_some() && tenths(temperature) != tenths(self.temperature) {
-            if self.send(Input::Temperature(temperature)) {
-                self.temperature = temperature;
-                sent = true;
-            }
+        // (`send` is last: only a change is sent)
+        if temperature.is_some()
+            && tenths(temperature) != tenths(self.temperature)
+            && self.send(Input::Temperature(temperature))
+        {
+            self.temperature = temperature;
+            sent = true;
         }
         let under_voltage =
             self.supply && files.read().map_or(self.under_voltage, |t| t.under_voltage);
-        if under_voltage != self.under_voltage {
-            if self.send(Input::under_voltage(under_voltage)) {
-                self.under_voltage = under_voltage;
-                sent = true;
-            }
+        if under_voltage != self.under_voltage && self.send(Input::under_voltage(under_voltage)) {
+            self.under_voltage = under_voltage;
+            sent = true;
         }
         if sent {
             let _ = (&self.watch.waker).write_all(&[1]);
