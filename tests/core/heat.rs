@@ -126,4 +126,13 @@ fn heat_stands_beside_a_message_and_clears_alone() {
         "the message still calls"
     );
     assert_eq!(h.panel.led_pattern(), LedPattern::TripleBlink);
+    // the heat itself was cleared: the same 81 °C calls anew
+    h.input(4_000, reading(81.0));
+    assert_eq!(
+        heat_events(&h),
+        vec![
+            (2_000, "warn too hot: 81 °C".into()),
+            (4_000, "warn too hot: 81 °C".into()),
+        ]
+    );
 }
