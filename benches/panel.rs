@@ -532,6 +532,7 @@ fn press_latency() {
             pages: &mut CustomPages::new(&[], None),
             reporter: &mut NoReport,
             reload: None,
+            broker: None,
         },
         timings,
     )

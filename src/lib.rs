@@ -17,6 +17,7 @@ pub mod core;
 pub mod frame;
 pub mod layout;
 pub mod linux;
+pub mod mqtt;
 pub mod process;
 pub mod sim;
 pub mod stats;

@@ -1,6 +1,6 @@
 //! Every port the runtime drives, and their typed errors: the button and
 //! clock, the LED, the display, the statistics, the power commands and the
-//! reporter. Real adapters live in `linux`, simulated ones in `sim`.
+//! reporter, the broker. Real adapters live in `linux`, simulated ones in `sim`.
 
 use std::os::fd::BorrowedFd;
 use std::path::PathBuf;
@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use embedded_hal::i2c::I2c;
 
 use crate::config::{Config, PageConfig, PowerConfig};
-use crate::core::{Event, Input, PageKind, PageName, PowerAction, Rules, Time};
+use crate::core::{Event, Input, LedPattern, PageKind, PageName, PowerAction, Rules, Time};
 use crate::frame::Frame;
 use crate::stats::{PageText, Stats};
 
@@ -143,6 +143,26 @@ pub trait Reporter {
     fn event(&mut self, at: Time, event: &Event);
     /// The loop finished handling everything up to `at`.
     fn settled(&mut self, _at: Time) {}
+}
+
+/// The rack over MQTT (SPEC §9): what the panel says on the broker. The
+/// adapter never blocks: it queues (the latest state only, a bounded
+/// queue of events) for the thread that talks to the broker.
+pub trait Broker {
+    /// An event at `at`; the broker's `event` topic takes some of them.
+    fn event(&mut self, at: Time, event: &Event);
+    /// This panel's state, to be published now.
+    fn publish_state(&mut self, state: &PanelState, stats: &Stats);
+}
+
+/// The panel's part of the state published on the broker.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PanelState {
+    /// Something calls for attention (the LED says so).
+    pub attention: bool,
+    /// The attention page's lines, as the panel shows them.
+    pub attention_text: Vec<String>,
+    pub led: LedPattern,
 }
 
 /// What a configuration reload hands each port that follows it: its own

@@ -5,8 +5,8 @@
 
 use std::collections::VecDeque;
 
+use crate::app::ports::{Broker, PageSource, PanelState, PortSettings, StatsSource, Wake};
 use crate::app::ports::{DisplayPort, EdgeBatch, Inputs, LedPort, PowerPort, Reloader, Reporter};
-use crate::app::ports::{PageSource, PortSettings, StatsSource, Wake};
 use crate::core::{Effect, Event, Input, Panel, Rules, Time, View};
 use crate::frame::Frame;
 use crate::layout;
@@ -30,6 +30,8 @@ pub struct Ports<'a> {
     pub reporter: &'a mut dyn Reporter,
     /// Configuration reload on SIGHUP, if supported.
     pub reload: Option<&'a mut Reloader<'a>>,
+    /// The MQTT broker, when `[mqtt] url` is set.
+    pub broker: Option<&'a mut dyn Broker>,
 }
 
 /// How the loop ended.
@@ -199,6 +201,23 @@ impl Loop<'_> {
         }
     }
 
+    /// This panel's state on the broker: the attention list as the page
+    /// shows it, the LED, and fresh figures (the temperature from the
+    /// sensor thread's last reading at worst).
+    fn publish_state(&mut self) {
+        let Some(broker) = self.ports.broker.as_deref_mut() else {
+            return;
+        };
+        let items = self.panel.attention_items();
+        let state = PanelState {
+            attention: self.panel.needs_attention(),
+            attention_text: items.iter().map(layout::attention_line).collect(),
+            led: self.panel.led_pattern(),
+        };
+        let stats = self.ports.stats.sample(crate::core::PageKind::System);
+        broker.publish_state(&state, &stats);
+    }
+
     /// Carries out the core's effects. The display is initialised first,
     /// and switched on last, once the new frame is in the panel's memory, so
     /// a stale picture is never lit. After a display failure the rest of the
@@ -209,7 +228,13 @@ impl Loop<'_> {
         let mut power = None;
         for effect in effects {
             match effect {
-                Effect::Event(event) => self.ports.reporter.event(now, &event),
+                Effect::Event(event) => {
+                    self.ports.reporter.event(now, &event);
+                    if let Some(broker) = self.ports.broker.as_deref_mut() {
+                        broker.event(now, &event);
+                    }
+                }
+                Effect::PublishState => self.publish_state(),
                 Effect::Led(lit) => {
                     if let Err(err) = self.ports.led.set(lit) {
                         log::warn!("cannot drive the LED: {err}");

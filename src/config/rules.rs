@@ -82,6 +82,7 @@ impl TryFrom<&Config> for Rules {
                 })
                 .collect(),
             temp_warn_c,
+            mqtt: None,
         })
     }
 }

@@ -8,6 +8,9 @@ use super::{PowerAction, Time};
 pub(crate) enum Mode {
     /// Pages and presses.
     Normal,
+    /// A power command from the broker waits for its countdown; a press
+    /// cancels it (SPEC §9: the person at the rack always wins).
+    Countdown { action: PowerAction, until: Time },
     /// A power command was started and has not finished yet.
     Acting(PowerAction),
     /// The command succeeded: the machine should be going down. If it is
@@ -31,6 +34,14 @@ impl Mode {
     pub(crate) fn settle_deadline(&self) -> Option<Time> {
         match self {
             Mode::Settling { until, .. } => Some(*until),
+            _ => None,
+        }
+    }
+
+    /// When a countdown from the broker runs its command.
+    pub(crate) fn countdown_deadline(&self) -> Option<Time> {
+        match self {
+            Mode::Countdown { until, .. } => Some(*until),
             _ => None,
         }
     }

@@ -21,4 +21,8 @@ pub enum Effect {
     /// Bring this custom page up to date — start its command, or read its
     /// file — without waiting, and answer with `Input::PageRefreshed`.
     RefreshPage(PageName),
+    /// Publish this panel's state on the broker now (SPEC §9: at connect,
+    /// on a change of attention or LED, at most once a second, and every
+    /// `publish_s`).
+    PublishState,
 }

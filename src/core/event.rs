@@ -59,6 +59,16 @@ pub enum Event {
     Identify { seconds: u64 },
     /// Identify ended.
     IdentifyEnd,
+    /// A power command from the broker started its countdown (SPEC §9).
+    RemoteArmed { action: PowerAction },
+    /// The broker took the connection.
+    MqttConnected,
+    /// The connection to the broker was lost or refused.
+    MqttDisconnected { reason: String },
+    /// A command from the broker was taken.
+    Command { name: &'static str },
+    /// The rack's count changed: `up` of `total` nodes online.
+    Rack { up: usize, total: usize },
     /// The firmware stopped.
     Stopped,
 }
@@ -87,6 +97,16 @@ impl Event {
             Event::Acknowledged { .. } => "acknowledged",
             Event::Identify { .. } => "identify",
             Event::IdentifyEnd => "identify_end",
+            Event::RemoteArmed {
+                action: PowerAction::Reboot,
+            } => "reboot_armed",
+            Event::RemoteArmed {
+                action: PowerAction::Shutdown,
+            } => "shutdown_armed",
+            Event::MqttConnected => "mqtt_connected",
+            Event::MqttDisconnected { .. } => "mqtt_disconnected",
+            Event::Command { .. } => "command",
+            Event::Rack { .. } => "rack",
             Event::Stopped => "stopped",
         }
     }
@@ -115,7 +135,18 @@ impl serde::Serialize for Event {
             }
             Event::Acknowledged { text } => fields.serialize_entry("text", text)?,
             Event::Identify { seconds } => fields.serialize_entry("seconds", seconds)?,
+            Event::RemoteArmed { .. } => fields.serialize_entry("source", "mqtt")?,
+            Event::MqttDisconnected { reason } => fields.serialize_entry("reason", reason)?,
+            Event::Command { name } => {
+                fields.serialize_entry("source", "mqtt")?;
+                fields.serialize_entry("name", name)?;
+            }
+            Event::Rack { up, total } => {
+                fields.serialize_entry("up", up)?;
+                fields.serialize_entry("total", total)?;
+            }
             Event::Started
+            | Event::MqttConnected
             | Event::Press
             | Event::Release
             | Event::ScreenOn

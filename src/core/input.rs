@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::{AttentionSource, Condition, Level, PageName};
+use super::{AttentionSource, Command, Condition, Level, PageName, PeerUpdate};
 
 /// Something that happens to the panel.
 #[derive(Debug, Clone, PartialEq)]
@@ -60,6 +60,14 @@ pub enum Input {
         /// Whether what the page shows is different now.
         changed: bool,
     },
+    /// The MQTT broker took the panel's connection (SPEC §9).
+    MqttConnected,
+    /// The connection to the broker is lost or was refused.
+    MqttDisconnected { reason: String },
+    /// A command from the broker, taken as it arrived.
+    Command(Command),
+    /// What the broker says of a node of the rack (this one included).
+    Peer { node: String, update: PeerUpdate },
     /// SIGTERM / SIGINT / `quit`.
     Stop,
 }

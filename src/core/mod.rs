@@ -1,7 +1,8 @@
 //! The firmware core: the [`Panel`] as a composition of small machines —
 //! [`debounce`], [`hold`] stages, the [`screen`] and its timeout, the
 //! [`led`], power [`action`]s, [`display`] health, [`attention`] (failed
-//! units, messages, identify, standing conditions and [`heat`]) and when custom [`pages`] are refreshed —
+//! units, messages, identify, standing conditions and [`heat`]), when
+//! custom [`pages`] are refreshed and the [`rack`] over MQTT —
 //! speaking a small vocabulary: an [`Input`] in, [`Effect`]s out, among them
 //! the [`Event`]s it reports. It performs no I/O, reads no clock and cannot
 //! fail: `step` takes an input and the time and returns what to do;
@@ -20,6 +21,7 @@ mod input;
 mod led;
 mod pages;
 mod panel;
+mod rack;
 mod rules;
 mod screen;
 
@@ -34,9 +36,10 @@ pub use hold::HoldStage;
 pub use input::Input;
 pub use led::LedPattern;
 pub use panel::{Panel, View};
+pub use rack::{Command, PeerState, PeerUpdate, MAX_NODES};
 pub use rules::{
-    CustomPage, PageKind, PageName, PowerAction, Rules, FAILED_SCREEN, MAX_PAGE_NAME, REFRESH,
-    SHIFT_EVERY,
+    CustomPage, MqttRules, PageKind, PageName, PowerAction, Rules, FAILED_SCREEN, MAX_PAGE_NAME,
+    REFRESH, SHIFT_EVERY,
 };
 
 /// A monotonic time, measured from an arbitrary origin.

@@ -7,6 +7,7 @@
 mod attention_page;
 mod button;
 mod power;
+mod remote;
 mod view;
 
 pub use view::View;
@@ -19,6 +20,7 @@ use super::heat::Heat;
 use super::hold::Hold;
 use super::led::LedState;
 use super::pages::PageRefresh;
+use super::rack::Rack;
 use super::screen::Screen;
 use super::{AttentionSource, Effect, Event, Input, Rules, Time};
 
@@ -47,6 +49,12 @@ pub struct Panel {
     pages: PageRefresh,
     /// Whether it is too hot, with hysteresis.
     heat: Heat,
+    /// The other panels, as the broker tells of them.
+    rack: Rack,
+    /// The first line of the rack page shown.
+    rack_from: usize,
+    /// When the state is due on the broker.
+    publish: remote::Publish,
 }
 
 impl Panel {
@@ -55,7 +63,7 @@ impl Panel {
     /// page, LED on).
     pub fn start(rules: Rules, now: Time, pressed: bool) -> (Panel, Vec<Effect>) {
         let mut panel = Panel {
-            rules,
+            rules: rules.clone(),
             now,
             button: Debounce::new(pressed, now),
             ignore_until_released: pressed,
@@ -70,6 +78,9 @@ impl Panel {
             pending_rules: None,
             pages: PageRefresh::default(),
             heat: Heat::default(),
+            rack: Rack::new(rules.mqtt.as_ref().map_or("", |m| m.node.as_str())),
+            rack_from: 0,
+            publish: remote::Publish::default(),
         };
         let mut effects = vec![Effect::InitDisplay];
         panel.screen.switch_on(now, &mut effects);
@@ -136,6 +147,10 @@ impl Panel {
                     effects.push(Effect::Draw);
                 }
             }
+            Input::MqttConnected => self.mqtt_connected(&mut effects),
+            Input::MqttDisconnected { reason } => self.mqtt_disconnected(reason, &mut effects),
+            Input::Command(command) => self.command(command, now, &mut effects),
+            Input::Peer { node, update } => self.peer(&node, update, now, &mut effects),
             Input::Stop => {
                 self.stopped = true;
                 if !self.mode.under_way() {
@@ -151,6 +166,7 @@ impl Panel {
         self.judge_heat(now, &mut effects);
         self.refresh_pages(now, &mut effects);
         self.update_led(now, &mut effects);
+        self.note_published_changes(&effects);
         self.display.filter(&mut effects, self.screen.is_on(), now);
         effects
     }
@@ -184,6 +200,11 @@ impl Panel {
         self.attention.ignore(&rules.ignore_units);
         self.attention.keep_window(rules.attention_rows);
         self.pages.keep(&rules.custom_pages);
+        let node = |r: &Rules| r.mqtt.as_ref().map(|m| m.node.clone());
+        if node(&rules) != node(&self.rules) {
+            self.rack = Rack::new(&node(&rules).unwrap_or_default());
+            self.rack_from = 0;
+        }
         self.rules = rules;
     }
 
@@ -206,6 +227,8 @@ impl Panel {
             self.screen.refresh_deadline(),
             self.mode.failed_deadline(),
             self.mode.settle_deadline(),
+            self.mode.countdown_deadline(),
+            self.publish_deadline(),
             self.display.deadline(self.screen.is_on()),
             self.led.deadline(self.now),
             self.attention.deadline(),
@@ -226,6 +249,17 @@ impl Panel {
     /// Whether the display answers (as far as the panel was told).
     pub fn display_answers(&self) -> bool {
         self.display.answers()
+    }
+
+    /// Everything listed for attention, as the attention page lists it.
+    pub fn attention_items(&self) -> Vec<crate::core::AttentionItem> {
+        self.attention.items()
+    }
+
+    /// Whether the LED must show *attention* (an `info` message alone does
+    /// not).
+    pub fn needs_attention(&self) -> bool {
+        self.attention.needs_attention()
     }
 
     /// Whether anything is listed for attention (failed units, messages).
@@ -266,6 +300,12 @@ impl Panel {
             }
             if is_due(self.stage_deadline()) {
                 self.enter_next_stage(at, effects);
+            }
+            if is_due(self.mode.countdown_deadline()) {
+                self.countdown_over(effects);
+            }
+            if is_due(self.publish_deadline()) {
+                self.publish_now(at, effects);
             }
             if is_due(self.mode.settle_deadline()) {
                 self.still_up(at, effects);

@@ -70,6 +70,8 @@ pub enum PageKind {
     System,
     /// Every interface's IPv4 address.
     Network,
+    /// The rack over MQTT: `RACK 7/8 up`, then the nodes that need a look.
+    Rack,
     /// What needs a look: failed units and messages. Not named in
     /// `display.pages`: it comes first by itself while there is something
     /// to show.
@@ -84,7 +86,8 @@ impl PageKind {
     pub const ALL: [PageKind; 3] = [PageKind::Info, PageKind::System, PageKind::Network];
 
     /// The names `display.pages` and `[[page]]` cannot give a custom page.
-    pub(crate) const RESERVED: [&'static str; 4] = ["info", "system", "network", "attention"];
+    pub(crate) const RESERVED: [&'static str; 5] =
+        ["info", "system", "network", "attention", "rack"];
 
     /// The name used in the config file and in events.
     pub fn name(&self) -> &str {
@@ -93,6 +96,7 @@ impl PageKind {
             PageKind::System => "system",
             PageKind::Network => "network",
             PageKind::Attention => "attention",
+            PageKind::Rack => "rack",
             PageKind::Custom(name) => name.as_str(),
         }
     }
@@ -179,6 +183,23 @@ pub struct Rules {
     /// At or above this SoC temperature (°C) the panel calls for
     /// attention; cleared [`TEMP_HYSTERESIS_C`](super::TEMP_HYSTERESIS_C) below.
     pub temp_warn_c: f32,
+    /// The rack over MQTT; `None` when `[mqtt] url` is unset.
+    pub mqtt: Option<MqttRules>,
+}
+
+/// What the core needs of `[mqtt]` (SPEC §9).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MqttRules {
+    /// This panel's node name (its own node is no peer for
+    /// `rack_attention`).
+    pub node: String,
+    /// The state is published this often while nothing changes.
+    pub publish_every: Duration,
+    /// A peer offline or calling for attention lights this panel's LED.
+    pub rack_attention: bool,
+    /// `allow_power`: the countdown before a power command from the broker
+    /// runs; `None`: such commands are refused.
+    pub power_countdown: Option<Duration>,
 }
 
 impl Default for Rules {
@@ -197,6 +218,7 @@ impl Default for Rules {
             attention_rows: 3,
             custom_pages: Vec::new(),
             temp_warn_c: 80.0,
+            mqtt: None,
         }
     }
 }

@@ -168,7 +168,7 @@ impl StatsSource for SystemStats {
     fn sample(&mut self, page: PageKind) -> Stats {
         self.refresh_info();
         match page {
-            PageKind::Info | PageKind::Attention | PageKind::Custom(_) => {}
+            PageKind::Info | PageKind::Attention | PageKind::Rack | PageKind::Custom(_) => {}
             PageKind::System => {
                 let readings = self.sensors.read();
                 self.stats.temperature_c = readings.temperature_c;

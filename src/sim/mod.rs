@@ -371,6 +371,7 @@ pub fn simulate(config: &Config, options: &SimOptions) -> anyhow::Result<SimSumm
             pages: &mut ports.pages,
             reporter: &mut reporter,
             reload,
+            broker: None,
         },
         rules,
     );
@@ -390,8 +391,11 @@ fn finish(mut reporter: SimReporter, bus: &SimBus, wakeups: u64) -> anyhow::Resu
             reporter.events_error = Some(err);
         }
     }
-    if let Some(err) = reporter.events_error.take() {
-        return Err(anyhow::Error::new(err).context("writing the events failed"));
+    match reporter.events_error.take() {
+        // the reader had what it wanted (`| head`): a quiet end, as `yes | head`
+        Some(err) if err.kind() == std::io::ErrorKind::BrokenPipe => {}
+        Some(err) => return Err(anyhow::Error::new(err).context("writing the events failed")),
+        None => {}
     }
     if let Some(err) = reporter.frames_error.take() {
         return Err(err);

@@ -7,5 +7,6 @@ mod conditions;
 mod heat;
 mod parsers;
 mod properties;
+mod rack;
 mod reports_and_reload;
 mod timeline;

@@ -164,6 +164,7 @@ fn run_with(mut inputs: KernelQueue) -> (Vec<PowerAction>, Events) {
             pages: &mut CustomPages::new(&[], None),
             reporter: &mut events,
             reload: None,
+            broker: None,
         },
         Rules::default(),
     )
@@ -286,6 +287,7 @@ fn when_the_loop_fails_it_leaves_the_led_and_the_display_off() {
             pages: &mut CustomPages::new(&[], None),
             reporter: &mut Events::default(),
             reload: None,
+            broker: None,
         },
         Rules::default(),
     );

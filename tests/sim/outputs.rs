@@ -278,3 +278,31 @@ fn standard_output_by_another_name_is_standard_output_and_dev_null_takes_any_num
     );
     assert!(out.status.success(), "{}", stderr(&out));
 }
+
+#[test]
+fn a_reader_that_closes_the_events_early_ends_the_run_quietly() {
+    // `simulate … --events - | head -1`: the reader had what it wanted
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("presses.txt");
+    std::fs::write(&script, "press 0.1\nwait 1\n".repeat(3000)).unwrap();
+    let mut child = Command::new(BIN)
+        .args([
+            "simulate",
+            "--virtual-time",
+            "--fake-stats",
+            "--events",
+            "-",
+        ])
+        .arg("--script")
+        .arg(&script)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 16];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    // (the pipe's read end is dropped here: the next writes fail with EPIPE)
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("failed"), "{}", stderr(&out));
+}

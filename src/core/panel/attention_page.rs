@@ -20,6 +20,7 @@ impl Panel {
                 self.leave_attention(effects);
             }
             self.attention.report_cleared(effects);
+        } else if self.screen.page(&self.rules) == PageKind::Rack && self.scroll_rack(effects) {
         } else if self.screen.on_last_page(&self.rules) && !self.attention.is_empty() {
             self.show_attention(effects);
             effects.push(Effect::Draw);

@@ -42,6 +42,12 @@ impl Panel {
         let mut woke_screen = false;
         match self.mode {
             Mode::Acting(_) | Mode::Settling { .. } => return,
+            Mode::Countdown { .. } => {
+                // the person at the rack wins: the press cancels, and its
+                // release does not turn the page
+                self.cancel_countdown(at, effects);
+                woke_screen = true;
+            }
             Mode::Failed { .. } => {
                 // A press dismisses the failure and acknowledges it.
                 self.mode = Mode::Normal;

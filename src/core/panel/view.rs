@@ -39,6 +39,19 @@ pub enum View {
     },
     /// `IDENTIFY` and the hostname.
     Identify,
+    /// A power command from the broker counts down (`REBOOT from MQTT`).
+    Countdown {
+        action: PowerAction,
+        /// Whole seconds until it runs.
+        seconds_left: u64,
+    },
+    /// The rack page: `RACK 7/8 up`, then the nodes from line `first` on.
+    Rack {
+        up: usize,
+        total: usize,
+        lines: Vec<String>,
+        first: usize,
+    },
 }
 
 impl Panel {
@@ -53,6 +66,12 @@ impl Panel {
                 return View::Failed {
                     action: *action,
                     reason: reason.clone(),
+                }
+            }
+            Mode::Countdown { action, until } => {
+                return View::Countdown {
+                    action: *action,
+                    seconds_left: until.saturating_sub(self.now).as_secs_f64().ceil() as u64,
                 }
             }
             Mode::Normal => {}
@@ -74,8 +93,18 @@ impl Panel {
                 first,
             };
         }
+        let page = self.page();
+        if page == PageKind::Rack {
+            let (up, total) = self.rack.counts();
+            return View::Rack {
+                up,
+                total,
+                lines: self.rack.lines(),
+                first: self.rack_from,
+            };
+        }
         View::Page {
-            page: self.page(),
+            page,
             shift: self.screen.shift(&self.rules, self.now),
         }
     }
@@ -102,8 +131,17 @@ impl Panel {
     }
 
     fn wanted_led(&self) -> LedPattern {
-        if self.mode.under_way() {
-            return LedPattern::On;
+        match self.mode {
+            Mode::Countdown {
+                action: PowerAction::Reboot,
+                ..
+            } => return LedPattern::Blink1Hz,
+            Mode::Countdown {
+                action: PowerAction::Shutdown,
+                ..
+            } => return LedPattern::Blink4Hz,
+            _ if self.mode.under_way() => return LedPattern::On,
+            _ => {}
         }
         if let Some(hold) = &self.hold {
             return match hold.stage {

@@ -217,6 +217,7 @@ fn run_loop<T: Send + 'static>(
             pages: &mut CustomPages::new(&[], None),
             reporter: &mut seen.clone(),
             reload: None,
+            broker: None,
         },
         Rules::default(),
     )

@@ -173,6 +173,7 @@ pub fn run(
             pages: &mut pages,
             reporter: &mut DaemonReporter::new(),
             reload: Some(&mut reload_config),
+            broker: None,
         },
         rules,
     )?;

@@ -35,7 +35,16 @@ impl Reporter for DaemonReporter {
             }
             Event::RebootArmed => log::info!("button held: release now to reboot"),
             Event::ShutdownArmed => log::info!("button held: release now to shut down"),
-            Event::Cancelled => log::info!("button held too long: cancelled"),
+            Event::Cancelled => log::info!("cancelled"),
+            Event::RemoteArmed { action } => log::warn!(
+                "{} from MQTT: the panel counts down, a press cancels",
+                action.name()
+            ),
+            Event::MqttConnected => log::info!("connected to the MQTT broker"),
+            // (the link logs each cause once; the event is for the simulator)
+            Event::MqttDisconnected { .. } => {}
+            Event::Command { name } => log::info!("command from MQTT: {name}"),
+            Event::Rack { up, total } => log::debug!("rack: {up}/{total} up"),
             Event::Reboot | Event::Shutdown => {
                 log::warn!("{} requested from the front panel", event.name());
                 self.last_action = format!("{} started", event.name());

@@ -5,12 +5,17 @@ use embedded_graphics::mono_font::iso_8859_1::{FONT_10X20, FONT_6X10, FONT_8X13_
 use embedded_graphics::mono_font::{MonoFont, MonoTextStyle};
 use embedded_graphics::pixelcolor::BinaryColor;
 use embedded_graphics::prelude::*;
-use embedded_graphics::primitives::{PrimitiveStyle, Rectangle, Triangle};
+use embedded_graphics::primitives::{PrimitiveStyle, Rectangle};
 use embedded_graphics::text::{Alignment, Baseline, Text, TextStyleBuilder};
 
 use crate::core::{AttentionItem, HoldStage, Level, PageKind, PageName, PowerAction, Rules, View};
 use crate::frame::Frame;
+
+mod lists;
+
 use crate::stats::{PageText, Stats};
+pub(crate) use lists::attention_line;
+use lists::{attention_page, rack_page};
 
 const SMALL: &MonoFont = &FONT_6X10;
 const LARGE: &MonoFont = &FONT_8X13_BOLD;
@@ -36,6 +41,8 @@ where
                 PageKind::Network => lines(&mut shifted, &network_lines(stats, tall), tall),
                 // (the core shows the attention page as its own view)
                 PageKind::Attention => lines(&mut shifted, &["nothing to report".into()], tall),
+                // (and the rack page too)
+                PageKind::Rack => lines(&mut shifted, &["RACK".into()], tall),
                 PageKind::Custom(name) => {
                     custom_page(&mut shifted, name.as_str(), &stats.page_text, tall)
                 }
@@ -63,68 +70,27 @@ where
         }
         View::Attention { items, first } => attention_page(target, items, *first, tall),
         View::Identify => identify_screen(target, &stats.hostname, tall),
-    }
-}
-
-/// The attention page from item `first`; when more items are above or
-/// below the window, the lines leave their last column to an arrow
-/// pointing that way (a short press scrolls).
-fn attention_page<D>(
-    target: &mut D,
-    items: &[AttentionItem],
-    first: usize,
-    tall: bool,
-) -> Result<(), D::Error>
-where
-    D: DrawTarget<Color = BinaryColor>,
-{
-    let (room, pitch) = if tall { (5, 12) } else { (3, 11) };
-    let above = first > 0;
-    let below = items.len() > first + room;
-    let width = if above || below { COLUMNS - 1 } else { COLUMNS };
-    let text: Vec<String> = items
-        .iter()
-        .skip(first)
-        .take(room)
-        .map(|item| fit(&attention_line(item), width))
-        .collect();
-    lines(target, &text, tall)?;
-    let fill = PrimitiveStyle::with_fill(BinaryColor::On);
-    let x = (COLUMNS as i32 - 1) * SMALL.character_size.width as i32 + 1;
-    if above {
-        Triangle::new(Point::new(x, 6), Point::new(x + 6, 6), Point::new(x + 3, 3))
-            .into_styled(fill)
-            .draw(target)?;
-    }
-    if below {
-        let y = (text.len() as i32 - 1) * pitch;
-        Triangle::new(
-            Point::new(x, y + 3),
-            Point::new(x + 6, y + 3),
-            Point::new(x + 3, y + 6),
-        )
-        .into_styled(fill)
-        .draw(target)?;
-    }
-    Ok(())
-}
-
-/// One line of the attention page: `NAME failed` for a unit (`.service`
-/// left out), the text of a message, marked `!!` for an error and `!` for
-/// a warning.
-pub(crate) fn attention_line(item: &AttentionItem) -> String {
-    match item {
-        AttentionItem::Unit(name) => {
-            let name = name.strip_suffix(".service").unwrap_or(name);
-            format!("{} failed", fit(name, COLUMNS - " failed".len()))
+        View::Countdown {
+            action,
+            seconds_left,
+        } => {
+            let title = match action {
+                PowerAction::Reboot => "REBOOT from MQTT",
+                PowerAction::Shutdown => "POWER OFF from MQTT",
+            };
+            let text = [
+                title.to_string(),
+                format!("in {seconds_left} s"),
+                "press to cancel".to_string(),
+            ];
+            lines(target, &text, tall)
         }
-        AttentionItem::Condition { level, text } | AttentionItem::Message { level, text } => {
-            match level {
-                Level::Error => format!("!! {text}"),
-                Level::Warn => format!("! {text}"),
-                Level::Info => text.clone(),
-            }
-        }
+        View::Rack {
+            up,
+            total,
+            lines: nodes,
+            first,
+        } => rack_page(target, *up, *total, nodes, *first, tall),
     }
 }
 
