@@ -375,7 +375,7 @@ fn refresh_cost() {
     let bus = SimBus::new(0x3c, SimClock::new(true));
     let mut port = Ssd1306Port::new(bus, PanelSettings::from_config(&config));
     port.init().unwrap();
-    let mut system = SystemStats::new("");
+    let mut system = SystemStats::new("", std::path::Path::new("/sys"));
     let view = View::Page {
         page: PageKind::Info,
         shift: (0, 0),
@@ -512,7 +512,7 @@ fn press_latency() {
         display_on_at: on_at.clone(),
     };
     let mut display = Ssd1306Port::new(bus, PanelSettings::from_config(&config));
-    let mut stats = SystemStats::new("");
+    let mut stats = SystemStats::new("", std::path::Path::new("/sys"));
     let n = 200;
     let mut inputs = PressInputs {
         now: Duration::ZERO,

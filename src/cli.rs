@@ -222,7 +222,7 @@ stage (1 s past reboot_after_s, shutdown_after_s and cancel_after_s:
 9 / 13 / 21 s with the defaults, counted from the press; the key line shows
 the configured holds), u unplug/plug the display, f make power commands fail or
 succeed, x fail / recover the unit demo.service, n send a warn message, i
-identify for 10 s, b put the UPS on battery and back, q (or Ctrl-C) quit. A held key's auto-repeat is one press. Power actions are recorded, never run; after a
+identify for 10 s, b put the UPS on battery and back, v under-voltage on / off, q (or Ctrl-C) quit. A held key's auto-repeat is one press. Power actions are recorded, never run; after a
 successful one the action screen stays up power.settle_s (120 s by default)
 and the panel returns, as on a Pi that did not go down.
 
@@ -235,6 +235,8 @@ Scripts (--script FILE, - = standard input), one command per line, # comments:
   ups STATUS... [CHARGE]         the UPS says NUT's status tokens and charge %
                                  (e.g. ups OB DISCHRG 64): the ups page and
                                  the attention follow
+  undervoltage on | off          the Pi firmware reports under-voltage / its end
+  temp CELSIUS                   the SoC's temperature reads CELSIUS °C
   quit                           stop (as on SIGTERM)
 The run ends after the last command (quit implied). Example:
   printf 'wait 1\\npress 8.1\\nwait 1\\n' |

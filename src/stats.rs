@@ -20,6 +20,9 @@ pub struct Stats {
     pub mem_total: u64,
     /// SoC temperature in °C, if the machine has a thermal zone.
     pub temperature_c: Option<f32>,
+    /// What the Raspberry Pi firmware is doing to the clocks now (shown on
+    /// the system page); all false where it cannot tell (not a Pi).
+    pub throttling: Throttling,
     /// Root filesystem usage, 0–100.
     pub disk_percent: Option<f32>,
     /// Time since boot.
@@ -58,6 +61,28 @@ pub struct UpsFigures {
     pub load_percent: Option<f32>,
 }
 
+/// The Raspberry Pi firmware's `get_throttled` bits that say what holds
+/// now (bits 0–3; the "has occurred" bits 16–19 are history, not shown).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Throttling {
+    /// Bit 0: the supply is below 4.63 V now.
+    pub under_voltage: bool,
+    /// Bit 1: the ARM frequency is capped now.
+    pub arm_capped: bool,
+    /// Bit 2: the clocks are throttled now.
+    pub throttled: bool,
+    /// Bit 3: the soft temperature limit is active now.
+    pub soft_temp_limit: bool,
+}
+
+impl Throttling {
+    /// Whether the CPU runs slower than it could (capped, throttled or at
+    /// the soft limit).
+    pub fn slowed(&self) -> bool {
+        self.arm_capped || self.throttled || self.soft_temp_limit
+    }
+}
+
 /// What a custom page shows: its output, why there is none, or that it is
 /// still to come. Never nothing: every case has words on the panel.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,6 +116,7 @@ impl Stats {
             mem_percent: 12.0,
             mem_total: 4 << 30,
             temperature_c: Some(45.0),
+            throttling: Throttling::default(),
             disk_percent: Some(37.0),
             uptime: Duration::from_secs(3 * 86_400 + 4 * 3_600),
             interfaces: vec![("eth0".into(), IpAddr::from([192, 168, 1, 42]))],

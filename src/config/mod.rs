@@ -25,6 +25,7 @@ pub(crate) use read::file_kind;
 pub use schema::{
     AttentionConfig, Bias, ButtonConfig, Config, DisplayConfig, LedConfig, LineSelector,
     MqttConfig, NetworkConfig, PageConfig, PageOrigin, PanelSize, PowerConfig, Rotation,
+    SystemConfig,
 };
 pub use ups::{UpsConfig, UpsSettings};
 

@@ -58,6 +58,7 @@ impl TryFrom<&Config> for Rules {
         super::ups::check(config)?;
         let settle = settle(&config.power)?;
         super::mqtt::check(&config.mqtt)?;
+        let temp_warn_c = heat_and_power(config)?;
         Ok(Rules {
             debounce: hold.debounce,
             reboot_after: hold.reboot_after,
@@ -82,6 +83,7 @@ impl TryFrom<&Config> for Rules {
                     })
                 })
                 .collect(),
+            temp_warn_c,
             mqtt: config.mqtt.enabled().then(|| MqttRules {
                 node: config.mqtt.node_name(),
                 publish_every: Duration::from_secs(config.mqtt.publish_s.unsigned_abs()),
@@ -93,6 +95,43 @@ impl TryFrom<&Config> for Rules {
             }),
         })
     }
+}
+
+/// `attention.temp_warn_c`, `attention.poll_s` and `system.sysfs`; the
+/// threshold in °C.
+fn heat_and_power(config: &Config) -> Result<f32, RuleError> {
+    let a = &config.attention;
+    // a Pi's firmware throttles from 80 °C (85 °C hard): below 40 a rack
+    // would call all day, above 100 never
+    if !(40..=100).contains(&a.temp_warn_c) {
+        return Err(RuleError::new(
+            "attention.temp_warn_c",
+            format!(
+                "is {}: it must be from 40 to 100 °C (the Pi's firmware throttles from 80)",
+                a.temp_warn_c
+            ),
+        ));
+    }
+    if !(1..=3600).contains(&a.poll_s) {
+        return Err(RuleError::new(
+            "attention.poll_s",
+            format!(
+                "is {}: it must be a number of seconds from 1 to 3600",
+                a.poll_s
+            ),
+        ));
+    }
+    let sysfs = &config.system.sysfs;
+    if !sysfs.is_absolute() || sysfs.as_os_str().as_bytes().contains(&0) {
+        return Err(RuleError::new(
+            "system.sysfs",
+            format!(
+                "is {:?}: it must be an absolute path to where sysfs is mounted (\"/sys\")",
+                sysfs.to_string_lossy()
+            ),
+        ));
+    }
+    Ok(a.temp_warn_c as f32)
 }
 
 /// The one rule that needs the text: `line` has a default, so only the
@@ -829,5 +868,46 @@ mod tests {
             "command = [\"true\"]\nevery_s = 2\ntimeout_s = 1"
         ))
         .is_ok());
+    }
+
+    #[test]
+    fn heat_and_power_settings_are_checked_with_their_line() {
+        assert_eq!(Rules::default().temp_warn_c, 80.0);
+        let config =
+            parse("[attention]\ntemp_warn_c = 70\npoll_s = 5\n[system]\nsysfs = \"/tmp/pi\"\n")
+                .unwrap();
+        assert_eq!(Rules::try_from(&config).unwrap().temp_warn_c, 70.0);
+        assert_eq!(config.attention.poll_s, 5);
+        for (text, key, line, allowed) in [
+            (
+                "[attention]\ntemp_warn_c = 120\n",
+                "attention.temp_warn_c",
+                2,
+                "from 40 to 100",
+            ),
+            (
+                "\n[attention]\ntemp_warn_c = 0\n",
+                "attention.temp_warn_c",
+                3,
+                "from 40 to 100",
+            ),
+            (
+                "[attention]\npoll_s = 0\n",
+                "attention.poll_s",
+                2,
+                "from 1 to 3600",
+            ),
+            (
+                "[system]\nsysfs = \"sys\"\n",
+                "system.sysfs",
+                2,
+                "absolute path",
+            ),
+        ] {
+            let msg = problem(text);
+            assert!(msg.contains(key), "{msg}");
+            assert!(msg.contains(&format!("line {line}")), "{msg}");
+            assert!(msg.contains(allowed), "{msg}");
+        }
     }
 }

@@ -25,8 +25,10 @@ pub struct Config {
     pub network: NetworkConfig,
     /// The commands that reboot and power off the machine.
     pub power: PowerConfig,
-    /// Failed systemd units.
+    /// Failed systemd units, heat, and how often the power and heat are read.
     pub attention: AttentionConfig,
+    /// Where the kernel's files are (tests point it at a directory of their own).
+    pub system: SystemConfig,
     /// Custom pages, each a `[[page]]` table: a command's output or a file.
     #[serde(rename = "page")]
     pub custom_pages: Vec<PageConfig>,
@@ -173,6 +175,12 @@ pub struct AttentionConfig {
     pub units: bool,
     /// Units whose failure never calls for attention (e.g. `apt-daily.service`).
     pub ignore_units: Vec<String>,
+    /// At or above this SoC temperature in °C the panel calls for
+    /// attention; cleared 5 °C below (default 80).
+    pub temp_warn_c: i64,
+    /// The temperature and the Pi firmware's under-voltage and throttling
+    /// are read this often, in seconds (default 30).
+    pub poll_s: i64,
 }
 
 impl Default for AttentionConfig {
@@ -180,6 +188,26 @@ impl Default for AttentionConfig {
         Self {
             units: true,
             ignore_units: Vec::new(),
+            temp_warn_c: 80,
+            poll_s: 30,
+        }
+    }
+}
+
+/// The `[system]` section.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SystemConfig {
+    /// Where sysfs is mounted: the thermal zone and the Pi firmware's
+    /// `get_throttled` and `rpi_volt` files are read under it (default
+    /// `/sys`; tests lay out a directory of their own).
+    pub sysfs: PathBuf,
+}
+
+impl Default for SystemConfig {
+    fn default() -> Self {
+        Self {
+            sysfs: PathBuf::from("/sys"),
         }
     }
 }

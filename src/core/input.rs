@@ -45,6 +45,10 @@ pub enum Input {
         source: AttentionSource,
         condition: Option<Condition>,
     },
+    /// The SoC's temperature in °C, read every `poll_s` (`None`: it could
+    /// not be read). The core decides the `temp` condition from it, with
+    /// [`TEMP_HYSTERESIS_C`](super::TEMP_HYSTERESIS_C) of hysteresis.
+    Temperature(Option<f32>),
     /// `rackpi-panel identify`: LED at 5 Hz and `IDENTIFY` on the screen
     /// for `lasts`; zero ends it.
     Identify { lasts: Duration },
@@ -66,4 +70,18 @@ pub enum Input {
     Peer { node: String, update: PeerUpdate },
     /// SIGTERM / SIGINT / `quit`.
     Stop,
+}
+
+impl Input {
+    /// The Pi's supply is under-voltage now (`true`) or no longer: the
+    /// `power` condition, *warn* `under-voltage` (SPEC §10).
+    pub fn under_voltage(now: bool) -> Input {
+        Input::Condition {
+            source: AttentionSource::Power,
+            condition: now.then(|| Condition {
+                level: Level::Warn,
+                text: "under-voltage".into(),
+            }),
+        }
+    }
 }

@@ -1,8 +1,8 @@
 //! The firmware core: the [`Panel`] as a composition of small machines —
 //! [`debounce`], [`hold`] stages, the [`screen`] and its timeout, the
 //! [`led`], power [`action`]s, [`display`] health, [`attention`] (failed
-//! units, messages, identify), when custom [`pages`] are refreshed and the
-//! [`rack`] over MQTT —
+//! units, messages, identify, standing conditions and [`heat`]), when
+//! custom [`pages`] are refreshed and the [`rack`] over MQTT —
 //! speaking a small vocabulary: an [`Input`] in, [`Effect`]s out, among them
 //! the [`Event`]s it reports. It performs no I/O, reads no clock and cannot
 //! fail: `step` takes an input and the time and returns what to do;
@@ -15,6 +15,7 @@ mod debounce;
 mod display;
 mod effect;
 mod event;
+mod heat;
 mod hold;
 mod input;
 mod led;
@@ -31,6 +32,7 @@ pub use attention::{
 };
 pub use effect::Effect;
 pub use event::Event;
+pub use heat::TEMP_HYSTERESIS_C;
 pub use hold::HoldStage;
 pub use input::Input;
 pub use led::LedPattern;

@@ -16,12 +16,13 @@ use super::action::Mode;
 use super::attention::Attention;
 use super::debounce::Debounce;
 use super::display::DisplayHealth;
+use super::heat::Heat;
 use super::hold::Hold;
 use super::led::LedState;
 use super::pages::PageRefresh;
 use super::rack::Rack;
 use super::screen::Screen;
-use super::{Effect, Event, Input, Rules, Time};
+use super::{AttentionSource, Effect, Event, Input, Rules, Time};
 
 /// The firmware's state.
 #[derive(Debug, Clone)]
@@ -46,6 +47,8 @@ pub struct Panel {
     pending_rules: Option<Rules>,
     /// When each custom page was last brought up to date.
     pages: PageRefresh,
+    /// Whether it is too hot, with hysteresis.
+    heat: Heat,
     /// The other panels, as the broker tells of them.
     rack: Rack,
     /// The first line of the rack page shown.
@@ -74,6 +77,7 @@ impl Panel {
             stopped: false,
             pending_rules: None,
             pages: PageRefresh::default(),
+            heat: Heat::default(),
             rack: Rack::new(rules.mqtt.as_ref().map_or("", |m| m.node.as_str())),
             rack_from: 0,
             publish: remote::Publish::default(),
@@ -135,6 +139,7 @@ impl Panel {
                     self.attention_changed(set, now, &mut effects);
                 }
             }
+            Input::Temperature(celsius) => self.heat.reading(celsius),
             Input::Identify { lasts } => self.identify(lasts, now, &mut effects),
             Input::PageRefreshed { name, changed } => {
                 self.pages.done(name);
@@ -157,11 +162,27 @@ impl Panel {
                 return effects;
             }
         }
+        // (a reading, or a reload's new threshold)
+        self.judge_heat(now, &mut effects);
         self.refresh_pages(now, &mut effects);
         self.update_led(now, &mut effects);
         self.note_published_changes(&effects);
         self.display.filter(&mut effects, self.screen.is_on(), now);
         effects
+    }
+
+    /// Sets or clears the `temp` condition as [`Heat`] decides.
+    fn judge_heat(&mut self, now: Time, effects: &mut Vec<Effect>) {
+        let Some(condition) = self.heat.judge(self.rules.temp_warn_c) else {
+            return;
+        };
+        let set = condition.is_some();
+        if self
+            .attention
+            .set_condition(AttentionSource::Temp, condition, effects)
+        {
+            self.attention_changed(set, now, effects);
+        }
     }
 
     /// Replaces the rules (configuration reload); the current press, page

@@ -186,6 +186,9 @@ pub struct Rules {
     /// The `[[page]]` entries, each refreshed only while it is shown or
     /// next in line.
     pub custom_pages: Vec<CustomPage>,
+    /// At or above this SoC temperature (°C) the panel calls for
+    /// attention; cleared [`TEMP_HYSTERESIS_C`](super::TEMP_HYSTERESIS_C) below.
+    pub temp_warn_c: f32,
     /// The rack over MQTT; `None` when `[mqtt] url` is unset.
     pub mqtt: Option<MqttRules>,
 }
@@ -220,6 +223,7 @@ impl Default for Rules {
             ignore_units: Vec::new(),
             attention_rows: 3,
             custom_pages: Vec::new(),
+            temp_warn_c: 80.0,
             mqtt: None,
         }
     }

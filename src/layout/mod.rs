@@ -352,17 +352,33 @@ where
         .map(|_| ())
 }
 
-/// System page: temperature, root filesystem, uptime.
+/// System page: temperature, what the Pi firmware does to the clocks (only
+/// while it does: on a 32-row panel it takes the uptime's place), root
+/// filesystem, uptime.
 pub(crate) fn system_lines(stats: &Stats) -> Vec<String> {
     let temp = match stats.temperature_c {
         Some(t) if t.is_finite() => format!("TEMP {:.1}\u{b0}C", t.clamp(-99.9, 999.9)),
         _ => "TEMP --".into(),
     };
-    vec![
-        temp,
-        format!("DISK {}", percent(stats.disk_percent)),
-        format!("UP {}", uptime(stats.uptime.as_secs())),
-    ]
+    let t = &stats.throttling;
+    // the worst that holds, in a line
+    let slowed = if t.throttled {
+        Some("THROTTLED")
+    } else if t.arm_capped {
+        Some("CPU FREQ CAPPED")
+    } else if t.soft_temp_limit {
+        Some("SOFT TEMP LIMIT")
+    } else {
+        None
+    };
+    [temp]
+        .into_iter()
+        .chain(slowed.map(String::from))
+        .chain([
+            format!("DISK {}", percent(stats.disk_percent)),
+            format!("UP {}", uptime(stats.uptime.as_secs())),
+        ])
+        .collect()
 }
 
 /// `3d 4h`, `5h 12m`, `7m`.
@@ -535,6 +551,44 @@ fn wrap(text: &str, width: usize, max_lines: usize) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_system_page_says_the_worst_slowing_and_nothing_when_none() {
+        use crate::stats::Throttling;
+        let second = |throttling| {
+            let stats = Stats {
+                throttling,
+                ..Stats::sample()
+            };
+            system_lines(&stats)[1].clone()
+        };
+        let none = Throttling::default();
+        assert_eq!(second(none), "DISK 37%");
+        let under_voltage_only = Throttling {
+            under_voltage: true,
+            ..none
+        };
+        assert_eq!(
+            second(under_voltage_only),
+            "DISK 37%",
+            "on the attention page"
+        );
+        let soft = Throttling {
+            soft_temp_limit: true,
+            ..none
+        };
+        assert_eq!(second(soft), "SOFT TEMP LIMIT");
+        let capped = Throttling {
+            arm_capped: true,
+            ..soft
+        };
+        assert_eq!(second(capped), "CPU FREQ CAPPED");
+        let all = Throttling {
+            throttled: true,
+            ..capped
+        };
+        assert_eq!(second(all), "THROTTLED");
+    }
 
     fn attention_named(count: usize, first: usize, height: u32, name: &str) -> Frame {
         let items: Vec<AttentionItem> = (0..count)

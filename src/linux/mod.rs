@@ -7,6 +7,7 @@ pub mod addresses;
 pub mod check;
 pub mod daemon;
 pub mod display;
+mod firmware;
 pub mod gpio;
 pub(crate) mod mqtt;
 pub mod netlink;

@@ -1,12 +1,21 @@
 //! The system page's figures that may wait on the world: the temperature
-//! (a thermal zone can be an I2C sensor behind a slow or stuck bus) and the
-//! root filesystem's usage (statvfs on an NFS root waits for the server).
-//! One long-lived worker thread reads them; the loop never waits for it
-//! longer than [`ANSWER_WAIT`].
+//! (a thermal zone can be an I2C sensor behind a slow or stuck bus), the
+//! root filesystem's usage (statvfs on an NFS root waits for the server) and
+//! the Pi firmware's throttling. One long-lived worker thread reads them;
+//! the loop never waits for it longer than [`ANSWER_WAIT`]. The same thread
+//! keeps the watch of SPEC §10: every `poll_s` it reads the temperature and
+//! the firmware's under-voltage, and only when one changed does it send the
+//! core an input and wake the loop.
 
+use std::io::Write;
+use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
-use std::time::Duration;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, SyncSender, TryRecvError};
+use std::time::{Duration, Instant};
+
+use crate::core::Input;
+use crate::linux::firmware::SupplyFiles;
+use crate::stats::Throttling;
 
 /// The longest a sample waits for a fresh reading from an idle worker. A
 /// thermal zone on the SoC answers in microseconds, so the figure shown is
@@ -14,8 +23,8 @@ use std::time::Duration;
 /// is not waited for at all, and the last figures are shown meanwhile.
 pub(crate) const ANSWER_WAIT: Duration = Duration::from_millis(20);
 
-/// The first thermal zone: the SoC's on a Pi.
-pub(crate) const THERMAL_ZONE: &str = "/sys/class/thermal/thermal_zone0/temp";
+/// The first thermal zone, under the sysfs root: the SoC's on a Pi.
+pub(crate) const THERMAL_ZONE: &str = "class/thermal/thermal_zone0/temp";
 
 /// What the worker read.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -24,6 +33,8 @@ pub(crate) struct Readings {
     pub temperature_c: Option<f32>,
     /// Used share of the filesystem, as `df` counts it.
     pub disk_percent: Option<f32>,
+    /// What the Pi firmware does to the clocks now (all false: not a Pi).
+    pub throttling: Throttling,
 }
 
 /// Where the readings come from.
@@ -33,18 +44,43 @@ pub(crate) struct SensorPaths {
     pub temperature: PathBuf,
     /// Any path on the filesystem whose usage is shown.
     pub filesystem: PathBuf,
+    /// Where sysfs is mounted: the Pi firmware's files are looked for under it.
+    pub sysfs: PathBuf,
 }
 
-impl Default for SensorPaths {
-    fn default() -> Self {
+impl SensorPaths {
+    /// The first thermal zone and the firmware's files under `sysfs`, and
+    /// the root filesystem.
+    pub fn under(sysfs: &Path) -> SensorPaths {
         SensorPaths {
-            temperature: THERMAL_ZONE.into(),
+            temperature: sysfs.join(THERMAL_ZONE),
             filesystem: "/".into(),
+            sysfs: sysfs.into(),
         }
     }
 }
 
-/// The worker, started at the first reading asked for.
+impl Default for SensorPaths {
+    fn default() -> Self {
+        SensorPaths::under(Path::new("/sys"))
+    }
+}
+
+/// The watch of SPEC §10: what the worker reads every `every` for the
+/// core, and where it sends what changed.
+pub struct Watch {
+    /// How often (`[attention] poll_s`).
+    pub every: Duration,
+    /// The loop's inputs: `Temperature` and the `power` condition.
+    pub inputs: SyncSender<Input>,
+    /// Gets a byte after each input sent, to wake the loop.
+    pub waker: UnixStream,
+}
+
+/// How many inputs may wait for the loop (two kinds, latest-state only).
+pub const WATCH_QUEUE: usize = 8;
+
+/// The worker, started at the first reading asked for (or at once, with a watch).
 pub(crate) struct Sensors {
     paths: SensorPaths,
     worker: Option<Worker>,
@@ -68,11 +104,16 @@ impl Sensors {
         }
     }
 
+    /// Starts the worker now, keeping `watch` as well as answering.
+    pub fn watch(&mut self, watch: Watch) {
+        self.worker = self.start(Some(watch));
+    }
+
     /// The freshest readings available within [`ANSWER_WAIT`]: those of
     /// this call when the worker answers in time, else the last ones.
     pub fn read(&mut self) -> Readings {
         if self.worker.is_none() {
-            self.worker = self.start();
+            self.worker = self.start(None);
         }
         let Some(worker) = self.worker.as_mut() else {
             return self.last;
@@ -106,24 +147,13 @@ impl Sensors {
         self.last
     }
 
-    fn start(&self) -> Option<Worker> {
+    fn start(&self, watch: Option<Watch>) -> Option<Worker> {
         let (requests, requested) = mpsc::channel::<()>();
         let (answer, answers) = mpsc::channel();
         let paths = self.paths.clone();
         let spawned = std::thread::Builder::new()
             .name("rackpi-sensors".into())
-            .spawn(move || {
-                // ends when the loop's side is dropped
-                while requested.recv().is_ok() {
-                    let readings = Readings {
-                        temperature_c: read_temperature(&paths.temperature),
-                        disk_percent: filesystem_usage(&paths.filesystem),
-                    };
-                    if answer.send(readings).is_err() {
-                        break;
-                    }
-                }
-            });
+            .spawn(move || work(&paths, &requested, &answer, watch));
         match spawned {
             Ok(_) => Some(Worker {
                 requests,
@@ -132,11 +162,101 @@ impl Sensors {
             }),
             Err(err) => {
                 log::warn!(
-                    "cannot start the sensor reader ({err}): temperature and disk are not shown"
+                    "cannot start the sensor reader ({err}): temperature, disk and power are not shown nor watched"
                 );
                 None
             }
         }
+    }
+}
+
+/// The worker's life: answers each request; with a watch, reads for the
+/// core every `watch.every` between them. Ends when the loop's side is dropped.
+fn work(
+    paths: &SensorPaths,
+    requested: &Receiver<()>,
+    answer: &Sender<Readings>,
+    watch: Option<Watch>,
+) {
+    // (a few directory listings: once, here, off the loop)
+    let supply = SupplyFiles::find(&paths.sysfs);
+    let mut watched = watch.map(|watch| Watched::new(watch, supply.present()));
+    let mut due = Instant::now();
+    loop {
+        let request = match &watched {
+            Some(_) => requested.recv_timeout(due.saturating_duration_since(Instant::now())),
+            None => requested.recv().map_err(|_| RecvTimeoutError::Disconnected),
+        };
+        match request {
+            Ok(()) => {
+                let readings = Readings {
+                    temperature_c: read_temperature(&paths.temperature),
+                    disk_percent: filesystem_usage(&paths.filesystem),
+                    throttling: supply.read().unwrap_or_default(),
+                };
+                if answer.send(readings).is_err() {
+                    break;
+                }
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                if let Some(w) = watched.as_mut() {
+                    w.look(read_temperature(&paths.temperature), &supply);
+                    // on the grid, unless the thread was held up past a tick
+                    due = (due + w.watch.every).max(Instant::now());
+                }
+            }
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+    }
+}
+
+/// The watch and what it last told the loop.
+struct Watched {
+    watch: Watch,
+    /// Whether the firmware's files exist (false: under-voltage is not watched).
+    supply: bool,
+    temperature: Option<f32>,
+    under_voltage: bool,
+}
+
+impl Watched {
+    fn new(watch: Watch, supply: bool) -> Watched {
+        Watched {
+            watch,
+            supply,
+            temperature: None,
+            under_voltage: false,
+        }
+    }
+
+    /// One look: sends what changed since the last one the loop took.
+    fn look(&mut self, temperature: Option<f32>, files: &SupplyFiles) {
+        let mut sent = false;
+        // (to a tenth of a degree: the core's threshold is no finer)
+        let tenths = |t: Option<f32>| t.map(|t| (t * 10.0).round());
+        // (`send` is last: only a change is sent)
+        if temperature.is_some()
+            && tenths(temperature) != tenths(self.temperature)
+            && self.send(Input::Temperature(temperature))
+        {
+            self.temperature = temperature;
+            sent = true;
+        }
+        let under_voltage =
+            self.supply && files.read().map_or(self.under_voltage, |t| t.under_voltage);
+        if under_voltage != self.under_voltage && self.send(Input::under_voltage(under_voltage)) {
+            self.under_voltage = under_voltage;
+            sent = true;
+        }
+        if sent {
+            let _ = (&self.watch.waker).write_all(&[1]);
+        }
+    }
+
+    /// Whether the loop took `input` (a full queue: it is sent again at
+    /// the next look, as nothing is marked as told).
+    fn send(&self, input: Input) -> bool {
+        self.watch.inputs.try_send(input).is_ok()
     }
 }
 
@@ -172,6 +292,7 @@ mod tests {
         let mut sensors = Sensors::new(SensorPaths {
             temperature: zone.clone(),
             filesystem: dir.path().into(),
+            sysfs: dir.path().into(),
         });
         // the samples run on a thread of their own so that a blocking read
         // fails the test instead of hanging it
@@ -215,6 +336,7 @@ mod tests {
         let mut sensors = Sensors::new(SensorPaths {
             temperature: zone.clone(),
             filesystem: dir.path().into(),
+            sysfs: dir.path().into(),
         });
         let first = read_until(&mut sensors, |r| r.temperature_c.is_some());
         assert_eq!(first.temperature_c, Some(41.0));

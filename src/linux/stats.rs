@@ -10,7 +10,7 @@ use crate::app::ports::StatsSource;
 use crate::core::PageKind;
 use crate::linux::addresses::{self, Addresses};
 use crate::linux::netlink::AddressChanges;
-use crate::linux::sensors::{SensorPaths, Sensors};
+use crate::linux::sensors::{SensorPaths, Sensors, Watch};
 use crate::linux::ups::UpsPage;
 use crate::stats::{Stats, UpsText};
 
@@ -95,8 +95,9 @@ pub struct SystemStats {
 
 impl SystemStats {
     /// Starts measuring; `interface` names the interface whose address the info
-    /// page shows (empty: the default route's).
-    pub fn new(interface: &str) -> SystemStats {
+    /// page shows (empty: the default route's); the temperature and the Pi
+    /// firmware's files are read under `sysfs` (`[system] sysfs`).
+    pub fn new(interface: &str, sysfs: &Path) -> SystemStats {
         let system = match sysinfo::System::new() {
             Ok(mut system) => {
                 // The first CPU reading only sets the baseline.
@@ -119,7 +120,7 @@ impl SystemStats {
             interface: interface.to_string(),
             address_changes,
             addresses: None,
-            sensors: Sensors::new(SensorPaths::default()),
+            sensors: Sensors::new(SensorPaths::under(sysfs)),
             ups: None,
             cpu: CpuGauge::start(Instant::now()),
             stats: Stats::default(),
@@ -130,6 +131,12 @@ impl SystemStats {
     pub fn with_ups(mut self, ups: Option<UpsPage>) -> SystemStats {
         self.ups = ups;
         self
+    }
+
+    /// Starts the watch of SPEC §10 (the temperature and under-voltage,
+    /// read every `watch.every` off the loop, sent when they change).
+    pub fn watch(&mut self, watch: Watch) {
+        self.sensors.watch(watch);
     }
 
     fn refresh_info(&mut self) {
@@ -176,6 +183,7 @@ impl StatsSource for SystemStats {
                 let readings = self.sensors.read();
                 self.stats.temperature_c = readings.temperature_c;
                 self.stats.disk_percent = readings.disk_percent;
+                self.stats.throttling = readings.throttling;
                 self.stats.uptime = Duration::from_secs(sysinfo::System::uptime().unwrap_or(0));
             }
             PageKind::Network => {
@@ -263,7 +271,7 @@ mod tests {
 
     #[test]
     fn the_running_system_gives_sane_figures() {
-        let mut stats = SystemStats::new("");
+        let mut stats = SystemStats::new("", Path::new("/sys"));
         std::thread::sleep(CPU_INTERVAL);
         let s = stats.sample(PageKind::System);
         let cpu = s.cpu_percent.unwrap();
@@ -282,6 +290,31 @@ mod tests {
         }
         let disk = disk.expect("the root filesystem's usage within 10 s");
         assert!((0.0..=100.0).contains(&disk), "{disk}");
+    }
+
+    #[test]
+    fn the_system_page_follows_the_firmware_under_the_sysfs_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let firmware = dir.path().join("devices/platform/soc/soc:firmware");
+        std::fs::create_dir_all(&firmware).unwrap();
+        std::fs::write(firmware.join("get_throttled"), "50005\n").unwrap();
+        let mut stats = SystemStats::new("", dir.path());
+        let until = |stats: &mut SystemStats, wanted: &dyn Fn(&Stats) -> bool| {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            loop {
+                let s = stats.sample(PageKind::System);
+                if wanted(&s) || Instant::now() > deadline {
+                    return s;
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        };
+        let s = until(&mut stats, &|s| s.throttling.throttled);
+        assert!(s.throttling.throttled && s.throttling.under_voltage);
+        assert_eq!(s.temperature_c, None, "no thermal zone under this root");
+        std::fs::write(firmware.join("get_throttled"), "50000\n").unwrap();
+        let s = until(&mut stats, &|s| !s.throttling.throttled);
+        assert!(!s.throttling.slowed(), "the history bits are not shown");
     }
 
     /// Set in the copy of this test binary that runs inside a namespace.
@@ -343,7 +376,7 @@ mod tests {
             );
         }
         // a new namespace: only lo, down, without an address
-        let mut stats = SystemStats::new("lo");
+        let mut stats = SystemStats::new("lo", Path::new("/sys"));
         assert_eq!(stats.sample(PageKind::Info).ip, None);
         assert_eq!(stats.sample(PageKind::Info).ip, None);
         ip(&["addr", "add", "10.9.8.7/24", "dev", "lo"]);

@@ -262,7 +262,10 @@ impl SimPorts {
             warn_if_no_such_interface(&config.network.interface, Path::new("/sys/class/net"));
             let (ups_page, conditions) = start_ups(config, waker);
             ups_conditions = conditions;
-            Box::new(SystemStats::new(&config.network.interface).with_ups(ups_page))
+            Box::new(
+                SystemStats::new(&config.network.interface, &config.system.sysfs)
+                    .with_ups(ups_page),
+            )
         };
         let stats = Box::new(SimStats {
             inner,

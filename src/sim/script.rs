@@ -46,6 +46,11 @@ pub enum Command {
     /// The UPS says `status` (NUT's `ups.status` tokens), with the battery
     /// charge in percent.
     Ups { status: String, charge: Option<f32> },
+    /// The Pi's supply goes under-voltage (true) or recovers, as the
+    /// firmware reports it (SPEC §10).
+    UnderVoltage(bool),
+    /// The SoC's temperature reads this many °C.
+    Temp(f32),
     /// Stop, as on SIGTERM.
     Quit,
 }
@@ -146,11 +151,12 @@ fn parse_command(words: &[&str]) -> Result<Command, String> {
             }
             Command::Identify(lasts)
         }
-        "display" | "power" => switch(words)?,
+        "display" | "power" | "undervoltage" => switch(words)?,
         "ups" => ups(words)?,
+        "temp" => temperature(words)?,
         other => {
             return Err(format!(
-                "unknown command `{}` (commands: press, down, up, wait, display, power, unit, notify, identify, ups, quit)",
+                "unknown command `{}` (commands: press, down, up, wait, display, power, unit, notify, identify, ups, undervoltage, temp, quit)",
                 shown(other)
             ))
         }
@@ -188,9 +194,26 @@ fn bare(words: &[&str], command: Command) -> Result<Command, String> {
     }
 }
 
-/// `display unplug | plug`, `power fail | ok`.
+/// `temp C`: a reading the thermal zone could give.
+fn temperature(words: &[&str]) -> Result<Command, String> {
+    let [_, value] = words[..] else {
+        return Err("`temp` takes one temperature in °C, e.g. `temp 83`".into());
+    };
+    match value.parse::<f32>() {
+        Ok(celsius) if (-40.0..=150.0).contains(&celsius) => Ok(Command::Temp(celsius)),
+        _ => Err(format!(
+            "`{}` is not a temperature from -40 to 150 °C",
+            shown(value)
+        )),
+    }
+}
+
+/// `display unplug | plug`, `power fail | ok`, `undervoltage on | off`.
 fn switch(words: &[&str]) -> Result<Command, String> {
     match (words[0], words.get(1).copied(), words.len()) {
+        ("undervoltage", Some("on"), 2) => Ok(Command::UnderVoltage(true)),
+        ("undervoltage", Some("off"), 2) => Ok(Command::UnderVoltage(false)),
+        ("undervoltage", ..) => Err("use `undervoltage on` or `undervoltage off`".into()),
         ("display", Some("unplug"), 2) => Ok(Command::Unplug),
         ("display", Some("plug"), 2) => Ok(Command::Plug),
         ("power", Some("fail"), 2) => Ok(Command::PowerFail),
@@ -280,6 +303,10 @@ pub fn timeline(commands: &[Command]) -> (Vec<(Duration, Step)>, Duration) {
                     charge: *charge,
                 },
             )),
+            Command::UnderVoltage(now) => steps.push((t, Step::Input(Input::under_voltage(*now)))),
+            Command::Temp(celsius) => {
+                steps.push((t, Step::Input(Input::Temperature(Some(*celsius)))))
+            }
             Command::Quit => steps.push((t, Step::Quit)),
         }
     }
@@ -455,7 +482,7 @@ mod tests {
 
     #[test]
     fn every_command_parses() {
-        let text = "# a scenario\nwait 1\npress 8.1  # reboot\ndown\nup\ndisplay unplug\ndisplay plug\npower fail\npower ok\nunit fail backup.service\nunit ok backup.service\nnotify error restic:  backup failed\nidentify 60\nquit\n\n";
+        let text = "# a scenario\nwait 1\npress 8.1  # reboot\ndown\nup\ndisplay unplug\ndisplay plug\npower fail\npower ok\nunit fail backup.service\nunit ok backup.service\nnotify error restic:  backup failed\nidentify 60\nundervoltage on\nundervoltage off\ntemp 83.5\nquit\n\n";
         let commands = parse(text).unwrap();
         assert_eq!(
             commands,
@@ -472,6 +499,9 @@ mod tests {
                 Command::UnitOk("backup.service".into()),
                 Command::Notify(Level::Error, "restic: backup failed".into()),
                 Command::Identify(Duration::from_secs(60)),
+                Command::UnderVoltage(true),
+                Command::UnderVoltage(false),
+                Command::Temp(83.5),
                 Command::Quit,
             ]
         );
@@ -524,6 +554,12 @@ mod tests {
             ("notify error\n", 1, "empty"),
             ("identify\n", 1, "takes one number"),
             ("identify 3601\n", 1, "at most 3600 seconds"),
+            ("undervoltage\n", 1, "undervoltage on"),
+            ("undervoltage yes\n", 1, "undervoltage on"),
+            ("temp\n", 1, "temp 83"),
+            ("temp hot\n", 1, "from -40 to 150"),
+            ("temp 1e9\n", 1, "from -40 to 150"),
+            ("temp NaN\n", 1, "from -40 to 150"),
         ] {
             let err = parse(text).unwrap_err();
             assert_eq!(err.line, line, "{text:?}");

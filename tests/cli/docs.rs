@@ -84,6 +84,7 @@ fn documented_script_commands(doc: &str) -> Vec<String> {
                         .replace("NAME", "x.service")
                         .replace("LEVEL", "warn")
                         .replace("TEXT…", "disk nearly full")
+                        .replace("CELSIUS", "83")
                 })
                 .collect::<Vec<_>>()
         })
@@ -118,7 +119,8 @@ fn the_documented_events_are_the_events_a_run_gives() {
     let paragraph = paragraph.split("\n* ").next().unwrap();
     // the fields named beside the events
     let fields = [
-        "name", "pattern", "source", "unit", "notify", "ups", "text", "seconds",
+        "name", "pattern", "source", "unit", "notify", "ups", "power", "temp", "rack", "level",
+        "text", "seconds",
     ];
     let documented: BTreeSet<&str> = backticked(paragraph)
         .into_iter()

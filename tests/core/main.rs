@@ -4,6 +4,7 @@
 mod common;
 
 mod conditions;
+mod heat;
 mod parsers;
 mod properties;
 mod rack;

@@ -411,4 +411,71 @@ i2c_log_save out/settle-ack.log
 check_eq "settle: exactly one power command" "$((CALLS + 1))" "$(calls)"
 stop_daemon
 
+# ---------------------------------------------------------------- scenario 10
+echo "== 10: under-voltage and heat from files laid out as a Pi's sysfs ([system] sysfs)"
+PI=/tmp/pi
+THROTTLED=$PI/devices/platform/soc/soc:firmware/get_throttled
+ZONE=$PI/class/thermal/thermal_zone0/temp
+mkdir -p "$(dirname "$THROTTLED")" "$(dirname "$ZONE")"
+echo 45000 > "$ZONE"
+echo 0 > "$THROTTLED"
+cat > heat.toml <<EOF2
+[power]
+reboot = ["/mnt/host/power.sh", "reboot"]
+shutdown = ["/mnt/host/power.sh", "shutdown"]
+[attention]
+units = false
+poll_s = 1
+[system]
+sysfs = "$PI"
+EOF2
+start_daemon heat --config heat.toml
+echo 50005 > "$THROTTLED"
+check "0x50005: warn attention under-voltage, source power" wait_for out/heat.log 'power (warn): under-voltage' 10
+echo 50000 > "$THROTTLED"
+check "0x50000 (it has occurred, it holds no more): cleared" wait_for out/heat.log 'nothing needs attention any more' 10
+echo 83000 > "$ZONE"
+check "83 °C: warn attention too hot, source temp" wait_for out/heat.log 'temp (warn): too hot: 83 °C' 10
+echo 76000 > "$ZONE"
+sleep 3
+check_eq "76 °C keeps it" 1 "$(grep -c 'nothing needs attention any more' out/heat.log)"
+echo 74000 > "$ZONE"
+check "74 °C clears it" sh -c 'for i in $(seq 50); do [ "$(grep -c "nothing needs attention any more" out/heat.log)" -ge 2 ] && exit 0; usleep 200000; done; exit 1'
+# what a dark panel costs: the loop's and the sensor thread's voluntary
+# context switches (wake-ups) and the CPU ticks over 20 s, screen off
+cost() { # PID: "loop sensors ticks" now
+    _loop=$(awk '/^voluntary_ctxt_switches/ { print $2 }' "/proc/$1/task/$1/status")
+    _sensors=0
+    for t in /proc/$1/task/*; do
+        [ "$(cat "$t/comm")" = rackpi-sensors ] && _sensors=$(awk '/^voluntary_ctxt_switches/ { print $2 }' "$t/status")
+    done
+    echo "$_loop $_sensors $(awk '{ print $14 + $15 }' "/proc/$1/stat")"
+}
+dark_cost() { # DESC: measures 20 s; sets LOOP and SENSORS
+    read -r l0 s0 c0 <<EOF2
+$(cost "$DAEMON")
+EOF2
+    sleep 20
+    read -r l1 s1 c1 <<EOF2
+$(cost "$DAEMON")
+EOF2
+    LOOP=$((l1 - l0)) SENSORS=$((s1 - s0))
+    echo "   COST $1, 20 s dark: loop woken $LOOP times, sensor thread $SENSORS times, CPU $((c1 - c0)) ticks"
+}
+sleep 17                                   # the screen goes dark (15 s)
+dark_cost "poll_s = 1, nothing changing"
+check "dark and steady: the watch does not wake the loop" sh -c "[ $LOOP -le 1 ]"
+check "the sensor thread reads once a second" sh -c "[ $SENSORS -ge 15 ] && [ $SENSORS -le 25 ]"
+( i=0; while [ $i -lt 25 ]; do echo $((50000 + i * 100)) > "$ZONE"; i=$((i + 1)); sleep 1; done ) &
+writer=$!
+dark_cost "poll_s = 1, the temperature changing every second (a real SoC)"
+wait $writer
+check "a changing temperature wakes the loop at most once a reading" sh -c "[ $LOOP -le 25 ]"
+stop_daemon
+sed -i 's/^poll_s = 1$/poll_s = 3600/' heat.toml
+start_daemon heat-off --config heat.toml
+sleep 17
+dark_cost "poll_s = 3600 (the watch idle: as without it)"
+stop_daemon
+
 ks_summary

@@ -12,7 +12,7 @@ use rackpi_panel::frame::Frame;
 use rackpi_panel::layout;
 use rackpi_panel::linux::display::{PanelSettings, Ssd1306Port};
 use rackpi_panel::sim::{SimBus, SimClock};
-use rackpi_panel::stats::Stats;
+use rackpi_panel::stats::{Stats, Throttling};
 
 fn screens() -> Vec<(&'static str, View)> {
     let mut all = vec![
@@ -77,28 +77,32 @@ fn draw(view: &View, size: PanelSize) -> Frame {
     frame
 }
 
+/// Compares `frame` with the golden PNG `name` at its height (or writes
+/// it, when blessing); a mismatch is added to `mismatches`.
+fn compare(name: &str, frame: &Frame, mismatches: &mut Vec<String>) {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    let h = frame.height();
+    assert!(frame.lit_count() > 0, "{name} at 128x{h} is blank");
+    let path = dir.join(format!("{name}-128x{h}.png"));
+    if std::env::var_os("RACKPI_BLESS").is_some() {
+        std::fs::create_dir_all(&dir).unwrap();
+        frame.write_png(&path, 1).unwrap();
+        return;
+    }
+    let bytes = std::fs::read(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (bless with RACKPI_BLESS=1)", path.display()));
+    let golden = Frame::from_png(&bytes, 1).unwrap();
+    if golden != *frame {
+        mismatches.push(format!("{}:\n{}", path.display(), frame.to_ascii()));
+    }
+}
+
 #[test]
 fn every_screen_matches_its_golden_png() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
-    let bless = std::env::var_os("RACKPI_BLESS").is_some();
     let mut mismatches = Vec::new();
     for size in [PanelSize::W128H32, PanelSize::W128H64] {
-        let (_, h) = size.dimensions();
         for (name, view) in screens() {
-            let frame = draw(&view, size);
-            assert!(frame.lit_count() > 0, "{name} at 128x{h} is blank");
-            let path = dir.join(format!("{name}-128x{h}.png"));
-            if bless {
-                std::fs::create_dir_all(&dir).unwrap();
-                frame.write_png(&path, 1).unwrap();
-                continue;
-            }
-            let bytes = std::fs::read(&path)
-                .unwrap_or_else(|e| panic!("{}: {e} (bless with RACKPI_BLESS=1)", path.display()));
-            let golden = Frame::from_png(&bytes, 1).unwrap();
-            if golden != frame {
-                mismatches.push(format!("{}:\n{}", path.display(), frame.to_ascii()));
-            }
+            compare(name, &draw(&view, size), &mut mismatches);
         }
     }
     assert!(
@@ -106,6 +110,31 @@ fn every_screen_matches_its_golden_png() {
         "screens differ from their goldens:\n{}",
         mismatches.join("\n")
     );
+}
+
+#[test]
+fn a_throttled_pi_says_so_on_the_system_page() {
+    let stats = Stats {
+        temperature_c: Some(82.4),
+        throttling: Throttling {
+            under_voltage: true,
+            throttled: true,
+            ..Throttling::default()
+        },
+        ..Stats::sample()
+    };
+    let system = View::Page {
+        page: PageKind::System,
+        shift: (0, 0),
+    };
+    let mut mismatches = Vec::new();
+    for size in [PanelSize::W128H32, PanelSize::W128H64] {
+        let (w, h) = size.dimensions();
+        let mut frame = Frame::new(w, h);
+        let Ok(()) = layout::draw(&mut frame, &stats, &system);
+        compare("system-throttled", &frame, &mut mismatches);
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }
 
 #[test]

@@ -642,7 +642,7 @@ fn a_long_error_line_in_the_event_pane_is_wrapped_to_its_fix() {
 fn b_puts_the_ups_on_battery_and_back_on_line() {
     let (mut panel, _dir) =
         Panel::start("[display]\npages = [\"ups\", \"info\"]\n\n[ups]\nserver = \"localhost\"\n");
-    panel.until("the key line", has("b on battery"));
+    panel.until("the key line", has("b UPS"));
     panel.until("the ups page", has("page ups"));
     panel.key(b"b");
     panel.until("the attention", has("attention ups warn on battery"));
@@ -652,4 +652,22 @@ fn b_puts_the_ups_on_battery_and_back_on_line() {
     panel.until("the attention cleared", has("attention_cleared"));
     panel.key(b"q");
     assert!(panel.exit().success());
+}
+
+#[test]
+fn the_v_key_puts_the_supply_under_voltage_and_back() {
+    let (mut panel, dir) = Panel::start_with("", (80, 24), &["--events", "{}/events.jsonl"]);
+    panel.until("the key line", has("v undervolt"));
+    panel.key(b"v");
+    panel.until("the power condition", has("under-voltage\n"));
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    panel.key(b"v");
+    panel.until("its end", has("attention_cleared"));
+    panel.key(b"q");
+    assert!(panel.exit().success());
+    let events = std::fs::read_to_string(dir.path().join("events.jsonl")).unwrap();
+    assert!(
+        events.contains(r#""source":"power","level":"warn","text":"under-voltage""#),
+        "{events}"
+    );
 }

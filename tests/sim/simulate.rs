@@ -795,3 +795,37 @@ fn the_screen_on_starts_no_thread_per_refresh() {
         "threads started in 15 s with the screen on ({long}) and in 3 s ({short})"
     );
 }
+
+#[test]
+fn under_voltage_and_heat_in_a_script_call_for_attention_until_they_end() {
+    let ev = events(
+        "wait 1\nundervoltage on\nwait 30\nundervoltage off\nwait 30\n\
+         temp 79.9\nwait 30\ntemp 83\nwait 30\ntemp 76\nwait 30\ntemp 74\nwait 1\n",
+    );
+    let called: Vec<(u64, String, String)> = named(&ev, "attention")
+        .into_iter()
+        .map(|e| {
+            (
+                t_ms(e),
+                e["source"].as_str().unwrap().to_string(),
+                e["text"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        called,
+        vec![
+            (1_000, "power".into(), "under-voltage".into()),
+            (91_000, "temp".into(), "too hot: 83 °C".into()),
+        ]
+    );
+    let cleared: Vec<u64> = named(&ev, "attention_cleared")
+        .into_iter()
+        .map(t_ms)
+        .collect();
+    assert_eq!(
+        cleared,
+        vec![31_000, 151_000],
+        "76 °C keeps it, 74 °C clears it"
+    );
+}

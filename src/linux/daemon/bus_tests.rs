@@ -201,6 +201,7 @@ fn run_loop<T: Send + 'static>(
         config_reader: None,
         woken,
         watchdog: None,
+        watched: None,
     };
     let config = Config::default();
     let mut display = Ssd1306Port::new(

@@ -12,6 +12,7 @@ mod reporter;
 
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
+use std::sync::mpsc::{self, Receiver};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -21,12 +22,13 @@ use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use crate::app::ports::BrokerPort;
 use crate::app::runtime::{self, Ports};
 use crate::config::Config;
-use crate::core::Rules;
+use crate::core::{Input, Rules};
 use crate::linux::display::{LinuxBus, PanelSettings, Ssd1306Port};
 use crate::linux::mqtt::MqttPort;
 use crate::linux::notify::{self, NotifyServer};
 use crate::linux::pages::CustomPages;
 use crate::linux::power::CommandPower;
+use crate::linux::sensors::{Watch, WATCH_QUEUE};
 use crate::linux::stats::{warn_if_no_such_interface, SystemStats};
 use crate::linux::units::{self, UnitsFollower};
 use crate::linux::ups::{self, UpsConditions, UpsPage};
@@ -122,6 +124,21 @@ fn start_mqtt(config: &Config, waker: &UnixStream) -> Option<MqttPort> {
     }
 }
 
+/// The watch of SPEC §10 (temperature, under-voltage) every
+/// `[attention] poll_s`, and where its inputs arrive.
+fn watch(config: &Config, waker: UnixStream) -> (Watch, Receiver<Input>) {
+    let (inputs, watched) = mpsc::sync_channel(WATCH_QUEUE);
+    let every = Duration::from_secs(config.attention.poll_s.unsigned_abs());
+    (
+        Watch {
+            every,
+            inputs,
+            waker,
+        },
+        watched,
+    )
+}
+
 /// A dry run takes nothing down: the panel returns to normal at once.
 fn for_dry_run(mut rules: Rules, dry_run: bool) -> Rules {
     if dry_run {
@@ -152,12 +169,15 @@ pub fn run(
     let mut pages = CustomPages::new(&config.custom_pages, Some(waker.try_clone()?));
     let (ups_page, ups_conditions) = start_ups(&config, &waker);
     let mut mqtt = start_mqtt(&config, &waker);
-    let mut power = CommandPower::new(config.power.clone(), dry_run, waker);
+    let mut power = CommandPower::new(config.power.clone(), dry_run, waker.try_clone()?);
     let mut display = Ssd1306Port::new(
         LinuxBus::new(&config.display.bus),
         PanelSettings::from_config(&config),
     );
-    let mut stats = SystemStats::new(&config.network.interface).with_ups(ups_page);
+    let mut stats =
+        SystemStats::new(&config.network.interface, &config.system.sysfs).with_ups(ups_page);
+    let (watch, watched) = watch(&config, waker.try_clone()?);
+    stats.watch(watch);
     let watchdog = watchdog_interval().map(|interval| (interval, monotonic_now() + interval));
     let notify = notify_server();
     let units = config.attention.units.then(|| {
@@ -178,6 +198,7 @@ pub fn run(
         config_reader: Some(config_reader.clone()),
         woken,
         watchdog,
+        watched: Some(watched),
     };
     let mut reload_config = reloader(&config, config_reader, dry_run);
     let _ = sd_notify::notify(
@@ -213,12 +234,13 @@ pub fn run(
 
 #[cfg(all(test, not(target_env = "musl")))]
 mod bus_tests;
+#[cfg(test)]
+mod watch_tests;
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::app::ports::{EdgeBatch, EdgeSource, GpioError, Inputs, Wake};
-    use crate::core::Input;
     use crate::linux::notify;
     use rustix::net::SocketType;
     use std::os::fd::AsFd;
@@ -227,7 +249,7 @@ mod tests {
     use std::time::Duration;
 
     /// A button that never moves.
-    struct Still(UnixStream);
+    pub(super) struct Still(pub(super) UnixStream);
 
     impl EdgeSource for Still {
         fn pressed(&self) -> Result<bool, GpioError> {
@@ -259,6 +281,7 @@ mod tests {
             config_reader: None,
             woken,
             watchdog: None,
+            watched: None,
         };
         (inputs, [button_peer, stop_peer, reload_peer, woken_peer])
     }

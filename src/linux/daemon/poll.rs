@@ -6,6 +6,7 @@
 use std::io::Read;
 use std::os::fd::AsFd;
 use std::os::unix::net::UnixStream;
+use std::sync::mpsc::Receiver;
 use std::time::Duration;
 
 use nix::poll::{poll, PollFd, PollFlags};
@@ -34,6 +35,8 @@ pub(super) struct HwInputs {
     pub(super) config_reader: Option<ConfigReader>,
     pub(super) woken: UnixStream,
     pub(super) watchdog: Option<(Duration, Time)>,
+    /// The sensor thread's watch (SPEC §10): what changed, after a byte on `woken`.
+    pub(super) watched: Option<Receiver<Input>>,
 }
 
 /// Which of the polled descriptors are readable.
@@ -157,6 +160,9 @@ impl HwInputs {
             self.units_ready();
             if let Some(ups) = &self.ups {
                 self.received.extend(ups.drain());
+            }
+            if let Some(watched) = &self.watched {
+                self.received.extend(watched.try_iter());
             }
             return Some(Wake::Woken);
         }

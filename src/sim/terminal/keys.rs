@@ -67,9 +67,10 @@ pub(super) fn key_items(times: &KeyTimes) -> Vec<String> {
         "u display".into(),
         "f power fail".into(),
         "x unit fail".into(),
+        "v undervolt".into(),
         "n message".into(),
         "i identify".into(),
-        "b on battery".into(),
+        "b UPS".into(),
         "q quit".into(),
     ]
 }
@@ -92,9 +93,11 @@ pub(crate) struct KeyboardInputs {
     last_key: Option<(u8, Duration)>,
     /// Whether `x` has failed the demo unit.
     unit_failed: bool,
+    /// Whether `v` has put the supply under-voltage.
+    under_voltage: bool,
     /// Messages sent with `n` so far.
     messages: u32,
-    /// What `x`, `n` and `i` sent, for the next wake-up.
+    /// What `x`, `v`, `n` and `i` sent, for the next wake-up.
     inputs: Vec<Input>,
 }
 
@@ -115,6 +118,7 @@ impl KeyboardInputs {
             keys: VecDeque::new(),
             last_key: None,
             unit_failed: false,
+            under_voltage: false,
             messages: 0,
             inputs: Vec::new(),
         }
@@ -189,8 +193,8 @@ impl KeyboardInputs {
     }
 
     /// The keys that work the world around the button: the display, the
-    /// power commands, a unit, a message, identify, the UPS, quitting,
-    /// Ctrl-Z.
+    /// power commands, a unit, the supply, a message, identify, the UPS,
+    /// quitting, Ctrl-Z.
     fn world_key(&mut self, key: u8) -> Option<Wake> {
         match key {
             b'u' => {
@@ -215,6 +219,11 @@ impl KeyboardInputs {
                 } else {
                     Input::UnitRecovered(unit)
                 });
+                Some(Wake::Woken)
+            }
+            b'v' => {
+                self.under_voltage = !self.under_voltage;
+                self.inputs.push(Input::under_voltage(self.under_voltage));
                 Some(Wake::Woken)
             }
             b'n' => {
