@@ -7,6 +7,7 @@ mod custom_pages;
 mod faults;
 mod golden;
 mod interactive;
+mod mqtt;
 mod outputs;
 mod simulate;
 mod soak;

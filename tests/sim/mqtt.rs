@@ -1,0 +1,472 @@
+//! The rack over MQTT end to end (SPEC §9): real `simulate` processes in
+//! real time on a real Mosquitto of their own (one broker a test, so the
+//! tests run in parallel), driven and read with `mosquitto_pub` and
+//! `mosquitto_sub`. Each test keeps to a few seconds: keepalives of 5 s (the least allowed),
+//! waits of seconds.
+
+mod faults;
+mod flood;
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rackpi_panel::frame::Frame;
+use serde_json::Value;
+
+use crate::common::mosquitto::{Mosquitto, Options};
+use crate::common::BIN;
+
+/// The keepalive of every panel here, in seconds.
+const KEEPALIVE_S: u64 = 5;
+/// The button's debounce (the default) and what a loaded machine may add.
+const DEBOUNCE_MS: u64 = 30;
+const MARGIN_MS: u64 = 250;
+
+/// A `simulate` run in real time, its events read as they come.
+struct Sim {
+    child: Child,
+    dir: tempfile::TempDir,
+    events: Arc<Mutex<Vec<Value>>>,
+    reader: Option<std::thread::JoinHandle<()>>,
+}
+
+/// `[mqtt]` for node `node` on `url` with the lines of `mqtt` added, and
+/// the lines of `rest` after it (other tables).
+fn config(url: &str, node: &str, mqtt: &str, rest: &str) -> String {
+    format!(
+        "[mqtt]\nurl = \"{url}\"\nnode = \"{node}\"\nkeepalive_s = {KEEPALIVE_S}\n{mqtt}\n\
+         [display]\npages = [\"info\", \"rack\", \"system\"]\n{rest}\n"
+    )
+}
+
+fn url(broker: &Mosquitto) -> String {
+    format!("mqtt://127.0.0.1:{}", broker.port)
+}
+
+impl Sim {
+    /// Starts `simulate --config … --script … --events - --fake-stats`
+    /// (frames into `frames/` too); the log goes to a file.
+    fn start(config: &str, script: &str) -> Sim {
+        let dir = tempfile::tempdir().unwrap();
+        let path = |name: &str| dir.path().join(name);
+        std::fs::write(path("config.toml"), config).unwrap();
+        std::fs::write(path("scenario.txt"), script).unwrap();
+        let mut child = Command::new(BIN)
+            .arg("simulate")
+            .arg("--config")
+            .arg(path("config.toml"))
+            .arg("--script")
+            .arg(path("scenario.txt"))
+            .arg("--frames")
+            .arg(path("frames"))
+            .args(["--events", "-", "--fake-stats"])
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(path("stderr")).unwrap())
+            .spawn()
+            .expect("start the simulator");
+        let events = Arc::new(Mutex::new(Vec::new()));
+        let stdout = child.stdout.take().unwrap();
+        let sink = events.clone();
+        let reader = std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { return };
+                let event = serde_json::from_str(&line).expect("each line is JSON");
+                sink.lock().unwrap().push(event);
+            }
+        });
+        Sim {
+            child,
+            dir,
+            events,
+            reader: Some(reader),
+        }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    fn events(&self) -> Vec<Value> {
+        self.events.lock().unwrap().clone()
+    }
+
+    /// What the run logged so far.
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("stderr")).unwrap_or_default()
+    }
+
+    /// Waits up to `within` for an event that `wanted` accepts, among those
+    /// from index `from` on; its index. Fails with the events and the log.
+    fn wait_for(
+        &self,
+        from: usize,
+        within: Duration,
+        what: &str,
+        wanted: impl Fn(&Value) -> bool,
+    ) -> usize {
+        let deadline = Instant::now() + within;
+        loop {
+            let events = self.events();
+            if let Some(i) = events.iter().skip(from).position(&wanted) {
+                return from + i;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no {what} within {within:?}; events: {events:?}\nlog:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    fn wait_connected(&self) {
+        self.wait_for(0, Duration::from_secs(10), "mqtt_connected", |e| {
+            e["event"] == "mqtt_connected"
+        });
+    }
+
+    /// Waits for the end of the script (at most `within`); the events and
+    /// the log.
+    fn finish(mut self, within: Duration) -> (Vec<Value>, String) {
+        self.end(within)
+    }
+
+    /// [`Sim::finish`], with the frames shown, in order.
+    fn finish_with_frames(mut self, within: Duration) -> (Vec<Value>, Vec<Frame>) {
+        let (events, _) = self.end(within);
+        (events, frames_in(&self.dir.path().join("frames")))
+    }
+
+    fn end(&mut self, within: Duration) -> (Vec<Value>, String) {
+        let deadline = Instant::now() + within;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!(
+                    "the run did not end within {within:?}; log:\n{}",
+                    self.log()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        self.reader.take().unwrap().join().unwrap();
+        assert!(status.success(), "{status:?}; log:\n{}", self.log());
+        (self.events(), self.log())
+    }
+
+    /// `kill -9`: no clean stop, the broker says the will.
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// The `rack` event's figures.
+fn rack(event: &Value) -> Option<(u64, u64)> {
+    (event["event"] == "rack").then(|| {
+        (
+            event["up"].as_u64().unwrap(),
+            event["total"].as_u64().unwrap(),
+        )
+    })
+}
+
+fn named<'a>(events: &'a [Value], name: &str) -> Vec<&'a Value> {
+    events.iter().filter(|e| e["event"] == name).collect()
+}
+
+fn t_ms(event: &Value) -> u64 {
+    event["t_ms"].as_u64().unwrap()
+}
+
+/// The first `name` event at or after `at_ms` came within the debounce
+/// and a margin of it.
+fn assert_on_time(events: &[Value], name: &str, at_ms: u64) {
+    let first = events
+        .iter()
+        .find(|e| e["event"] == name && t_ms(e) + 5 >= at_ms)
+        .unwrap_or_else(|| panic!("no {name} from {at_ms} ms on: {events:?}"));
+    assert!(
+        t_ms(first) <= at_ms + DEBOUNCE_MS + MARGIN_MS,
+        "{name} at {} ms for a press at {at_ms} ms: {events:?}",
+        t_ms(first)
+    );
+}
+
+/// The number of log lines that contain `text`.
+fn lines_with(log: &str, text: &str) -> usize {
+    log.lines().filter(|line| line.contains(text)).count()
+}
+
+/// Everything `mosquitto_sub` printed until `sub` ended.
+fn output_of(mut sub: Child) -> String {
+    let mut out = String::new();
+    sub.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+    let _ = sub.wait();
+    out
+}
+
+/// The retained messages under `filter` right now (`-v`: "topic payload").
+fn retained_under(broker: &Mosquitto, filter: &str) -> Vec<String> {
+    let out = Command::new("mosquitto_sub")
+        .args(["-h", "127.0.0.1", "-p", &broker.port.to_string()])
+        .args(["-t", filter, "-v", "--retained-only", "-W", "1"])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// The panels of a rack see each other; one killed is seen offline within
+/// 1.5 × keepalive by the others, and back when it starts again.
+#[test]
+fn three_panels_see_each_other_and_a_killed_one_go_offline() {
+    let Some(broker) = Mosquitto::start("three_panels", Options::default()) else {
+        return;
+    };
+    let start = |node: &str| Sim::start(&config(&url(&broker), node, "", ""), "wait 40\n");
+    let a = start("pi-a");
+    let b = start("pi-b");
+    let mut c = start("pi-c");
+    let full = |e: &Value| rack(e) == Some((3, 3));
+    for sim in [&a, &b, &c] {
+        sim.wait_for(0, Duration::from_secs(10), "rack 3/3", full);
+    }
+    let (seen_a, seen_b) = (a.events().len(), b.events().len());
+    let killed = Instant::now();
+    c.kill();
+    let limit = Duration::from_millis(KEEPALIVE_S * 1500 + 1000);
+    let down = |e: &Value| rack(e) == Some((2, 3));
+    a.wait_for(seen_a, limit, "rack 2/3 after the kill", down);
+    b.wait_for(seen_b, limit, "rack 2/3 after the kill", down);
+    let seen_offline = killed.elapsed();
+    assert!(seen_offline <= limit, "offline seen after {seen_offline:?}");
+
+    let (seen_a, seen_b) = (a.events().len(), b.events().len());
+    let c = start("pi-c");
+    let within = Duration::from_secs(10);
+    a.wait_for(seen_a, within, "rack 3/3 again", full);
+    b.wait_for(seen_b, within, "rack 3/3 again", full);
+    c.wait_for(0, within, "rack 3/3 on the restarted one", full);
+    println!("a killed panel was seen offline after {seen_offline:?}");
+}
+
+/// identify and notify (JSON and plain text) from `mosquitto_pub`; a
+/// retained reboot waiting on the broker is ignored and logged.
+#[test]
+fn commands_from_mosquitto_pub_and_a_retained_reboot_ignored() {
+    let Some(broker) = Mosquitto::start("commands", Options::default()) else {
+        return;
+    };
+    broker.publish("rackpi/pi-a/cmd/power", b"reboot", true);
+    let mqtt = "allow_power = true\npower_countdown_s = 3";
+    let sim = Sim::start(&config(&url(&broker), "pi-a", mqtt, ""), "wait 6\n");
+    sim.wait_connected();
+    let within = Duration::from_secs(5);
+    broker.publish("rackpi/pi-a/cmd/identify", b"5", false);
+    let i = sim.wait_for(0, within, "identify", |e| e["event"] == "identify");
+    let json = br#"{"level":"warn","text":"disk nearly full","for_s":60}"#;
+    broker.publish("rackpi/pi-a/cmd/notify", json, false);
+    let notified = |e: &Value| e["event"] == "attention" && e["source"] == "notify";
+    let i = sim.wait_for(i, within, "attention from notify JSON", notified);
+    broker.publish("rackpi/pi-a/cmd/notify", b"hello from the shell", false);
+    sim.wait_for(i + 1, within, "attention from plain text", notified);
+    let (events, log) = sim.finish(Duration::from_secs(15));
+
+    let commands: Vec<&Value> = named(&events, "command");
+    let names: Vec<&str> = commands
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["identify", "notify", "notify"], "{events:?}");
+    assert!(
+        commands.iter().all(|e| e["source"] == "mqtt"),
+        "{commands:?}"
+    );
+    let texts: Vec<String> = named(&events, "attention")
+        .iter()
+        .map(|e| e.to_string())
+        .collect();
+    assert!(
+        texts.iter().any(|t| t.contains("disk nearly full")),
+        "{texts:?}"
+    );
+    assert!(
+        texts.iter().any(|t| t.contains("hello from the shell")),
+        "{texts:?}"
+    );
+    for never in ["reboot_armed", "reboot", "shutdown_armed"] {
+        assert!(named(&events, never).is_empty(), "{never}: {events:?}");
+    }
+    assert_eq!(
+        lines_with(&log, "retained command `power` is ignored"),
+        1,
+        "{log}"
+    );
+}
+
+/// Without `allow_power` a reboot from MQTT is refused and logged.
+#[test]
+fn a_reboot_without_allow_power_is_refused() {
+    let Some(broker) = Mosquitto::start("reboot_refused", Options::default()) else {
+        return;
+    };
+    let sim = Sim::start(&config(&url(&broker), "pi-a", "", ""), "wait 3\n");
+    sim.wait_connected();
+    broker.publish("rackpi/pi-a/cmd/power", b"reboot", false);
+    let (events, log) = sim.finish(Duration::from_secs(10));
+    for never in ["reboot_armed", "reboot", "command"] {
+        assert!(named(&events, never).is_empty(), "{never}: {events:?}");
+    }
+    assert_eq!(lines_with(&log, "mqtt: refused:"), 1, "{log}");
+    assert!(
+        log.contains("allow_power"),
+        "the refusal names the setting: {log}"
+    );
+}
+
+/// With `allow_power` a reboot counts down; a press cancels it, without
+/// one it runs (the simulator records it).
+#[test]
+fn a_reboot_from_mqtt_counts_down_and_a_press_cancels_it() {
+    let Some(broker) = Mosquitto::start("reboot_countdown", Options::default()) else {
+        return;
+    };
+    let mqtt = "allow_power = true\npower_countdown_s = 3";
+    let run = |script: &str| {
+        let sim = Sim::start(&config(&url(&broker), "pi-a", mqtt, ""), script);
+        sim.wait_connected();
+        broker.publish("rackpi/pi-a/cmd/power", b"reboot", false);
+        sim.finish(Duration::from_secs(15)).0
+    };
+
+    let pressed = run("wait 2\npress 0.1\nwait 3\n");
+    let armed = named(&pressed, "reboot_armed");
+    assert_eq!(armed.len(), 1, "{pressed:?}");
+    assert_eq!(armed[0]["source"], "mqtt");
+    assert!(t_ms(armed[0]) < 2000, "armed before the press: {pressed:?}");
+    assert_eq!(named(&pressed, "cancelled").len(), 1, "{pressed:?}");
+    assert!(named(&pressed, "reboot").is_empty(), "{pressed:?}");
+
+    let left = run("wait 5\n");
+    let armed = named(&left, "reboot_armed");
+    let reboot = named(&left, "reboot");
+    assert_eq!((armed.len(), reboot.len()), (1, 1), "{left:?}");
+    let countdown = t_ms(reboot[0]) - t_ms(armed[0]);
+    assert!(
+        (2900..=3000 + MARGIN_MS).contains(&countdown),
+        "the countdown took {countdown} ms: {left:?}"
+    );
+    assert!(named(&left, "cancelled").is_empty(), "{left:?}");
+}
+
+/// availability, state and events as a subscriber sees them.
+#[test]
+fn availability_state_and_a_press_on_the_broker() {
+    let Some(broker) = Mosquitto::start("published", Options::default()) else {
+        return;
+    };
+    let sim = Sim::start(
+        &config(&url(&broker), "pi-a", "", ""),
+        "wait 2\npress 0.3\nwait 1\n",
+    );
+    sim.wait_connected();
+    let event_sub = broker.subscriber("rackpi/pi-a/event", 1, Duration::from_secs(5));
+    assert_eq!(
+        broker.retained("rackpi/pi-a/availability").as_deref(),
+        Some("online")
+    );
+    let state: Value = serde_json::from_str(&broker.retained("rackpi/pi-a/state").unwrap())
+        .expect("the state is JSON");
+    for field in [
+        "host",
+        "ip",
+        "cpu_pct",
+        "mem_pct",
+        "temp_c",
+        "disk_pct",
+        "uptime_s",
+        "attention",
+        "attention_text",
+        "led",
+        "version",
+    ] {
+        assert!(!state[field].is_null(), "no {field} in {state}");
+    }
+    assert_eq!(state["host"], "rackpi");
+    assert_eq!(state["attention"], false);
+    sim.finish(Duration::from_secs(10));
+
+    let press: Value = serde_json::from_str(output_of(event_sub).trim()).unwrap();
+    assert_eq!(press["event"], "press", "{press}");
+    assert_eq!(press["held_s"], 0.3, "{press}");
+    assert_eq!(
+        broker.retained("rackpi/pi-a/availability").as_deref(),
+        Some("offline"),
+        "a clean stop says offline"
+    );
+}
+
+/// Home Assistant's configs are retained with discovery on and removed at
+/// the next start with it off.
+#[test]
+fn discovery_configs_come_and_go() {
+    let Some(broker) = Mosquitto::start("discovery", Options::default()) else {
+        return;
+    };
+    let run = |mqtt: &str| {
+        let sim = Sim::start(&config(&url(&broker), "pi-a", mqtt, ""), "wait 1\n");
+        sim.wait_connected();
+        sim.finish(Duration::from_secs(10));
+    };
+    run("allow_power = true");
+    let configs = retained_under(&broker, "homeassistant/#");
+    let count = |part: &str| configs.iter().filter(|c| c.contains(part)).count();
+    assert!(count("/sensor/") >= 5, "{configs:#?}");
+    assert_eq!(count("/binary_sensor/"), 1, "{configs:#?}");
+    assert!(
+        count("/button/") >= 3,
+        "identify, restart, shutdown: {configs:#?}"
+    );
+    for config in &configs {
+        let (topic, payload) = config.split_once(' ').unwrap();
+        assert!(topic.ends_with("/config"), "{topic}");
+        let json: Value = serde_json::from_str(payload).unwrap();
+        assert!(json["unique_id"].as_str().is_some(), "{config}");
+        assert!(payload.contains("rackpi/pi-a/availability"), "{config}");
+    }
+
+    run("allow_power = true\ndiscovery = false");
+    let left = retained_under(&broker, "homeassistant/#");
+    assert!(left.is_empty(), "discovery off leaves {left:#?}");
+}
+
+/// Every frame the panel showed, in order, from a `--frames` directory.
+fn frames_in(dir: &std::path::Path) -> Vec<Frame> {
+    let mut names: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    names.sort();
+    names
+        .iter()
+        .map(|path| {
+            let png = std::fs::read(path).unwrap();
+            Frame::from_png(&png, rackpi_panel::sim::PNG_SCALE).unwrap()
+        })
+        .collect()
+}
