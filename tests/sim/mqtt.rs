@@ -11,7 +11,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use rackpi_panel::frame::Frame;
 use serde_json::Value;
@@ -30,6 +30,8 @@ struct Sim {
     child: Child,
     dir: tempfile::TempDir,
     events: Arc<Mutex<Vec<Value>>>,
+    /// When each event was read from the pipe (for the measurements).
+    read_at: Arc<Mutex<Vec<SystemTime>>>,
     reader: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -69,18 +71,21 @@ impl Sim {
             .expect("start the simulator");
         let events = Arc::new(Mutex::new(Vec::new()));
         let stdout = child.stdout.take().unwrap();
-        let sink = events.clone();
+        let read_at = Arc::new(Mutex::new(Vec::new()));
+        let (sink, times) = (events.clone(), read_at.clone());
         let reader = std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { return };
                 let event = serde_json::from_str(&line).expect("each line is JSON");
                 sink.lock().unwrap().push(event);
+                times.lock().unwrap().push(SystemTime::now());
             }
         });
         Sim {
             child,
             dir,
             events,
+            read_at,
             reader: Some(reader),
         }
     }
@@ -469,4 +474,68 @@ fn frames_in(dir: &std::path::Path) -> Vec<Frame> {
             Frame::from_png(&png, rackpi_panel::sim::PNG_SCALE).unwrap()
         })
         .collect()
+}
+
+/// Not a check: how long from a release (the `press` event goes out with
+/// `held_s` at the release, in the event's `t_ms`) to the message reaching
+/// a subscriber (`mosquitto_sub -F %U`, the wall clock), for
+/// docs/benchmarks.md. `cargo test --release --test sim -- --ignored
+/// --nocapture press_to_broker`.
+#[test]
+#[ignore]
+fn press_to_broker_latency() {
+    let Some(broker) = Mosquitto::start("press_to_broker", Options::default()) else {
+        return;
+    };
+    let presses = 20;
+    let script = "wait 1\n".to_string() + &"press 0.1\nwait 0.4\n".repeat(presses);
+    let sim = Sim::start(&config(&url(&broker), "pi-a", "", ""), &script);
+    sim.wait_connected();
+    let sub = Command::new("mosquitto_sub")
+        .args(["-h", "127.0.0.1", "-p", &broker.port.to_string()])
+        .args([
+            "-t",
+            "rackpi/pi-a/event",
+            "-F",
+            "%U %p",
+            "-C",
+            &presses.to_string(),
+        ])
+        .args(["-W", "30"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let read_at = sim.read_at.clone();
+    let (events, _) = sim.finish(Duration::from_secs(30));
+    let times = read_at.lock().unwrap().clone();
+    let seconds = |t: SystemTime| t.duration_since(UNIX_EPOCH).unwrap().as_secs_f64();
+    // the run's time 0 on the wall clock: the least of read time − t_ms
+    // (an event read late only makes its difference larger)
+    let origin = events
+        .iter()
+        .zip(&times)
+        .map(|(e, t)| seconds(*t) - t_ms(e) as f64 / 1000.0)
+        .fold(f64::INFINITY, f64::min);
+    let releases: Vec<f64> = named(&events, "release")
+        .iter()
+        .map(|e| origin + t_ms(e) as f64 / 1000.0)
+        .collect();
+    let arrivals: Vec<f64> = output_of(sub)
+        .lines()
+        .filter(|line| line.contains("\"press\""))
+        .map(|line| line.split(' ').next().unwrap().parse().unwrap())
+        .collect();
+    let mut ms: Vec<f64> = releases
+        .iter()
+        .zip(&arrivals)
+        .map(|(release, arrival)| (arrival - release) * 1000.0)
+        .collect();
+    ms.sort_by(f64::total_cmp);
+    println!(
+        "release to subscriber, {} presses: min {:.2} ms, median {:.2} ms, max {:.2} ms",
+        ms.len(),
+        ms[0],
+        ms[ms.len() / 2],
+        ms[ms.len() - 1]
+    );
 }
