@@ -61,7 +61,9 @@ fn a_burst_of_commands_and_a_huge_payload_leave_the_button_alone() {
         (1..1000).contains(&commands),
         "{commands} of the 1000 commands taken: the burst was not limited"
     );
-    println!("VmRSS {before} KiB before the flood, {after} KiB after; {commands} commands taken");
+    println!(
+        "VmRSS {before} KiB before the flood, {after} KiB after; {commands} commands taken; {refusals} log lines about refusals"
+    );
 }
 
 /// One MQTT 3.1.1 connection that publishes retained QoS 0 messages and
