@@ -277,17 +277,8 @@ mod tests {
         let (reload, reload_peer) = wake_pipe().unwrap();
         let (woken, woken_peer) = wake_pipe().unwrap();
         let inputs = HwInputs {
-            button: Box::new(Still(button)),
             notify: Some(server),
-            units: None,
-            ups: None,
-            received: Vec::new(),
-            stop,
-            reload,
-            config_reader: None,
-            woken,
-            watchdog: None,
-            watched: None,
+            ..HwInputs::bare(Box::new(Still(button)), stop, reload, woken)
         };
         (inputs, [button_peer, stop_peer, reload_peer, woken_peer])
     }
