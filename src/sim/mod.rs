@@ -396,6 +396,7 @@ pub fn simulate(config: &Config, options: &SimOptions) -> anyhow::Result<SimSumm
             panel: settings.size.dimensions(),
             cells: options.cells,
             times: KeyTimes::from_rules(&rules),
+            mqtt: mqtt.is_some(),
         };
         Rc::new(RefCell::new(Screen::new(settings, devices.clone())))
     });
