@@ -6,3 +6,4 @@ mod common;
 
 mod home_assistant;
 mod payloads;
+mod readme_acl;
