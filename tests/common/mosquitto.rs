@@ -26,6 +26,8 @@ pub struct Options {
     pub more_users: Vec<(String, String)>,
     /// An ACL file's text (`acl_file`).
     pub acl: Option<String>,
+    /// More configuration, at the end of the file (a bridge).
+    pub more_conf: String,
 }
 
 /// A running broker.
@@ -121,6 +123,7 @@ impl Mosquitto {
             std::fs::write(&file, acl).unwrap();
             conf += &format!("acl_file {}\n", file.display());
         }
+        conf += &options.more_conf;
         std::fs::write(dir.path().join("mosquitto.conf"), conf).unwrap();
         let mut broker = Mosquitto {
             child: None,

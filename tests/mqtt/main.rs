@@ -7,3 +7,4 @@ mod common;
 mod home_assistant;
 mod payloads;
 mod readme_acl;
+mod readme_bridge;
