@@ -130,6 +130,7 @@ fn the_readme_acl_lets_a_panel_write_its_own_topics_and_no_one_elses() {
         .unwrap()
         .read_to_string(&mut seen)
         .unwrap();
+    let _ = watcher.wait();
     for wanted in [
         r#""host":"rackpi""#,
         r#""name":"CPU","unique_id":"rackpi_pi-1_cpu""#,

@@ -134,6 +134,7 @@ fn the_readme_bridge_makes_two_sites_one_rack() {
         .unwrap()
         .read_to_string(&mut event)
         .unwrap();
+    let _ = said.wait();
     assert!(event.contains(r#""event":"identify""#), "{event:?}");
 
     // site B's Pi dies: its Last Will crosses the bridge
