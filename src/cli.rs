@@ -109,7 +109,8 @@ pub enum Command {
         page: Option<Page>,
         /// Any screen: info, system, network, custom (a sample custom page),
         /// attention, identify, stage-reboot, stage-shutdown, stage-cancelled,
-        /// rebooting, shutting-down, reboot-failed; or the name of a [[page]]
+        /// rebooting, shutting-down, reboot-failed, rack (the rack page over
+        /// MQTT), countdown (a reboot from MQTT); or the name of a [[page]]
         /// of --config, whose command is run (or file read) once.
         #[arg(long, value_name = "NAME", group = "what")]
         screen: Option<String>,

@@ -190,6 +190,29 @@ pub(crate) struct Attention {
     announced: bool,
 }
 
+/// The longest a message may last (`--for`, MQTT's `for_s`): 30 days.
+pub const MAX_MESSAGE_FOR: Duration = Duration::from_secs(30 * 86_400);
+
+/// `text` fit to quote in an answer or a log line: control characters
+/// escaped (a newline becomes `\n`, so a sender can neither add a line nor
+/// an assignment such as `WATCHDOG=trigger`), at most `max` characters and
+/// then `…`.
+pub fn printable(text: &str, max: usize) -> String {
+    let mut shown = String::with_capacity(text.len().min(max * 2));
+    for (count, c) in text.chars().enumerate() {
+        if count == max {
+            shown.push('…');
+            break;
+        }
+        if c.is_control() {
+            shown.extend(c.escape_default());
+        } else {
+            shown.push(c);
+        }
+    }
+    shown
+}
+
 /// Cuts `text` to [`MAX_TEXT`] bytes at a character boundary, control
 /// characters replaced by spaces (a message is one line on the panel).
 fn clean(text: &str) -> String {

@@ -27,8 +27,8 @@ mod screen;
 mod ups;
 
 pub use attention::{
-    check_text, AttentionItem, AttentionSource, Condition, Level, IDENTIFY_DEFAULT, MAX_IDENTIFY,
-    MAX_MESSAGES, MAX_TEXT,
+    check_text, printable, AttentionItem, AttentionSource, Condition, Level, IDENTIFY_DEFAULT,
+    MAX_IDENTIFY, MAX_MESSAGES, MAX_MESSAGE_FOR, MAX_TEXT,
 };
 pub use effect::Effect;
 pub use event::Event;

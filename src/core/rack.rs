@@ -171,7 +171,10 @@ fn line(name: &str, node: &Node) -> String {
         return format!("{name} offline");
     }
     if node.state.attention {
+        // a peer's line carries its own `!` / `!!` for a warning or an
+        // error (a failed unit has none): one mark, never `! !!`
         return match node.state.attention_text.first() {
+            Some(text) if text.starts_with('!') => format!("{name} {text}"),
             Some(text) => format!("{name} ! {text}"),
             None => format!("{name} !"),
         };
@@ -219,6 +222,26 @@ mod tests {
         );
         assert_eq!(rack.counts(), (3, 4));
         assert_eq!(rack.condition().unwrap().text, "2 in the rack need a look");
+    }
+
+    #[test]
+    fn a_peers_own_warning_or_error_mark_is_shown_once() {
+        let mut rack = Rack::new("me");
+        for (name, text) in [("a", "!! restic: backup failed"), ("b", "! on battery")] {
+            rack.update(name, PeerUpdate::Availability(Some(true)));
+            rack.update(
+                name,
+                PeerUpdate::State(PeerState {
+                    attention: true,
+                    attention_text: vec![text.into()],
+                    temp_c: None,
+                }),
+            );
+        }
+        assert_eq!(
+            rack.lines(),
+            vec!["a !! restic: backup failed", "b ! on battery"]
+        );
     }
 
     #[test]

@@ -8,7 +8,9 @@ use embedded_graphics::primitives::{PrimitiveStyle, Triangle};
 use super::{fit, lines, COLUMNS, SMALL};
 use crate::core::{AttentionItem, Level};
 
-/// `RACK 7/8 up`, then the nodes from `first` on (a short press scrolls).
+/// `RACK 7/8 up`, then the nodes from `first` on (a short press scrolls);
+/// when more nodes are above or below the window, arrows say so, as on the
+/// attention page.
 pub(super) fn rack_page<D>(
     target: &mut D,
     up: usize,
@@ -20,14 +22,19 @@ pub(super) fn rack_page<D>(
 where
     D: DrawTarget<Color = BinaryColor>,
 {
-    let room = if tall { 4 } else { 2 };
+    let (room, pitch) = if tall { (4, 12) } else { (2, 11) };
+    let above = first > 0;
+    let below = nodes.len() > first + room;
+    let width = if above || below { COLUMNS - 1 } else { COLUMNS };
     let mut text = vec![if total == 0 {
         "RACK: nobody yet".to_string()
     } else {
         format!("RACK {up}/{total} up")
     }];
-    text.extend(nodes.iter().skip(first).take(room).map(|n| fit(n, COLUMNS)));
-    lines(target, &text, tall)
+    text.extend(nodes.iter().skip(first).take(room).map(|n| fit(n, width)));
+    lines(target, &text, tall)?;
+    // the up arrow beside the title: the nodes above were scrolled away
+    arrows(target, above, below, (text.len() - 1) as i32 * pitch)
 }
 
 /// The attention page from item `first`; when more items are above or
@@ -53,6 +60,16 @@ where
         .map(|item| fit(&attention_line(item), width))
         .collect();
     lines(target, &text, tall)?;
+    arrows(target, above, below, (text.len() as i32 - 1) * pitch)
+}
+
+/// In the last column, an arrow up on the first line when lines are
+/// above the window, and one down on the line at `last_y` when more are
+/// below.
+fn arrows<D>(target: &mut D, above: bool, below: bool, last_y: i32) -> Result<(), D::Error>
+where
+    D: DrawTarget<Color = BinaryColor>,
+{
     let fill = PrimitiveStyle::with_fill(BinaryColor::On);
     let x = (COLUMNS as i32 - 1) * SMALL.character_size.width as i32 + 1;
     if above {
@@ -61,11 +78,10 @@ where
             .draw(target)?;
     }
     if below {
-        let y = (text.len() as i32 - 1) * pitch;
         Triangle::new(
-            Point::new(x, y + 3),
-            Point::new(x + 6, y + 3),
-            Point::new(x + 3, y + 6),
+            Point::new(x, last_y + 3),
+            Point::new(x + 6, last_y + 3),
+            Point::new(x + 3, last_y + 6),
         )
         .into_styled(fill)
         .draw(target)?;

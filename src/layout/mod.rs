@@ -81,12 +81,15 @@ where
                 PowerAction::Reboot => "REBOOT from MQTT",
                 PowerAction::Shutdown => "POWER OFF from MQTT",
             };
+            if tall {
+                return big_countdown(target, title, *seconds_left, "press to cancel");
+            }
             let text = [
                 title.to_string(),
                 format!("in {seconds_left} s"),
                 "press to cancel".to_string(),
             ];
-            lines(target, &text, tall)
+            lines(target, &text, false)
         }
         View::Rack {
             up,
@@ -189,8 +192,9 @@ pub fn render_custom_page(name: PageName, text: PageText, (width, height): (u32,
 }
 
 /// The screens `render --screen` knows, by name (`custom` is a sample
-/// `[[page]]` named `backup`).
-pub const SCREENS: [&str; 13] = [
+/// `[[page]]` named `backup`; `rack` a rack of seven with one offline and
+/// one calling for attention; `countdown` a reboot sent over MQTT).
+pub const SCREENS: [&str; 15] = [
     "info",
     "system",
     "network",
@@ -204,6 +208,8 @@ pub const SCREENS: [&str; 13] = [
     "rebooting",
     "shutting-down",
     "reboot-failed",
+    "rack",
+    "countdown",
 ];
 
 /// The screen named `name` (one of [`SCREENS`]) with sample content.
@@ -245,6 +251,26 @@ pub fn sample_view(name: &str) -> Option<View> {
         "reboot-failed" => View::Failed {
             action: PowerAction::Reboot,
             reason: "`systemctl reboot` exited with status 1: Access denied".into(),
+        },
+        "rack" => View::Rack {
+            up: 5,
+            total: 7,
+            lines: [
+                "pi-3 offline",
+                "pi-6 ! restic failed",
+                "pi-2 71°C",
+                "pi-7 64°C",
+                "pi-1 52°C",
+                "pi-5 49°C",
+                "pi-4 ?",
+            ]
+            .map(String::from)
+            .to_vec(),
+            first: 0,
+        },
+        "countdown" => View::Countdown {
+            action: PowerAction::Reboot,
+            seconds_left: 7,
         },
         _ => return None,
     })
@@ -440,7 +466,19 @@ where
         ];
         return lines(target, &text, false);
     }
-    // 64 rows: the countdown in large digits between the two lines
+    big_countdown(target, title, seconds_left, &format!("then: {next}"))
+}
+
+/// On 64 rows: `title`, the seconds left in large digits, then `footer`.
+fn big_countdown<D>(
+    target: &mut D,
+    title: &str,
+    seconds_left: u64,
+    footer: &str,
+) -> Result<(), D::Error>
+where
+    D: DrawTarget<Color = BinaryColor>,
+{
     lines(target, &[title.to_string()], true)?;
     let centre = Point::new(target.bounding_box().center().x, 31);
     let big = MonoTextStyle::new(&FONT_10X20, BinaryColor::On);
@@ -450,14 +488,9 @@ where
         .build();
     Text::with_text_style(&format!("{seconds_left} s"), centre, big, centred).draw(target)?;
     let style = MonoTextStyle::new(SMALL, BinaryColor::On);
-    Text::with_baseline(
-        &format!("then: {next}"),
-        Point::new(0, 48),
-        style,
-        Baseline::Top,
-    )
-    .draw(target)
-    .map(|_| ())
+    Text::with_baseline(footer, Point::new(0, 48), style, Baseline::Top)
+        .draw(target)
+        .map(|_| ())
 }
 
 /// Left-aligned lines of the small font: 3 on 32 rows (like the old script),

@@ -47,9 +47,8 @@ pub(crate) const MAX_PER_WAKE: usize = 16;
 pub(crate) const RATE_PER_SECOND: u32 = 10;
 /// …with bursts of up to this many.
 pub const BURST: u32 = 20;
-/// The longest `--for` of a message.
-pub(crate) const MAX_MESSAGE_FOR: Duration = Duration::from_secs(30 * 86_400);
 pub use crate::core::MAX_IDENTIFY;
+pub(crate) use crate::core::{printable, MAX_MESSAGE_FOR};
 
 /// What a sender asks for. It mirrors two of the core's inputs on purpose:
 /// the socket's protocol names only what a sender may ask (never a button
@@ -163,26 +162,6 @@ pub(crate) fn socket_path(daemon: bool) -> PathBuf {
         }
     }
     PathBuf::from(DEFAULT_SOCKET)
-}
-
-/// `text` fit to quote in an answer or a log line: control characters
-/// escaped (a newline becomes `\n`, so a sender can neither add a line nor
-/// an assignment such as `WATCHDOG=trigger`), at most `max` characters and
-/// then `…`.
-pub(crate) fn printable(text: &str, max: usize) -> String {
-    let mut shown = String::with_capacity(text.len().min(max * 2));
-    for (count, c) in text.chars().enumerate() {
-        if count == max {
-            shown.push('…');
-            break;
-        }
-        if c.is_control() {
-            shown.extend(c.escape_default());
-        } else {
-            shown.push(c);
-        }
-    }
-    shown
 }
 
 /// Sends `request` to the daemon and waits (at most [`ANSWER_WITHIN`]) for

@@ -331,16 +331,21 @@ mod tests {
             std::thread::sleep(Duration::from_millis(10));
         }
         assert!(matches!(page.sample(), UpsText::Read(f) if f.status == "OL CHRG"));
+        let read = Instant::now();
         // the read at start answered the first ask; then none for 2 s,
-        // however often the page is drawn
-        for _ in 0..10 {
+        // however often the page is drawn (sampled for 1.5 s: a loaded
+        // machine may oversleep, the 2 s are counted from the read)
+        while read.elapsed() < Duration::from_millis(1_500) {
             page.sample();
             std::thread::sleep(Duration::from_millis(100));
         }
         assert_eq!(connections.load(Ordering::SeqCst), 1);
-        std::thread::sleep(Duration::from_millis(1_100));
+        std::thread::sleep(Duration::from_millis(2_100).saturating_sub(read.elapsed()));
         page.sample();
-        std::thread::sleep(Duration::from_millis(200));
+        let until = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < until && connections.load(Ordering::SeqCst) < 2 {
+            std::thread::sleep(Duration::from_millis(20));
+        }
         assert_eq!(connections.load(Ordering::SeqCst), 2);
     }
 

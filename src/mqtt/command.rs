@@ -10,8 +10,7 @@ use crate::core::{check_text, Command, Level, PowerAction, IDENTIFY_DEFAULT, MAX
 
 /// The largest command payload, in bytes.
 pub const MAX_COMMAND: usize = 1024;
-/// The longest `for_s` of a message (as `rackpi-panel notify --for`).
-pub const MAX_MESSAGE_FOR: Duration = Duration::from_secs(30 * 86_400);
+pub use crate::core::MAX_MESSAGE_FOR;
 /// The most characters of a payload quoted back in an error.
 const MAX_QUOTED: usize = 32;
 
@@ -176,22 +175,9 @@ fn power(payload: &str) -> Result<Command, CommandError> {
     }
 }
 
-/// `text` fit to quote in a log line: control characters escaped (no
-/// sender adds a line to the log), at most [`MAX_QUOTED`] characters.
+/// `text` fit to quote in a log line (no sender adds a line to the log).
 fn quoted(text: &str) -> String {
-    let mut shown = String::new();
-    for (count, c) in text.chars().enumerate() {
-        if count == MAX_QUOTED {
-            shown.push('…');
-            break;
-        }
-        if c.is_control() {
-            shown.extend(c.escape_default());
-        } else {
-            shown.push(c);
-        }
-    }
-    shown
+    crate::core::printable(text, MAX_QUOTED)
 }
 
 #[cfg(test)]

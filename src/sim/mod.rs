@@ -362,6 +362,24 @@ fn start_mqtt(config: &Config, waker: &UnixStream) -> anyhow::Result<Option<Mqtt
     }
 }
 
+/// The interactive view of a panel of `settings`, the keys holding for
+/// `rules`, the status line following the broker when `mqtt` is on.
+fn terminal_screen(
+    settings: &PanelSettings,
+    cells: Cells,
+    rules: &Rules,
+    devices: &Devices,
+    mqtt: bool,
+) -> Rc<RefCell<Screen>> {
+    let settings = ScreenSettings {
+        panel: settings.size.dimensions(),
+        cells,
+        times: KeyTimes::from_rules(rules),
+        mqtt,
+    };
+    Rc::new(RefCell::new(Screen::new(settings, devices.clone())))
+}
+
 /// Runs the simulator.
 pub fn simulate(config: &Config, options: &SimOptions) -> anyhow::Result<SimSummary> {
     let rules = Rules::try_from(config)?;
@@ -392,12 +410,8 @@ pub fn simulate(config: &Config, options: &SimOptions) -> anyhow::Result<SimSumm
         started.frames,
     );
     let screen = interactive.then(|| {
-        let settings = ScreenSettings {
-            panel: settings.size.dimensions(),
-            cells: options.cells,
-            times: KeyTimes::from_rules(&rules),
-        };
-        Rc::new(RefCell::new(Screen::new(settings, devices.clone())))
+        let cells = options.cells;
+        terminal_screen(&settings, cells, &rules, &devices, mqtt.is_some())
     });
     reporter.echo = screen.clone();
     let mut inputs = world_inputs(

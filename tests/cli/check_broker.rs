@@ -31,7 +31,13 @@ fn mqtt_lines(config: &Path) -> String {
 #[test]
 fn check_tries_the_broker_and_names_what_failed() {
     let user = Some(("panel".to_string(), "s3cret-pw".to_string()));
-    let Some(broker) = Mosquitto::start("check: the broker", Options { user, tls: false }) else {
+    let Some(broker) = Mosquitto::start(
+        "check: the broker",
+        Options {
+            user,
+            ..Options::default()
+        },
+    ) else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();

@@ -22,6 +22,12 @@ pub struct Options {
     pub user: Option<(String, String)>,
     /// A TLS listener too, with a CA of the harness's own.
     pub tls: bool,
+    /// More logins in the password file (with `user`).
+    pub more_users: Vec<(String, String)>,
+    /// An ACL file's text (`acl_file`).
+    pub acl: Option<String>,
+    /// More configuration, at the end of the file (a bridge).
+    pub more_conf: String,
 }
 
 /// A running broker.
@@ -102,10 +108,22 @@ impl Mosquitto {
                     .arg("-b")
                     .arg(&file)
                     .args([user, password]));
+                for (user, password) in &options.more_users {
+                    run(Command::new("mosquitto_passwd")
+                        .arg("-b")
+                        .arg(&file)
+                        .args([user, password]));
+                }
                 conf += &format!("allow_anonymous false\npassword_file {}\n", file.display());
             }
             None => conf += "allow_anonymous true\n",
         }
+        if let Some(acl) = &options.acl {
+            let file = dir.path().join("acl");
+            std::fs::write(&file, acl).unwrap();
+            conf += &format!("acl_file {}\n", file.display());
+        }
+        conf += &options.more_conf;
         std::fs::write(dir.path().join("mosquitto.conf"), conf).unwrap();
         let mut broker = Mosquitto {
             child: None,

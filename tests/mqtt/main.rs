@@ -6,3 +6,5 @@ mod common;
 
 mod home_assistant;
 mod payloads;
+mod readme_acl;
+mod readme_bridge;

@@ -18,6 +18,8 @@ fn screens() -> Vec<(&'static str, View)> {
     let mut all = vec![
         ("attention", layout::sample_view("attention").unwrap()),
         ("identify", View::Identify),
+        ("rack", layout::sample_view("rack").unwrap()),
+        ("countdown", layout::sample_view("countdown").unwrap()),
     ];
     all.extend(builtin_screens());
     all
@@ -133,6 +135,38 @@ fn a_throttled_pi_says_so_on_the_system_page() {
         let mut frame = Frame::new(w, h);
         let Ok(()) = layout::draw(&mut frame, &stats, &system);
         compare("system-throttled", &frame, &mut mismatches);
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
+
+#[test]
+fn the_rack_page_scrolled_and_the_power_off_countdown_match_their_goldens() {
+    let Some(View::Rack {
+        up, total, lines, ..
+    }) = layout::sample_view("rack")
+    else {
+        panic!("the sample rack is a rack page");
+    };
+    let mut mismatches = Vec::new();
+    for size in [PanelSize::W128H32, PanelSize::W128H64] {
+        // the second window: 2 node lines a window on 32 rows, 4 on 64
+        let first = if size == PanelSize::W128H32 { 2 } else { 4 };
+        let scrolled = View::Rack {
+            up,
+            total,
+            lines: lines.clone(),
+            first,
+        };
+        compare("rack-scrolled", &draw(&scrolled, size), &mut mismatches);
+        let power_off = View::Countdown {
+            action: PowerAction::Shutdown,
+            seconds_left: 10,
+        };
+        compare(
+            "countdown-poweroff",
+            &draw(&power_off, size),
+            &mut mismatches,
+        );
     }
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }

@@ -671,3 +671,59 @@ fn the_v_key_puts_the_supply_under_voltage_and_back() {
         "{events}"
     );
 }
+
+#[test]
+fn with_mqtt_the_status_line_says_whether_the_broker_is_there() {
+    use crate::common::mosquitto::{Mosquitto, Options};
+    let test = "with_mqtt_the_status_line_says_whether_the_broker_is_there";
+    let Some(mut broker) = Mosquitto::start(test, Options::default()) else {
+        return;
+    };
+    let port = broker.port;
+    let (mut panel, _dir) = Panel::start(&format!(
+        "[display]\npages = [\"info\", \"rack\", \"system\"]\n\
+         [mqtt]\nurl = \"mqtt://127.0.0.1:{port}\"\nnode = \"pi-a\"\n"
+    ));
+    // on the status line itself (the log pane says `mqtt: connected to`
+    // a moment before the loop takes the news)
+    panel.until("the broker's connection", status_says("mqtt: connected"));
+
+    broker.kill();
+    // killed mid-connection: the reset is said in words (the next tries
+    // then find nobody listening)
+    panel.until("the broker lost", status_says("mqtt: down (127.0.0.1:"));
+    let screen = panel.vt.screen();
+    assert!(
+        screen.contains(&format!(
+            "mqtt: down (127.0.0.1:{port} closed the connection)"
+        )) || screen.contains(&format!(
+            "mqtt: down (127.0.0.1:{port} refused the connection"
+        )),
+        "the reason names the broker:\n{screen}"
+    );
+    panel.assert_fits("80x24, broker down");
+
+    // it comes back: the panel reconnects by itself (1 s, then 2 s, …)
+    broker.restart();
+    panel.until("the broker back", status_says("mqtt: connected"));
+    panel.assert_fits("80x24, broker back");
+
+    panel.key(b"q");
+    assert!(panel.exit().success());
+}
+
+/// The status line (the one that starts with the LED, or the line after
+/// it, where a long broker reason goes) contains `needle`.
+fn status_says(needle: &'static str) -> impl Fn(&Vt) -> bool {
+    move |vt| {
+        let Some(row) = (0..vt.rows).find(|&row| vt.text(row).starts_with("LED ")) else {
+            return false;
+        };
+        let next = if row + 1 < vt.rows {
+            vt.text(row + 1)
+        } else {
+            String::new()
+        };
+        vt.text(row).contains(needle) || (next.starts_with("mqtt:") && next.contains(needle))
+    }
+}

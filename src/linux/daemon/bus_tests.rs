@@ -183,25 +183,17 @@ fn run_loop<T: Send + 'static>(
         let _stop = StopOnDrop(stop_hand);
         scenario(Hand(hand))
     });
+    let button = Box::new(SocketButton {
+        socket: button,
+        level: false,
+    });
     let mut inputs = HwInputs {
-        button: Box::new(SocketButton {
-            socket: button,
-            level: false,
-        }),
-        notify: None,
         units: Some(UnitsFollower::start(
             address.to_string(),
             monotonic_now(),
             Some(waker),
         )),
-        ups: None,
-        received: Vec::new(),
-        stop,
-        reload,
-        config_reader: None,
-        woken,
-        watchdog: None,
-        watched: None,
+        ..HwInputs::bare(button, stop, reload, woken)
     };
     let config = Config::default();
     let mut display = Ssd1306Port::new(

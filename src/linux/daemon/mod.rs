@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use nix::time::{clock_gettime, ClockId};
+use sd_notify::NotifyState;
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 
 use crate::app::ports::BrokerPort;
@@ -139,6 +140,20 @@ fn watch(config: &Config, waker: UnixStream) -> (Watch, Receiver<Input>) {
     )
 }
 
+/// The figures of the pages, with the UPS's, and the watch of §10 started
+/// on the sensor thread (its inputs arrive on the returned channel).
+fn system_stats(
+    config: &Config,
+    ups_page: Option<UpsPage>,
+    waker: &UnixStream,
+) -> std::io::Result<(SystemStats, Receiver<Input>)> {
+    let mut stats =
+        SystemStats::new(&config.network.interface, &config.system.sysfs).with_ups(ups_page);
+    let (watch, watched) = watch(config, waker.try_clone()?);
+    stats.watch(watch);
+    Ok((stats, watched))
+}
+
 /// A dry run takes nothing down: the panel returns to normal at once.
 fn for_dry_run(mut rules: Rules, dry_run: bool) -> Rules {
     if dry_run {
@@ -174,10 +189,7 @@ pub fn run(
         LinuxBus::new(&config.display.bus),
         PanelSettings::from_config(&config),
     );
-    let mut stats =
-        SystemStats::new(&config.network.interface, &config.system.sysfs).with_ups(ups_page);
-    let (watch, watched) = watch(&config, waker.try_clone()?);
-    stats.watch(watch);
+    let (mut stats, watched) = system_stats(&config, ups_page, &waker)?;
     let watchdog = watchdog_interval().map(|interval| (interval, monotonic_now() + interval));
     let notify = notify_server();
     let units = config.attention.units.then(|| {
@@ -201,13 +213,7 @@ pub fn run(
         watched: Some(watched),
     };
     let mut reload_config = reloader(&config, config_reader, dry_run);
-    let _ = sd_notify::notify(
-        false,
-        &[
-            sd_notify::NotifyState::Ready,
-            sd_notify::NotifyState::Status("running"),
-        ],
-    );
+    let _ = sd_notify::notify(false, &[NotifyState::Ready, NotifyState::Status("running")]);
     let outcome = runtime::run(
         Ports {
             inputs: &mut inputs,
@@ -222,7 +228,7 @@ pub fn run(
         },
         rules,
     )?;
-    let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Stopping]);
+    let _ = sd_notify::notify(false, &[NotifyState::Stopping]);
     if let Some(port) = mqtt.as_mut() {
         // `offline` on the broker before the process goes
         port.stop();
@@ -271,17 +277,8 @@ mod tests {
         let (reload, reload_peer) = wake_pipe().unwrap();
         let (woken, woken_peer) = wake_pipe().unwrap();
         let inputs = HwInputs {
-            button: Box::new(Still(button)),
             notify: Some(server),
-            units: None,
-            ups: None,
-            received: Vec::new(),
-            stop,
-            reload,
-            config_reader: None,
-            woken,
-            watchdog: None,
-            watched: None,
+            ..HwInputs::bare(Box::new(Still(button)), stop, reload, woken)
         };
         (inputs, [button_peer, stop_peer, reload_peer, woken_peer])
     }

@@ -56,6 +56,30 @@ fn drain(stream: &mut UnixStream) {
 }
 
 impl HwInputs {
+    /// The button and the signal and wake-up pipes, with no other source
+    /// (tests add the ones they follow).
+    #[cfg(test)]
+    pub(super) fn bare(
+        button: Box<dyn EdgeSource>,
+        stop: UnixStream,
+        reload: UnixStream,
+        woken: UnixStream,
+    ) -> HwInputs {
+        HwInputs {
+            button,
+            notify: None,
+            units: None,
+            ups: None,
+            received: Vec::new(),
+            stop,
+            reload,
+            config_reader: None,
+            woken,
+            watchdog: None,
+            watched: None,
+        }
+    }
+
     fn units_ready(&mut self) {
         if let Some(units) = self.units.as_mut() {
             self.received.extend(units.receive(monotonic_now()));

@@ -30,17 +30,8 @@ fn watched_inputs(sysfs: &Path) -> (HwInputs, Sensors, [UnixStream; 3]) {
         waker,
     });
     let inputs = HwInputs {
-        button: Box::new(Still(button)),
-        notify: None,
-        units: None,
-        ups: None,
-        received: Vec::new(),
-        stop,
-        reload,
-        config_reader: None,
-        woken,
-        watchdog: None,
         watched: Some(watched),
+        ..HwInputs::bare(Box::new(Still(button)), stop, reload, woken)
     };
     (inputs, sensors, [button_peer, stop_peer, reload_peer])
 }

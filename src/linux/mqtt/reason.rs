@@ -67,7 +67,10 @@ fn state_reason(err: &StateError, broker: &str) -> String {
             format!("{broker} stopped answering (no reply to the keepalive ping)")
         }
         StateError::ConnectionAborted => format!("{broker} closed the connection"),
-        StateError::Io(err) => io_reason(err, broker),
+        // (a broker that dies mid-read: `Connection reset by peer`)
+        StateError::Io(err) | StateError::Deserialization(rumqttc::Error::Io(err)) => {
+            io_reason(err, broker)
+        }
         StateError::Deserialization(rumqttc::Error::PayloadSizeLimitExceeded(size)) => format!(
             "{broker} sent a packet of {size} bytes, over the panel's limit of {MAX_INCOMING_PACKET}: \
              something publishes huge messages to a topic the panel follows (if retained, clear it)"
@@ -151,6 +154,13 @@ mod tests {
             "b:1883",
         );
         assert!(refused.contains("no broker listens"), "{refused}");
+        let reset = describe(
+            &ConnectionError::MqttState(StateError::Deserialization(rumqttc::Error::Io(
+                ErrorKind::ConnectionReset.into(),
+            ))),
+            "b:1883",
+        );
+        assert_eq!(reset, "b:1883 closed the connection");
         let silent = describe(&ConnectionError::NetworkTimeout, "b:1883");
         assert!(silent.contains("no answer"), "{silent}");
     }

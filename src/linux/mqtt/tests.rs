@@ -260,8 +260,13 @@ fn a_restarted_broker_is_reconnected_to_and_subscribed_again() {
 #[test]
 fn a_wrong_password_is_named_once_across_the_retries() {
     let user = Some(("panel".to_string(), "right".to_string()));
-    let Some(broker) = Mosquitto::start("mqtt: wrong password", Options { user, tls: false })
-    else {
+    let Some(broker) = Mosquitto::start(
+        "mqtt: wrong password",
+        Options {
+            user,
+            ..Options::default()
+        },
+    ) else {
         return;
     };
     let mut s = settings(broker.port, &[]);
@@ -290,8 +295,8 @@ fn tls_connects_with_the_brokers_ca_and_names_the_certificate_with_another() {
     let Some(broker) = Mosquitto::start(
         "mqtt: TLS",
         Options {
-            user: None,
             tls: true,
+            ..Options::default()
         },
     ) else {
         return;
@@ -534,7 +539,14 @@ fn idle_costs() {
 #[test]
 fn check_says_what_failed_for_each_cause() {
     let user = Some(("panel".to_string(), "right".to_string()));
-    let Some(broker) = Mosquitto::start("mqtt: check", Options { user, tls: true }) else {
+    let Some(broker) = Mosquitto::start(
+        "mqtt: check",
+        Options {
+            user,
+            tls: true,
+            ..Options::default()
+        },
+    ) else {
         return;
     };
     let within = Duration::from_secs(3);

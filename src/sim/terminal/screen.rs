@@ -89,6 +89,26 @@ fn clip(line: &str, width: usize) -> String {
     line.chars().take(width).collect()
 }
 
+/// `mqtt: connected`, `mqtt: down (why)` in at most `room` characters
+/// (but never less than the words before the reason).
+fn broker_status(broker: &Broker, room: usize) -> String {
+    match broker {
+        Broker::Connecting => "mqtt: connecting".into(),
+        Broker::Connected => "mqtt: connected".into(),
+        Broker::Down(reason) => {
+            let head = "mqtt: down (";
+            let left = room.saturating_sub(head.len() + 1);
+            let reason = if reason.chars().count() <= left {
+                reason.clone()
+            } else {
+                let cut: String = reason.chars().take(left.saturating_sub(1)).collect();
+                format!("{}…", cut.trim_end())
+            };
+            format!("{head}{reason})")
+        }
+    }
+}
+
 /// Draws the panel, the LED and status line, the keys, and the latest
 /// events and log lines in a pane of their own.
 pub(crate) struct Screen {
@@ -104,7 +124,23 @@ pub(crate) struct Screen {
     action: Option<(&'static str, Time)>,
     /// How the button is held, while it is down.
     button: Option<Held>,
+    /// The broker's connection, with `[mqtt]` on.
+    mqtt: Option<Broker>,
 }
+
+/// The broker's connection as the last `mqtt_*` event said.
+#[derive(Debug, Clone, PartialEq)]
+enum Broker {
+    /// No event yet: the first try is under way.
+    Connecting,
+    Connected,
+    /// Lost or refused, and why.
+    Down(String),
+}
+
+/// The width the broker's part of the status keeps to: a line of an
+/// 80-column terminal.
+const STATUS_WIDTH: usize = 80;
 
 /// What the screen starts with.
 pub(crate) struct ScreenSettings {
@@ -114,6 +150,8 @@ pub(crate) struct ScreenSettings {
     pub(crate) cells: Cells,
     /// What the keys hold until a reload changes it.
     pub(crate) times: KeyTimes,
+    /// Whether `[mqtt]` is on: the status line then says how the broker is.
+    pub(crate) mqtt: bool,
 }
 
 /// How the keyboard holds the button down.
@@ -139,6 +177,7 @@ impl Screen {
             events: VecDeque::new(),
             action: None,
             button: None,
+            mqtt: settings.mqtt.then_some(Broker::Connecting),
         }
     }
 
@@ -169,6 +208,8 @@ impl Screen {
         match event {
             Event::Reboot | Event::Shutdown => self.action = Some((event.name(), at)),
             Event::ActionFailed { .. } | Event::Stopped => self.action = None,
+            Event::MqttConnected => self.mqtt = Some(Broker::Connected),
+            Event::MqttDisconnected { reason } => self.mqtt = Some(Broker::Down(reason.clone())),
             _ => {}
         }
         // the details as in the events file, without the field names
@@ -247,6 +288,14 @@ impl Screen {
         let mut items = vec![format!("LED {led}")];
         items.extend(button);
         items.extend([display.into(), power]);
+        // (a reason too long for what the line has left goes to a status
+        // line of its own, cut to its width; the whole of it is in the
+        // event pane below)
+        items.extend(
+            self.mqtt
+                .as_ref()
+                .map(|broker| broker_status(broker, STATUS_WIDTH)),
+        );
         items
     }
 
@@ -338,6 +387,7 @@ mod tests {
                 panel: (128, height),
                 cells: Cells::Auto,
                 times: KeyTimes::default(),
+                mqtt: false,
             },
             Devices::new(SimClock::new(true), 0x3c),
         );
@@ -368,6 +418,37 @@ mod tests {
         let status = screen.status(Duration::from_secs(5));
         assert!(status.contains("display plugged, screen off"), "{status}");
         assert!(!status.contains("button held"), "{status}");
+    }
+
+    #[test]
+    fn the_status_line_says_how_the_broker_is_in_80_columns() {
+        let mut screen = screen(32);
+        screen.action = None;
+        assert!(!screen.status(Duration::ZERO).contains("mqtt"));
+        screen.mqtt = Some(Broker::Connecting);
+        assert!(screen.status(Duration::ZERO).ends_with("mqtt: connecting"));
+        let reason = "127.0.0.1:1883 refused the connection: no broker listens there \
+                      (check [mqtt] url and that the broker runs)";
+        screen.event(
+            Duration::from_secs(1),
+            &Event::MqttDisconnected {
+                reason: reason.into(),
+            },
+        );
+        let lines = wrap(&screen.status_items(Duration::from_secs(1)), 80);
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert!(
+            lines[1].starts_with("mqtt: down (127.0.0.1:1883 refused the connection: no broker"),
+            "{lines:?}"
+        );
+        assert!(lines[1].ends_with("…)"), "{lines:?}");
+        assert_eq!(lines[1].chars().count(), 80, "{lines:?}");
+        // the whole reason is in the event pane
+        assert!(screen.events.back().unwrap().contains("broker runs)"));
+        screen.event(Duration::from_secs(2), &Event::MqttConnected);
+        let status = screen.status(Duration::from_secs(2));
+        assert!(status.ends_with("mqtt: connected"), "{status}");
+        assert!(status.chars().count() <= 80, "{status}");
     }
 
     #[test]
