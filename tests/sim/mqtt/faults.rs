@@ -76,7 +76,13 @@ fn a_broker_restarted_mid_run() {
 #[test]
 fn a_wrong_password() {
     let user = Some(("panel".to_string(), "right".to_string()));
-    let Some(broker) = Mosquitto::start("wrong_password", Options { user, tls: false }) else {
+    let Some(broker) = Mosquitto::start(
+        "wrong_password",
+        Options {
+            user,
+            ..Options::default()
+        },
+    ) else {
         return;
     };
     let password = broker.dir.path().join("wrong-password");
@@ -98,8 +104,8 @@ fn a_broker_certificate_from_another_ca() {
     let Some(broker) = Mosquitto::start(
         "wrong_ca",
         Options {
-            user: None,
             tls: true,
+            ..Options::default()
         },
     ) else {
         return;
