@@ -571,6 +571,8 @@ scenario_mqtt() {
     check "restarted with [mqtt] and the credential: running" wait_until 60 running
     check "the daemon says it connected to the broker" \
         wait_until 30 journal_has "$c" 'mqtt: connected to 127.0.0.1:1883'
+    check "Mosquitto saw the login as $MQTT_USER with keepalive_s = 5" \
+        sh -c "journalctl -q -o cat -u mosquitto | grep -q \"k5, u'$MQTT_USER'\""
     got=$(mqtt_take $MQTT_NODE/availability)
     check_eq "$MQTT_NODE/availability is retained online" "1 online" "$got"
     got=$(mqtt_take $MQTT_NODE/state)
