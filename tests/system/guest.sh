@@ -518,6 +518,130 @@ scenario_plain() {
     journalctl -b -q --no-pager > "$OUT/plain-journal.log"
 }
 
+# ---------------------------------------------------------------- mqtt
+# the broker's account for the panel (the password is looked for in the
+# journal: it must never be there)
+MQTT_USER=rackpi-panel MQTT_PW=rack-secret-7f3a9c MQTT_NODE=rackpi/rack-1
+# mqtt_take TOPIC: the first message on TOPIC within 10 s as "RETAIN PAYLOAD"
+# (RETAIN 1: from the broker's retained store)
+mqtt_take() {
+    mosquitto_sub -h 127.0.0.1 -p 1883 -u $MQTT_USER -P $MQTT_PW -t "$1" -C 1 -W 10 -F '%r %p' 2>&1
+}
+mqtt_send() { mosquitto_pub -h 127.0.0.1 -p 1883 -u $MQTT_USER -P $MQTT_PW -t "$1" -m "$2"; }
+# the password as the README says: a root-only file, loaded as a credential
+mqtt_credential() {
+    printf '%s\n' "$1" > /etc/rackpi-panel/mqtt-password
+    chown root:root /etc/rackpi-panel/mqtt-password
+    chmod 0600 /etc/rackpi-panel/mqtt-password
+}
+# mqtt_logged CURSOR TEXT...: the unit logged each TEXT after CURSOR
+mqtt_logged() {
+    _c=$1; shift
+    for _text; do journal_shows "$_c" "$_text" || return 1; done
+}
+scenario_mqtt() {
+    line_pull "$KS_LED_LINE" down
+    # Mosquitto on 127.0.0.1:1883, a password file, no anonymous clients
+    mosquitto_passwd -c -b /etc/mosquitto/passwd $MQTT_USER $MQTT_PW
+    chown mosquitto:mosquitto /etc/mosquitto/passwd
+    chmod 0600 /etc/mosquitto/passwd
+    printf 'listener 1883 127.0.0.1\nallow_anonymous false\npassword_file /etc/mosquitto/passwd\nlog_dest stderr\n' \
+        > /etc/mosquitto/conf.d/rackpi-test.conf
+    systemctl restart mosquitto.service
+    check "Mosquitto runs on 127.0.0.1:1883" wait_until 30 sh -c \
+        "mosquitto_pub -h 127.0.0.1 -u $MQTT_USER -P $MQTT_PW -t test/up -m 1"
+    check "and refuses anonymous clients" sh -c '! mosquitto_pub -h 127.0.0.1 -t test/up -m 1'
+
+    install_old
+    set_key mqtt 'allow_power = false'
+    set_key mqtt 'node = "rack-1"'
+    set_key mqtt 'keepalive_s = 5'
+    set_key mqtt "username = \"$MQTT_USER\""
+    # (not set_key: its sed takes no "/" in the value)
+    sed -i 's|^\[mqtt\]$|[mqtt]\nurl = "mqtt://127.0.0.1:1883"|' $CONF
+    check "the config has the broker's url" grep -q '^url = "mqtt://127.0.0.1:1883"$' $CONF
+    cp $CONF "$OUT/mqtt-config.toml"
+    mqtt_credential $MQTT_PW
+    mkdir -p /etc/systemd/system/$UNIT.d
+    printf '[Service]\nLoadCredential=mqtt-password:/etc/rackpi-panel/mqtt-password\n' \
+        > /etc/systemd/system/$UNIT.d/mqtt-password.conf
+    systemctl daemon-reload
+    c=$(cursor)
+    systemctl restart $UNIT
+    check "restarted with [mqtt] and the credential: running" wait_until 60 running
+    check "the daemon says it connected to the broker" \
+        wait_until 30 journal_has "$c" 'mqtt: connected to 127.0.0.1:1883'
+    check "Mosquitto saw the login as $MQTT_USER with keepalive_s = 5" \
+        sh -c "journalctl -q -o cat -u mosquitto | grep -q \"k5, u'$MQTT_USER'\""
+    got=$(mqtt_take $MQTT_NODE/availability)
+    check_eq "$MQTT_NODE/availability is retained online" "1 online" "$got"
+    got=$(mqtt_take $MQTT_NODE/state)
+    echo "INFO: state: $got"
+    check "$MQTT_NODE/state is the retained JSON of this machine" \
+        sh -c "printf '%s\n' \"\$1\" | grep -q '^1 {\"host\":\"rackpi\",.*\"version\":\"0.1.0\"}\$'" - "$got"
+    check "the password is nowhere in the journal" sh -c "! journalctl -b -q -o cat | grep -qF '$MQTT_PW'"
+    blocked=$(journalctl -b -q -o cat -u $UNIT |
+        grep -E 'Operation not permitted|Address family not supported|Permission denied|os error (1|13|97)\)' || true)
+    [ -z "$blocked" ] || echo "$blocked" | head -5
+    check "the sandbox let the connection through (no EPERM/EAFNOSUPPORT in the journal)" [ -z "$blocked" ]
+
+    # identify from the broker: 5 Hz
+    c=$(cursor)
+    mqtt_send $MQTT_NODE/cmd/identify 5
+    trace=$(led_trace 3)
+    echo "$trace" | tr '\n' ' ' > "$OUT/mqtt-led-identify.txt"
+    hz=$(blink_hz "$trace")
+    check "cmd/identify 5: the LED blinks at 5 Hz ($hz Hz)" awk -v f="$hz" 'BEGIN { exit !(f >= 4.5 && f <= 5.5) }'
+    check "the daemon logged the command from MQTT and the identify" \
+        mqtt_logged "$c" 'command from MQTT: identify' 'identify for 5 s'
+    check "identify ends by itself (logged)" wait_until 15 journal_has "$c" 'identify ended'
+
+    # power from the broker without allow_power: refused, the machine stays up
+    c=$(cursor) pid=$(mainpid)
+    mqtt_send $MQTT_NODE/cmd/power reboot
+    check "cmd/power reboot without allow_power is refused in the journal" \
+        journal_shows "$c" 'power: `reboot` refused: power from MQTT is off'
+    sleep 5
+    check "the machine stays up (no shutdown job, the system running)" \
+        sh -c '! systemctl list-jobs --no-legend | grep -qE "reboot|shutdown|poweroff" &&
+            [ "$(systemctl is-system-running)" != stopping ]'
+    check_eq "and the daemon is the same (PID)" "$pid" "$(mainpid)"
+
+    # the sandbox with the credential drop-in
+    security=$(systemd-analyze security $UNIT 2>/dev/null | sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
+    echo "INFO: systemd-analyze security $UNIT (with [mqtt] and the credential): $security"
+    check "systemd-analyze security: $security <= 1.5" awk -v s="${security:-99}" 'BEGIN { exit !(s <= 1.5) }'
+
+    # a clean stop: the daemon says goodbye, the broker keeps "offline"
+    systemctl stop $UNIT
+    check "systemctl stop: stopped" state_is inactive
+    got=$(mqtt_take $MQTT_NODE/availability)
+    check_eq "after the stop $MQTT_NODE/availability is retained offline" "1 offline" "$got"
+
+    # a wrong password: the unit keeps running, the panel works, one line
+    mqtt_credential wrong-password
+    refused_before=$(journalctl -q -o cat -u mosquitto | grep -c "not authorised")
+    c=$(cursor)
+    systemctl start $UNIT
+    check "with a wrong password the unit starts" wait_until 60 running
+    check "the journal names the refused login" \
+        wait_until 30 journal_has "$c" 'refused the login: bad username or password'
+    pid=$(mainpid) restarts=$(prop NRestarts)
+    check "the display goes off after its timeout" wait_until 40 display_off
+    seen=$(screen_on_by_tap 200)
+    check "the button still switches the screen on within 2 s ($seen)" [ "${seen% cs}" != "$seen" ]
+    check_eq "the daemon kept running (same PID)" "$pid" "$(mainpid)"
+    check_eq "no restart (NRestarts)" "$restarts" "$(prop NRestarts)"
+    tries=$(($(journalctl -q -o cat -u mosquitto | grep -c "not authorised") - refused_before))
+    n=$(journal_since "$c" | grep -c 'refused the login')
+    check_eq "the refused login was logged once over its $tries tries" 1 "$n"
+    check "the daemon did try again (Mosquitto refused $tries logins)" [ "$tries" -ge 2 ]
+    check "the wrong password is not in the journal either" \
+        sh -c "! journalctl -b -q -o cat | grep -qF wrong-password"
+    no_denials
+    journalctl -b -q --no-pager > "$OUT/mqtt-journal.log"
+}
+
 # ------------------------------------------------------- reboot / poweroff
 scenario_press() { # SECONDS [SLOW_BUS_SECS]
     install_old
@@ -541,6 +665,7 @@ case $scenario in
     rpi)      scenario_rpi ;;
     attention) scenario_attention ;;
     plain)    scenario_plain ;;
+    mqtt)     scenario_mqtt ;;
     reboot)   scenario_press 9.5 20 ;;
     poweroff) scenario_press 13.5 ;;
     *)        echo "FAIL: unknown scenario '$scenario'" ;;
