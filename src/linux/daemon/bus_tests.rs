@@ -406,13 +406,17 @@ fn a_press_is_handled_while_the_system_bus_restarts_slowly() {
                 seen.unit_failed("backup.service")
             });
             // the bus dies, and its successor comes up but does not answer
-            // yet (stopped as soon as its socket is there)
+            // yet: started beside, stopped, and only then its socket put
+            // where the follower looks (no window in which it answers)
             drop(bus);
             drop(systemd);
-            let Some(slow) = bus_daemon(&dir) else {
+            let beside = dir.join("next");
+            std::fs::create_dir_all(&beside).unwrap();
+            let Some(slow) = bus_daemon(&beside) else {
                 return (listed, None, false, false);
             };
             signal(&slow, nix::sys::signal::Signal::SIGSTOP);
+            std::fs::rename(beside.join("bus"), dir.join("bus")).unwrap();
             let slow = BusDaemon(slow);
             // (the follower tries again 1 s after the loss)
             std::thread::sleep(Duration::from_millis(1500));
