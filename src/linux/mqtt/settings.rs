@@ -22,15 +22,46 @@ pub(crate) fn read_password(
             _ => return Ok(None),
         },
     };
-    let text = std::fs::read_to_string(&file).map_err(|err| {
+    let text = read_bounded(&file).map_err(|why| {
         format!(
-            "cannot read the MQTT password from {}: {err}",
+            "cannot read the MQTT password from {}: {why}",
             file.display()
         )
     })?;
     // the first line, without its line end, as `echo pw > file` writes it
     let password = text.lines().next().unwrap_or_default().to_string();
     Ok(Some(Secret(password)))
+}
+
+/// The longest password file read (a password is a line).
+const MAX_PASSWORD_FILE: u64 = 4096;
+
+/// The text of the regular file `file`, at most [`MAX_PASSWORD_FILE`]
+/// bytes. Opened without blocking and checked before it is read: a FIFO
+/// nobody writes to would hold the daemon's start, `/dev/zero` would fill
+/// the memory.
+fn read_bounded(file: &Path) -> Result<String, String> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let opened = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::fcntl::OFlag::O_NONBLOCK.bits())
+        .open(file)
+        .map_err(|err| err.to_string())?;
+    if !opened.metadata().map_err(|err| err.to_string())?.is_file() {
+        return Err("it is not a regular file (give a file holding the password)".into());
+    }
+    let mut text = String::new();
+    opened
+        .take(MAX_PASSWORD_FILE + 1)
+        .read_to_string(&mut text)
+        .map_err(|err| err.to_string())?;
+    if text.len() as u64 > MAX_PASSWORD_FILE {
+        return Err(format!(
+            "it is longer than {MAX_PASSWORD_FILE} bytes (the password is its first line)"
+        ));
+    }
+    Ok(text)
 }
 
 /// The link's settings for `config`, with the caller's topics. Reads the
@@ -99,6 +130,42 @@ mod tests {
         m.password_file = "/nonexistent/pw".into();
         let err = read_password(&m, None).unwrap_err();
         assert!(err.contains("/nonexistent/pw"), "{err}");
+    }
+
+    /// `read_password` on another thread, given 5 s: a FIFO nobody writes
+    /// to would otherwise hold the test (and the daemon's start) forever.
+    fn read_within_5_s(path: &Path) -> Result<Option<Secret>, String> {
+        let m = MqttConfig {
+            password_file: path.to_path_buf(),
+            ..config()
+        };
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(read_password(&m, None));
+        });
+        rx.recv_timeout(Duration::from_secs(5))
+            .expect("read_password still reading after 5 s")
+    }
+
+    #[test]
+    fn a_password_file_that_is_a_fifo_or_endless_is_refused_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("pw");
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+        let err = read_within_5_s(&fifo).unwrap_err();
+        assert!(
+            err.contains("not a regular file") && err.contains(&*fifo.to_string_lossy()),
+            "{err}"
+        );
+        // /dev/zero: endless; read whole it would take all the memory
+        let err = read_within_5_s(Path::new("/dev/zero")).unwrap_err();
+        assert!(err.contains("/dev/zero: it is not a regular file"), "{err}");
+        let big = dir.path().join("big");
+        std::fs::write(&big, "x".repeat(10_000_000)).unwrap();
+        let err = read_within_5_s(&big).unwrap_err();
+        assert!(err.contains("longer than 4096 bytes"), "{err}");
+        let dir_err = read_within_5_s(dir.path()).unwrap_err();
+        assert!(dir_err.contains("not a regular file"), "{dir_err}");
     }
 
     #[test]
