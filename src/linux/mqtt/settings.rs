@@ -22,7 +22,7 @@ pub(crate) fn read_password(
             _ => return Ok(None),
         },
     };
-    let text = read_bounded(&file).map_err(|why| {
+    let text = read_bounded(&file, MAX_PASSWORD_FILE).map_err(|why| {
         format!(
             "cannot read the MQTT password from {}: {why}",
             file.display()
@@ -36,11 +36,10 @@ pub(crate) fn read_password(
 /// The longest password file read (a password is a line).
 const MAX_PASSWORD_FILE: u64 = 4096;
 
-/// The text of the regular file `file`, at most [`MAX_PASSWORD_FILE`]
-/// bytes. Opened without blocking and checked before it is read: a FIFO
-/// nobody writes to would hold the daemon's start, `/dev/zero` would fill
-/// the memory.
-fn read_bounded(file: &Path) -> Result<String, String> {
+/// The text of the regular file `file`, at most `limit` bytes. Opened
+/// without blocking and checked before it is read: a FIFO nobody writes
+/// to would hold the daemon's start, `/dev/zero` would fill the memory.
+pub(super) fn read_bounded(file: &Path, limit: u64) -> Result<String, String> {
     use std::io::Read;
     use std::os::unix::fs::OpenOptionsExt;
     let opened = std::fs::OpenOptions::new()
@@ -49,17 +48,15 @@ fn read_bounded(file: &Path) -> Result<String, String> {
         .open(file)
         .map_err(|err| err.to_string())?;
     if !opened.metadata().map_err(|err| err.to_string())?.is_file() {
-        return Err("it is not a regular file (give a file holding the password)".into());
+        return Err("it is not a regular file".into());
     }
     let mut text = String::new();
     opened
-        .take(MAX_PASSWORD_FILE + 1)
+        .take(limit + 1)
         .read_to_string(&mut text)
         .map_err(|err| err.to_string())?;
-    if text.len() as u64 > MAX_PASSWORD_FILE {
-        return Err(format!(
-            "it is longer than {MAX_PASSWORD_FILE} bytes (the password is its first line)"
-        ));
+    if text.len() as u64 > limit {
+        return Err(format!("it is longer than {limit} bytes"));
     }
     Ok(text)
 }
@@ -166,6 +163,43 @@ mod tests {
         assert!(err.contains("longer than 4096 bytes"), "{err}");
         let dir_err = read_within_5_s(dir.path()).unwrap_err();
         assert!(dir_err.contains("not a regular file"), "{dir_err}");
+    }
+
+    #[test]
+    fn a_ca_file_that_is_a_fifo_or_endless_is_refused_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("ca.pem");
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+        for (ca, expected) in [
+            (fifo.clone(), "not a regular file"),
+            ("/dev/zero".into(), "not a regular file"),
+        ] {
+            let broker = Broker {
+                host: "127.0.0.1".into(),
+                port: 8883,
+                tls: true,
+                ca_file: Some(ca.clone()),
+                username: None,
+                password: None,
+            };
+            let (tx, rx) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                let made = super::super::link_thread::base_options(
+                    &broker,
+                    "rackpi-panel-test",
+                    Duration::from_secs(30),
+                );
+                let _ = tx.send(made.map(|_| ()).map_err(|err| err.to_string()));
+            });
+            let err = rx
+                .recv_timeout(Duration::from_secs(5))
+                .expect("the CA file still being read after 5 s")
+                .unwrap_err();
+            assert!(
+                err.contains(expected) && err.contains(&*ca.to_string_lossy()),
+                "{err}"
+            );
+        }
     }
 
     #[test]
