@@ -175,7 +175,12 @@ impl MqttPort {
             }
             Ok(Some(Arrival::Input(input))) => Some(input),
             Err(why) => {
-                self.refusals.log(&format!("{topic}: {why}"));
+                // (a topic can be 64 KiB long, and other brokers than
+                // Mosquitto pass control characters)
+                self.refusals.log(&format!(
+                    "{}: {why}",
+                    crate::mqtt::shown(topic.as_bytes(), 128)
+                ));
                 None
             }
         }
