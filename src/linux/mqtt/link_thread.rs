@@ -79,7 +79,7 @@ fn tls_transport(ca_file: Option<&std::path::Path>) -> io::Result<Transport> {
     use rumqttc::TlsConfiguration;
     Ok(Transport::tls_with_config(match ca_file {
         Some(path) => TlsConfiguration::SimpleNative {
-            ca: super::settings::read_bounded(path, MAX_CA_FILE)
+            ca: crate::linux::small_file::read(path, MAX_CA_FILE)
                 .map_err(|why| {
                     io::Error::new(
                         io::ErrorKind::InvalidInput,

@@ -22,7 +22,7 @@ pub(crate) fn read_password(
             _ => return Ok(None),
         },
     };
-    let text = read_bounded(&file, MAX_PASSWORD_FILE).map_err(|why| {
+    let text = crate::linux::small_file::read(&file, MAX_PASSWORD_FILE).map_err(|why| {
         format!(
             "cannot read the MQTT password from {}: {why}",
             file.display()
@@ -35,31 +35,6 @@ pub(crate) fn read_password(
 
 /// The longest password file read (a password is a line).
 const MAX_PASSWORD_FILE: u64 = 4096;
-
-/// The text of the regular file `file`, at most `limit` bytes. Opened
-/// without blocking and checked before it is read: a FIFO nobody writes
-/// to would hold the daemon's start, `/dev/zero` would fill the memory.
-pub(super) fn read_bounded(file: &Path, limit: u64) -> Result<String, String> {
-    use std::io::Read;
-    use std::os::unix::fs::OpenOptionsExt;
-    let opened = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(nix::fcntl::OFlag::O_NONBLOCK.bits())
-        .open(file)
-        .map_err(|err| err.to_string())?;
-    if !opened.metadata().map_err(|err| err.to_string())?.is_file() {
-        return Err("it is not a regular file".into());
-    }
-    let mut text = String::new();
-    opened
-        .take(limit + 1)
-        .read_to_string(&mut text)
-        .map_err(|err| err.to_string())?;
-    if text.len() as u64 > limit {
-        return Err(format!("it is longer than {limit} bytes"));
-    }
-    Ok(text)
-}
 
 /// The link's settings for `config`, with the caller's topics. Reads the
 /// password (see [`read_password`], from `$CREDENTIALS_DIRECTORY`).
