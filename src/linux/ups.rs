@@ -5,7 +5,7 @@
 //! bounded channel and a byte on `woken`. While the screen is dark that is
 //! one read per `poll_s` and no wake-up of the loop unless something changed.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::os::unix::net::UnixStream;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TryRecvError};
 use std::sync::{Arc, Mutex};
@@ -245,7 +245,7 @@ pub(crate) fn figures(vars: &[(String, String)]) -> Option<UpsFigures> {
 mod tests {
     use super::*;
     use crate::core::Level;
-    use std::io::{BufRead, BufReader};
+    use std::io::{BufRead, BufReader, Read};
     use std::net::TcpListener;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
