@@ -20,6 +20,7 @@ pub mod power;
 #[cfg(feature = "rppal")]
 mod rppal_backend;
 pub mod sensors;
+mod small_file;
 pub mod stats;
 #[cfg(not(target_env = "musl"))]
 pub mod units;

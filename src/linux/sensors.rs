@@ -260,11 +260,19 @@ impl Watched {
     }
 }
 
-/// A thermal zone's temperature.
+/// A thermal zone's temperature: whole millidegrees, as the kernel writes
+/// them (`48250`). Anything else (`1e30`, `inf`, a file that never ends
+/// under a careless sysfs root) is no reading, not a figure of 10²⁷ °C.
 fn read_temperature(path: &Path) -> Option<f32> {
-    let text = std::fs::read_to_string(path).ok()?;
-    let millidegrees: f32 = text.trim().parse().ok()?;
-    Some(millidegrees / 1000.0)
+    use std::io::Read;
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .ok()?
+        .take(32)
+        .read_to_string(&mut text)
+        .ok()?;
+    let millidegrees: i32 = text.trim().parse().ok()?;
+    Some(millidegrees as f32 / 1000.0)
 }
 
 /// Used share of the filesystem holding `path`, as `df` counts it.
@@ -315,6 +323,29 @@ mod tests {
         assert_eq!(last.temperature_c, Some(48.25));
         let disk = last.disk_percent.expect("the temporary directory's usage");
         assert!((0.0..=100.0).contains(&disk), "{disk}");
+    }
+
+    #[test]
+    fn a_zone_that_gives_no_whole_millidegrees_reads_as_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let zone = dir.path().join("temp");
+        for text in [
+            "1e30\n",
+            "inf\n",
+            "NaN\n",
+            "-\n",
+            "abc\n",
+            "99999999999999999999\n",
+        ] {
+            std::fs::write(&zone, text).unwrap();
+            assert_eq!(read_temperature(&zone), None, "{text:?}");
+        }
+        // a zone that never ends (a careless sysfs root) is not read whole
+        let endless = "1".repeat(50_000_000);
+        std::fs::write(&zone, &endless).unwrap();
+        assert_eq!(read_temperature(&zone), None);
+        std::fs::write(&zone, "-5500\n").unwrap();
+        assert_eq!(read_temperature(&zone), Some(-5.5));
     }
 
     /// Reads until `wanted` holds (the worker answers within 10 s).

@@ -5,7 +5,7 @@
 //! bounded channel and a byte on `woken`. While the screen is dark that is
 //! one read per `poll_s` and no wake-up of the loop unless something changed.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::os::unix::net::UnixStream;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TryRecvError};
 use std::sync::{Arc, Mutex};
@@ -205,16 +205,13 @@ fn read_figures(settings: &UpsSettings) -> Result<UpsFigures, NutError> {
     })
 }
 
-/// The first line of the password file (at most 256 bytes are read).
+/// The first line of the password file (a regular file of at most 4 KiB).
 fn password(file: &std::path::Path) -> Result<String, NutError> {
     let failed = |why: String| NutError::Password {
         path: file.display().to_string(),
         why,
     };
-    let mut text = String::new();
-    std::fs::File::open(file)
-        .and_then(|f| f.take(256).read_to_string(&mut text))
-        .map_err(|err| failed(err.to_string()))?;
+    let text = super::small_file::read(file, 4096).map_err(failed)?;
     let line = text.lines().next().unwrap_or_default().trim();
     if line.is_empty() || line.chars().any(|c| c.is_whitespace() || c == '"') {
         return Err(failed(
@@ -248,9 +245,29 @@ pub(crate) fn figures(vars: &[(String, String)]) -> Option<UpsFigures> {
 mod tests {
     use super::*;
     use crate::core::Level;
-    use std::io::{BufRead, BufReader};
+    use std::io::{BufRead, BufReader, Read};
     use std::net::TcpListener;
     use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn a_password_file_that_is_a_fifo_is_said_at_once_not_waited_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("ups.pass");
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let path = fifo.clone();
+        std::thread::spawn(move || {
+            let _ = tx.send(password(&path).map_err(|err| err.to_string()));
+        });
+        let err = rx
+            .recv_timeout(Duration::from_secs(5))
+            .expect("the UPS reader still waiting on the FIFO after 5 s")
+            .unwrap_err();
+        assert!(
+            err.contains("not a regular file") && err.contains(&*fifo.to_string_lossy()),
+            "{err}"
+        );
+    }
 
     /// A upsd stand-in on loopback answering every `LIST VAR ups` with the
     /// status `status()` gives then; counts the connections.

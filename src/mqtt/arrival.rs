@@ -7,8 +7,8 @@
 use crate::core::{Input, PeerUpdate};
 
 use super::command::{CommandError, CommandPolicy};
-use super::state::{peer_availability, peer_state, AvailabilityError, PeerStateError};
-use super::topics::{Incoming, Topics};
+use super::state::{peer_availability, peer_state, shown, AvailabilityError, PeerStateError};
+use super::topics::{Incoming, Topics, MAX_NODE_NAME};
 
 /// What a delivered message asks of the panel.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,6 +29,11 @@ pub enum ArrivalError {
     /// A node's `state` that cannot be read.
     #[error("node `{node}`: {error}")]
     PeerState { node: String, error: PeerStateError },
+    /// A node whose name no panel can have (too long, control characters):
+    /// not followed, so that a stranger cannot fill the rack page, the
+    /// memory or this panel's own attention text with it.
+    #[error("a node named `{shown}` ({bytes} bytes) is not a rackpi-panel's: a panel's name is at most {MAX_NODE_NAME} bytes of printable characters")]
+    NodeName { shown: String, bytes: usize },
     /// A node's `availability` that is none of the three.
     #[error("node `{node}`: {error}")]
     Availability {
@@ -54,6 +59,14 @@ pub fn arrival(
         Some(Incoming::Command { name }) => {
             Input::Command(policy.accept(&name, payload, retained)?)
         }
+        Some(Incoming::PeerAvailability { node } | Incoming::PeerState { node })
+            if !could_be_a_panel(&node) =>
+        {
+            return Err(ArrivalError::NodeName {
+                shown: shown(node.as_bytes(), 32),
+                bytes: node.len(),
+            })
+        }
         Some(Incoming::PeerAvailability { node }) => match peer_availability(payload) {
             Ok(online) => Input::Peer {
                 node,
@@ -70,6 +83,12 @@ pub fn arrival(
         },
     };
     Ok(Some(Arrival::Input(input)))
+}
+
+/// Whether `node` could be a panel's name in topics (see
+/// [`super::topics::node_name`]), and printable.
+fn could_be_a_panel(node: &str) -> bool {
+    node.len() <= MAX_NODE_NAME && !node.chars().any(char::is_control)
 }
 
 #[cfg(test)]
@@ -125,6 +144,41 @@ mod tests {
                 })
             })
         );
+    }
+
+    #[test]
+    fn a_peer_no_panel_could_be_is_refused_and_named_short() {
+        let long = "x".repeat(300);
+        for topic in [
+            format!("rackpi/{long}/state"),
+            format!("rackpi/{long}/availability"),
+        ] {
+            let why = arrived(&topic, "online", true).unwrap_err().to_string();
+            assert!(
+                why.contains("300 bytes") && why.contains("is not a rackpi-panel's"),
+                "{why}"
+            );
+            assert!(why.len() < 200, "the name is shortened: {why}");
+        }
+        let why = arrived("rackpi/evil\u{1b}[2J\nx/availability", "offline", true)
+            .unwrap_err()
+            .to_string();
+        assert!(!why.chars().any(char::is_control), "{why:?}");
+    }
+
+    #[test]
+    fn a_temperature_no_sensor_gives_is_taken_as_absent() {
+        for temp in ["1e300", "1e30", "-1e30", "400", "-300"] {
+            let state = format!(r#"{{"temp_c": {temp}}}"#);
+            assert_eq!(
+                arrived("rackpi/pi7/state", &state, true),
+                input(Input::Peer {
+                    node: "pi7".into(),
+                    update: PeerUpdate::State(PeerState::default())
+                }),
+                "{temp}"
+            );
+        }
     }
 
     #[test]

@@ -16,5 +16,5 @@ pub use arrival::{arrival, Arrival, ArrivalError};
 pub use command::{CommandError, CommandPolicy};
 pub use discovery::DiscoverySettings;
 pub use event::EventFeed;
-pub use state::{peer_availability, peer_state, StateReport};
+pub use state::{peer_availability, peer_state, shown, StateReport};
 pub use topics::{node_name, Incoming, NodeNameError, Topics};

@@ -121,6 +121,10 @@ pub enum PeerStateError {
     NotObject,
 }
 
+/// The temperatures a Pi's sensor can give; anything else (`1e300`, read
+/// as infinity) is taken as absent rather than shown as `inf°C`.
+const PLAUSIBLE_TEMP_C: std::ops::RangeInclusive<f64> = -100.0..=200.0;
+
 /// A peer's `state` payload, as far as the rack page reads it. A field
 /// missing or of another type is taken as absent: a panel of another
 /// version may write other fields.
@@ -149,6 +153,7 @@ pub fn peer_state(payload: &[u8]) -> Result<PeerState, PeerStateError> {
         temp_c: object
             .get("temp_c")
             .and_then(|temp| temp.as_f64())
+            .filter(|temp| PLAUSIBLE_TEMP_C.contains(temp))
             .map(|temp| temp as f32),
     })
 }
@@ -166,15 +171,23 @@ pub fn peer_availability(payload: &[u8]) -> Result<Option<bool>, AvailabilityErr
         b"online" => Ok(Some(true)),
         b"offline" => Ok(Some(false)),
         b"" => Ok(None),
-        other => {
-            let shown: String = String::from_utf8_lossy(other)
-                .chars()
-                .take(32)
-                .map(|c| if c.is_control() { '?' } else { c })
-                .collect();
-            Err(AvailabilityError(shown))
-        }
+        other => Err(AvailabilityError(shown(other, 32))),
     }
+}
+
+/// `text` as a log line may quote it: its first `max` characters, control
+/// characters as `?`, `…` when cut.
+pub fn shown(text: &[u8], max: usize) -> String {
+    let text = String::from_utf8_lossy(text);
+    let mut shown: String = text
+        .chars()
+        .take(max)
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect();
+    if text.chars().nth(max).is_some() {
+        shown.push('…');
+    }
+    shown
 }
 
 #[cfg(test)]

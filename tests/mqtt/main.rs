@@ -5,6 +5,7 @@
 mod common;
 
 mod home_assistant;
+mod hostile;
 mod payloads;
 mod readme_acl;
 mod readme_bridge;

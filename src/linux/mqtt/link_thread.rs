@@ -70,17 +70,23 @@ pub(crate) fn base_options(
     Ok((options, network))
 }
 
+/// The longest CA file read (Debian's whole bundle of roots is ~220 KB).
+#[cfg(not(target_env = "musl"))]
+const MAX_CA_FILE: u64 = 1 << 20;
+
 #[cfg(not(target_env = "musl"))]
 fn tls_transport(ca_file: Option<&std::path::Path>) -> io::Result<Transport> {
     use rumqttc::TlsConfiguration;
     Ok(Transport::tls_with_config(match ca_file {
         Some(path) => TlsConfiguration::SimpleNative {
-            ca: std::fs::read(path).map_err(|err| {
-                io::Error::new(
-                    err.kind(),
-                    format!("mqtt: cannot read ca_file {}: {err}", path.display()),
-                )
-            })?,
+            ca: crate::linux::small_file::read(path, MAX_CA_FILE)
+                .map_err(|why| {
+                    io::Error::new(
+                        io::ErrorKind::InvalidInput,
+                        format!("mqtt: cannot read ca_file {}: {why}", path.display()),
+                    )
+                })?
+                .into_bytes(),
             client_auth: None,
         },
         None => TlsConfiguration::Native,

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use super::{link_settings, LinkEvent, MqttLink, Outgoing};
 use crate::app::ports::{BrokerPort, PanelState};
 use crate::config::MqttConfig;
-use crate::core::{Event, Input, Time};
+use crate::core::{Command, Event, Input, Time};
 use crate::linux::notify::limits::RateLimit;
 use crate::mqtt::{arrival, discovery, Arrival, CommandPolicy, DiscoverySettings, EventFeed};
 use crate::mqtt::{StateReport, Topics};
@@ -164,6 +164,9 @@ impl MqttPort {
                 self.send_discovery();
                 None
             }
+            // (`cancel` only stops a countdown: a flood that used up the
+            // rate must not keep the owner from stopping a reboot)
+            Ok(Some(Arrival::Input(input @ Input::Command(Command::CancelPower)))) => Some(input),
             Ok(Some(Arrival::Input(input @ Input::Command(_)))) => {
                 if self.commands.allow(self.started.elapsed()) {
                     return Some(input);
@@ -175,7 +178,12 @@ impl MqttPort {
             }
             Ok(Some(Arrival::Input(input))) => Some(input),
             Err(why) => {
-                self.refusals.log(&format!("{topic}: {why}"));
+                // (a topic can be 64 KiB long, and other brokers than
+                // Mosquitto pass control characters)
+                self.refusals.log(&format!(
+                    "{}: {why}",
+                    crate::mqtt::shown(topic.as_bytes(), 128)
+                ));
                 None
             }
         }

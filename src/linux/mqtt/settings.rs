@@ -22,9 +22,9 @@ pub(crate) fn read_password(
             _ => return Ok(None),
         },
     };
-    let text = std::fs::read_to_string(&file).map_err(|err| {
+    let text = crate::linux::small_file::read(&file, MAX_PASSWORD_FILE).map_err(|why| {
         format!(
-            "cannot read the MQTT password from {}: {err}",
+            "cannot read the MQTT password from {}: {why}",
             file.display()
         )
     })?;
@@ -32,6 +32,9 @@ pub(crate) fn read_password(
     let password = text.lines().next().unwrap_or_default().to_string();
     Ok(Some(Secret(password)))
 }
+
+/// The longest password file read (a password is a line).
+const MAX_PASSWORD_FILE: u64 = 4096;
 
 /// The link's settings for `config`, with the caller's topics. Reads the
 /// password (see [`read_password`], from `$CREDENTIALS_DIRECTORY`).
@@ -99,6 +102,79 @@ mod tests {
         m.password_file = "/nonexistent/pw".into();
         let err = read_password(&m, None).unwrap_err();
         assert!(err.contains("/nonexistent/pw"), "{err}");
+    }
+
+    /// `read_password` on another thread, given 5 s: a FIFO nobody writes
+    /// to would otherwise hold the test (and the daemon's start) forever.
+    fn read_within_5_s(path: &Path) -> Result<Option<Secret>, String> {
+        let m = MqttConfig {
+            password_file: path.to_path_buf(),
+            ..config()
+        };
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(read_password(&m, None));
+        });
+        rx.recv_timeout(Duration::from_secs(5))
+            .expect("read_password still reading after 5 s")
+    }
+
+    #[test]
+    fn a_password_file_that_is_a_fifo_or_endless_is_refused_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("pw");
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+        let err = read_within_5_s(&fifo).unwrap_err();
+        assert!(
+            err.contains("not a regular file") && err.contains(&*fifo.to_string_lossy()),
+            "{err}"
+        );
+        // /dev/zero: endless; read whole it would take all the memory
+        let err = read_within_5_s(Path::new("/dev/zero")).unwrap_err();
+        assert!(err.contains("/dev/zero: it is not a regular file"), "{err}");
+        let big = dir.path().join("big");
+        std::fs::write(&big, "x".repeat(10_000_000)).unwrap();
+        let err = read_within_5_s(&big).unwrap_err();
+        assert!(err.contains("longer than 4096 bytes"), "{err}");
+        let dir_err = read_within_5_s(dir.path()).unwrap_err();
+        assert!(dir_err.contains("not a regular file"), "{dir_err}");
+    }
+
+    #[test]
+    fn a_ca_file_that_is_a_fifo_or_endless_is_refused_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("ca.pem");
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+        for (ca, expected) in [
+            (fifo.clone(), "not a regular file"),
+            ("/dev/zero".into(), "not a regular file"),
+        ] {
+            let broker = Broker {
+                host: "127.0.0.1".into(),
+                port: 8883,
+                tls: true,
+                ca_file: Some(ca.clone()),
+                username: None,
+                password: None,
+            };
+            let (tx, rx) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                let made = super::super::link_thread::base_options(
+                    &broker,
+                    "rackpi-panel-test",
+                    Duration::from_secs(30),
+                );
+                let _ = tx.send(made.map(|_| ()).map_err(|err| err.to_string()));
+            });
+            let err = rx
+                .recv_timeout(Duration::from_secs(5))
+                .expect("the CA file still being read after 5 s")
+                .unwrap_err();
+            assert!(
+                err.contains(expected) && err.contains(&*ca.to_string_lossy()),
+                "{err}"
+            );
+        }
     }
 
     #[test]

@@ -247,10 +247,11 @@ impl Screen {
     /// do; after an action, when the panel returns.
     #[cfg(test)]
     fn status(&self, now: Time) -> String {
-        self.status_items(now).join("  ")
+        self.status_items(now, STATUS_WIDTH).join("  ")
     }
 
-    fn status_items(&self, now: Time) -> Vec<String> {
+    /// The status line's items, for a terminal `cols` wide.
+    fn status_items(&self, now: Time, cols: usize) -> Vec<String> {
         let led = if self.devices.led.0.get() {
             "●"
         } else {
@@ -294,7 +295,7 @@ impl Screen {
         items.extend(
             self.mqtt
                 .as_ref()
-                .map(|broker| broker_status(broker, STATUS_WIDTH)),
+                .map(|broker| broker_status(broker, cols.min(STATUS_WIDTH))),
         );
         items
     }
@@ -315,7 +316,7 @@ impl Screen {
         let title = clip(&title, inner);
         // the status and the keys come first: in a terminal too small for
         // everything, the panel loses rows, never the keys
-        let mut tail = wrap(&self.status_items(now), cols.max(1));
+        let mut tail = wrap(&self.status_items(now, cols), cols.max(1));
         tail.extend(wrap(&key_items(&self.times), cols.max(1)));
         let body_room = rows.saturating_sub(tail.len() + 2);
         let mut lines = Vec::with_capacity(rows);
@@ -435,7 +436,7 @@ mod tests {
                 reason: reason.into(),
             },
         );
-        let lines = wrap(&screen.status_items(Duration::from_secs(1)), 80);
+        let lines = wrap(&screen.status_items(Duration::from_secs(1), 80), 80);
         assert_eq!(lines.len(), 2, "{lines:?}");
         assert!(
             lines[1].starts_with("mqtt: down (127.0.0.1:1883 refused the connection: no broker"),
@@ -568,5 +569,24 @@ mod tests {
             "{status}"
         );
         assert!(status.chars().count() <= 80, "{status}");
+    }
+
+    #[test]
+    fn in_a_40_column_terminal_a_long_broker_reason_is_cut_with_its_mark() {
+        let mut screen = screen(32);
+        screen.action = None;
+        screen.event(
+            Duration::from_secs(1),
+            &Event::MqttDisconnected {
+                reason: "127.0.0.1:18839 refused the connection: no broker listens there".into(),
+            },
+        );
+        let lines = screen.compose((40, 12), Duration::from_secs(1));
+        let status = lines
+            .iter()
+            .find(|line| line.starts_with("mqtt: down ("))
+            .unwrap_or_else(|| panic!("no broker line: {lines:#?}"));
+        assert!(status.ends_with("…)"), "cut without saying so: {status:?}");
+        assert!(status.chars().count() <= 40, "{status:?}");
     }
 }
