@@ -213,6 +213,16 @@ mod tests {
     }
 
     #[test]
+    fn discharging_on_line_is_said_a_calibration_drains_the_battery() {
+        // (on battery it goes without saying)
+        assert_eq!(
+            UpsStatus::parse("OL DISCHRG CAL").words(),
+            ["on line", "discharging", "calibrating"]
+        );
+        assert_eq!(UpsStatus::parse("OB DISCHRG").words(), ["on battery"]);
+    }
+
+    #[test]
     fn the_words_say_the_source_first_then_the_rest() {
         let words = |status: &str| UpsStatus::parse(status).words();
         assert_eq!(words("OL"), ["on line"]);
