@@ -343,27 +343,39 @@ mod tests {
         let (server, connections) = upsd(|_| "OL CHRG");
         let (mut page, _conditions) =
             start(settings(server, Duration::from_secs(3600)), None).unwrap();
-        let until = Instant::now() + Duration::from_secs(2);
+        let count = || connections.load(Ordering::SeqCst);
+        let settled = |wanted: usize| {
+            let until = Instant::now() + Duration::from_secs(5);
+            while Instant::now() < until && count() < wanted {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            // (and nothing more comes meanwhile)
+            std::thread::sleep(Duration::from_millis(300));
+            count()
+        };
+        // the first ask; the reader also reads once at start, and the two
+        // may be one read or two, however the threads were scheduled
+        let first_ask = Instant::now();
+        let until = first_ask + Duration::from_secs(5);
         while Instant::now() < until && page.sample() == UpsText::Pending {
             std::thread::sleep(Duration::from_millis(10));
         }
         assert!(matches!(page.sample(), UpsText::Read(f) if f.status == "OL CHRG"));
-        let read = Instant::now();
-        // the read at start answered the first ask; then none for 2 s,
-        // however often the page is drawn (sampled for 1.5 s: a loaded
-        // machine may oversleep, the 2 s are counted from the read)
-        while read.elapsed() < Duration::from_millis(1_500) {
-            page.sample();
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        assert_eq!(connections.load(Ordering::SeqCst), 1);
-        std::thread::sleep(Duration::from_millis(2_100).saturating_sub(read.elapsed()));
+        let at_start = settled(1);
+        // two seconds after the first ask, a drawing of the page asks again
+        std::thread::sleep(Duration::from_millis(2_100).saturating_sub(first_ask.elapsed()));
         page.sample();
-        let until = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < until && connections.load(Ordering::SeqCst) < 2 {
-            std::thread::sleep(Duration::from_millis(20));
+        let asked = Instant::now();
+        assert_eq!(settled(at_start + 1), at_start + 1);
+        // then none for 2 s, however often the page is drawn
+        while asked.elapsed() < Duration::from_millis(1_500) {
+            page.sample();
+            std::thread::sleep(Duration::from_millis(50));
         }
-        assert_eq!(connections.load(Ordering::SeqCst), 2);
+        assert_eq!(count(), at_start + 1);
+        std::thread::sleep(Duration::from_millis(2_100).saturating_sub(asked.elapsed()));
+        page.sample();
+        assert_eq!(settled(at_start + 2), at_start + 2);
     }
 
     fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
