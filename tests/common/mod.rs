@@ -168,3 +168,19 @@ pub fn simulate(script: &str, extra: &[&str]) -> std::process::Output {
         .output()
         .unwrap()
 }
+
+/// Every frame a run showed, in order, from its `--frames` directory.
+pub fn frames_in(dir: &std::path::Path) -> Vec<rackpi_panel::frame::Frame> {
+    let mut names: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    names.sort();
+    names
+        .iter()
+        .map(|path| {
+            let png = std::fs::read(path).unwrap();
+            rackpi_panel::frame::Frame::from_png(&png, rackpi_panel::sim::PNG_SCALE).unwrap()
+        })
+        .collect()
+}

@@ -92,18 +92,7 @@ impl Bench {
 
     /// Every frame the panel showed, in order.
     fn frames(&self) -> Vec<Frame> {
-        let mut names: Vec<PathBuf> = std::fs::read_dir(self.path("frames"))
-            .unwrap()
-            .map(|entry| entry.unwrap().path())
-            .collect();
-        names.sort();
-        names
-            .iter()
-            .map(|path| {
-                let png = std::fs::read(path).unwrap();
-                Frame::from_png(&png, rackpi_panel::sim::PNG_SCALE).unwrap()
-            })
-            .collect()
+        common::frames_in(&self.path("frames"))
     }
 }
 

@@ -8,7 +8,6 @@ mod faults;
 mod flood;
 
 use std::io::{BufRead, BufReader, Read};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -17,7 +16,7 @@ use rackpi_panel::frame::Frame;
 use serde_json::Value;
 
 use crate::common::mosquitto::{Mosquitto, Options};
-use crate::common::BIN;
+use crate::common::{frames_in, BIN};
 
 /// The keepalive of every panel here, in seconds.
 const KEEPALIVE_S: u64 = 5;
@@ -488,22 +487,6 @@ fn discovery_configs_come_and_go() {
     run("allow_power = true\ndiscovery = false");
     let left = retained_under(&broker, "homeassistant/#");
     assert!(left.is_empty(), "discovery off leaves {left:#?}");
-}
-
-/// Every frame the panel showed, in order, from a `--frames` directory.
-fn frames_in(dir: &std::path::Path) -> Vec<Frame> {
-    let mut names: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .collect();
-    names.sort();
-    names
-        .iter()
-        .map(|path| {
-            let png = std::fs::read(path).unwrap();
-            Frame::from_png(&png, rackpi_panel::sim::PNG_SCALE).unwrap()
-        })
-        .collect()
 }
 
 /// Not a check: how long from a release (the `press` event goes out with

@@ -16,7 +16,7 @@ use rackpi_panel::layout;
 use rackpi_panel::stats::{Stats, UpsFigures, UpsText};
 
 use crate::common;
-use common::{events_of as events, named, BIN};
+use common::{events_of as events, frames_in, named, BIN};
 
 /// Where Debian puts upsd's binary (`/usr/sbin/upsd` is a wrapper that
 /// reads /etc/nut/nut.conf) and the driver.
@@ -225,22 +225,6 @@ impl Bench {
     fn frames(&self) -> Vec<Frame> {
         frames_in(&self.path("frames"))
     }
-}
-
-/// Every frame the panel showed, in order, from a `--frames` directory.
-fn frames_in(dir: &Path) -> Vec<Frame> {
-    let mut names: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .collect();
-    names.sort();
-    names
-        .iter()
-        .map(|path| {
-            let png = std::fs::read(path).unwrap();
-            Frame::from_png(&png, rackpi_panel::sim::PNG_SCALE).unwrap()
-        })
-        .collect()
 }
 
 fn assert_shown(frames: &[Frame], want: &Frame) {
