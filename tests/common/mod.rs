@@ -184,3 +184,28 @@ pub fn frames_in(dir: &std::path::Path) -> Vec<rackpi_panel::frame::Frame> {
         })
         .collect()
 }
+
+/// `simulate` in real time with `config`, its events on its standard output
+/// (stderr dropped), playing `wait SECONDS` from its standard input.
+pub fn simulate_waiting(config: &std::path::Path, seconds: u32) -> std::process::Child {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(BIN)
+        .args([
+            "simulate",
+            "--fake-stats",
+            "--events",
+            "-",
+            "--script",
+            "-",
+            "--config",
+        ])
+        .arg(config)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let script = format!("wait {seconds}\n");
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), script.as_bytes()).unwrap();
+    child
+}

@@ -5,12 +5,11 @@
 
 use std::io::Read;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
+use crate::common;
 use crate::common::mosquitto::{Mosquitto, Options};
-
-const BIN: &str = env!("CARGO_BIN_EXE_rackpi-panel");
 
 /// The fenced block after the line naming `/etc/mosquitto/acl` in the
 /// README's "A rack on MQTT".
@@ -79,23 +78,7 @@ fn the_readme_acl_lets_a_panel_write_its_own_topics_and_no_one_elses() {
         ),
     )
     .unwrap();
-    let mut panel = Command::new(BIN)
-        .args([
-            "simulate",
-            "--fake-stats",
-            "--events",
-            "-",
-            "--script",
-            "-",
-            "--config",
-        ])
-        .arg(&config)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    std::io::Write::write_all(&mut panel.stdin.take().unwrap(), b"wait 3\n").unwrap();
+    let mut panel = common::simulate_waiting(&config, 3);
     std::thread::sleep(Duration::from_millis(1500));
     assert!(publish_as(
         &broker,

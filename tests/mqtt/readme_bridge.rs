@@ -5,12 +5,11 @@
 
 use std::io::Read;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
+use crate::common;
 use crate::common::mosquitto::{Mosquitto, Options};
-
-const BIN: &str = env!("CARGO_BIN_EXE_rackpi-panel");
 
 /// The fenced block after the line naming `bridge.conf` in the README.
 fn readme_bridge() -> String {
@@ -45,25 +44,7 @@ fn panel(dir: &Path, node: &str, port: u16, password: Option<&str>, seconds: u32
         format!("[display]\npages = [\"info\", \"rack\"]\n[mqtt]\n{mqtt}"),
     )
     .unwrap();
-    let mut child = Command::new(BIN)
-        .args([
-            "simulate",
-            "--fake-stats",
-            "--events",
-            "-",
-            "--script",
-            "-",
-            "--config",
-        ])
-        .arg(&config)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let script = format!("wait {seconds}\n");
-    std::io::Write::write_all(&mut child.stdin.take().unwrap(), script.as_bytes()).unwrap();
-    child
+    common::simulate_waiting(&config, seconds)
 }
 
 #[test]
